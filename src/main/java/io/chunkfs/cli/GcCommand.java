@@ -1,0 +1,81 @@
+package io.chunkfs.cli;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.GarbageCollector;
+import io.chunkfs.store.GcResult;
+import io.chunkfs.store.StoreOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "gc", mixinStandardHelpOptions = true,
+        description = {"Garbage collection (mark and sweep): touch every chunk listed by --mark, then remove "
+                + "every chunk not touched since (start - margin), or since the start of the oldest writer still "
+                + "active if that is earlier.",
+                "Chunks inserted or touched while it runs are never removed. Only one gc runs at a time."})
+final class GcCommand extends StoreCommand implements Callable<Integer> {
+    @Option(names = "--mark", paramLabel = "FILE",
+            description = "Digests still in use, one per line ('-' for standard input). Without it nothing is marked.")
+    String mark;
+
+    @Option(names = "--margin", paramLabel = "DURATION", defaultValue = "24h5m", converter = DurationConverter.class,
+            description = "Safety margin before the start, for file systems mounted relatime "
+                    + "(default: ${DEFAULT-VALUE}; 0s keeps only what was touched since the start).")
+    Duration margin;
+
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        GcResult result;
+        try (ChunkStore chunkStore = openStore(StoreOptions.defaults());
+             ProgressBars progress = new ProgressBars(!json)) {
+            GarbageCollector collector = new GarbageCollector(chunkStore, margin, progress);
+            if (mark == null) {
+                result = collector.collect(null);
+            } else {
+                try (DigestList referenced = new DigestList(mark)) {
+                    result = collector.collect(referenced);
+                }
+            }
+        }
+        if (json) {
+            Map<String, Object> summary = Json.object();
+            summary.put("cutoff", result.cutoff().toString());
+            summary.put("marked", result.marked());
+            summary.put("marked_missing", result.markedMissing());
+            summary.put("chunks_before", result.chunksBefore());
+            summary.put("bytes_before", result.bytesBefore());
+            summary.put("removed_chunks", result.removedChunks());
+            summary.put("removed_bytes", result.removedBytes());
+            summary.put("kept_chunks", result.keptChunks());
+            summary.put("kept_bytes", result.keptBytes());
+            summary.put("pending_chunks", result.pendingChunks());
+            summary.put("bad_chunks", result.badChunks());
+            summary.put("removed_temporary_files", result.removedTemps());
+            summary.put("removed_receipts", result.removedReceipts());
+            summary.put("oddities", result.oddities());
+            out().println(Json.write(summary));
+        } else {
+            out().printf("cutoff %s%n", result.cutoff());
+            out().printf("marked %d chunks (%d listed but missing)%n", result.marked(), result.markedMissing());
+            out().printf("before: %d chunks, %s%n", result.chunksBefore(), Sizes.human(result.bytesBefore()));
+            out().printf("removed: %d chunks, %s%n", result.removedChunks(), Sizes.human(result.removedBytes()));
+            out().printf("kept: %d chunks, %s (%d pending: kept only by an active writer)%n",
+                    result.keptChunks(), Sizes.human(result.keptBytes()), result.pendingChunks());
+            if (result.badChunks() > 0) {
+                out().printf("bad chunks set aside by verify: %d%n", result.badChunks());
+            }
+            if (result.removedTemps() > 0 || result.removedReceipts() > 0) {
+                out().printf("removed %d leftover temporary files and %d receipts of removed chunks%n",
+                        result.removedTemps(), result.removedReceipts());
+            }
+            result.oddities().forEach(line -> out().println("note: " + line));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,39 @@
+package io.chunkfs.cli;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.StoreStats;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "stats", mixinStandardHelpOptions = true,
+        description = "Count the chunks and bytes of the store, and how they spread over the 256 prefix folders.")
+final class StatsCommand extends StoreCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "Print the figures as JSON (with the count of every prefix folder).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        StoreStats stats;
+        try (ChunkStore chunkStore = openStore(StoreOptions.defaults().withReadOnly(true))) {
+            stats = chunkStore.stats();
+        }
+        if (json) {
+            Map<String, Object> summary = Json.object();
+            summary.put("chunks", stats.chunks());
+            summary.put("bytes", stats.bytes());
+            summary.put("min_per_prefix", stats.minPerPrefix());
+            summary.put("max_per_prefix", stats.maxPerPrefix());
+            summary.put("chunks_by_prefix", stats.chunksByPrefix());
+            out().println(Json.write(summary));
+        } else {
+            out().printf("store %s%n", storePath().toAbsolutePath());
+            out().printf("chunks: %d%nbytes: %d (%s)%n", stats.chunks(), stats.bytes(), Sizes.human(stats.bytes()));
+            out().printf("per prefix folder: min %d, max %d%n", stats.minPerPrefix(), stats.maxPerPrefix());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,70 @@
+package io.chunkfs.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.StoreOptions;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** What every command that works on a store shares: the {@code -s/--store} option and opening it. */
+abstract class StoreCommand {
+    @Spec
+    CommandSpec spec;
+
+    @ParentCommand
+    Main main;
+
+    /** The store folder this command works on. */
+    Path storePath() {
+        if (main.store != null) {
+            return main.store;
+        }
+        String fromEnvironment = System.getenv("CHUNKFS_STORE");
+        if (fromEnvironment != null && !fromEnvironment.isBlank()) {
+            return Path.of(fromEnvironment);
+        }
+        String dataHome = System.getenv("XDG_DATA_HOME");
+        if (dataHome == null || dataHome.isBlank()) {
+            dataHome = Path.of(System.getProperty("user.home"), ".local", "share").toString();
+        }
+        return Path.of(dataHome, "chunkfs");
+    }
+
+    /** Opens the store; it must exist. */
+    ChunkStore openStore(StoreOptions options) throws IOException {
+        return ChunkStore.open(storePath(), options);
+    }
+
+    /**
+     * Opens the store, creating it first if its folder is missing or empty, so that putting the first
+     * chunk needs no set-up.
+     */
+    ChunkStore openOrCreateStore(StoreOptions options) throws IOException {
+        Path path = storePath();
+        if (!Files.exists(path) || isEmptyFolder(path)) {
+            ChunkStore.init(path);
+        }
+        return ChunkStore.open(path, options);
+    }
+
+    private static boolean isEmptyFolder(Path path) throws IOException {
+        if (!Files.isDirectory(path)) {
+            return false;
+        }
+        try (var entries = Files.list(path)) {
+            return entries.findAny().isEmpty();
+        }
+    }
+
+    java.io.PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    java.io.PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+}

@@ -1,0 +1,65 @@
+package io.chunkfs.cli;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.Verifier;
+import io.chunkfs.store.VerifyResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = {"Re-hash every chunk (or the given ones). A chunk whose bytes do not match its name is "
+                + "renamed aside to DIGEST.N.bad and reported; nothing is deleted.",
+                "Exit status 1 if any chunk is bad or missing."})
+final class VerifyCommand extends StoreCommand implements Callable<Integer> {
+    @Parameters(arity = "0..*", paramLabel = "DIGEST", converter = DigestConverter.class,
+            description = "Chunks to verify (default: all).")
+    List<Digest> digests;
+
+    @Option(names = "--list", paramLabel = "FILE", description = "Verify the digests in FILE, one per line ('-': standard input).")
+    String list;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Hashing threads (default: number of cores).")
+    int threads = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--json", description = "Print the summary as JSON.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        VerifyResult result;
+        try (ChunkStore chunkStore = openStore(StoreOptions.defaults());
+             ProgressBars progress = new ProgressBars(!json)) {
+            Verifier verifier = new Verifier(chunkStore, threads, progress);
+            if (list != null) {
+                try (DigestList listed = new DigestList(list)) {
+                    result = verifier.verify(listed);
+                }
+            } else if (digests != null && !digests.isEmpty()) {
+                result = verifier.verify(digests.iterator());
+            } else {
+                result = verifier.verifyAll();
+            }
+        }
+        if (json) {
+            Map<String, Object> summary = Json.object();
+            summary.put("checked", result.checked());
+            summary.put("bytes", result.bytes());
+            summary.put("bad", result.bad());
+            summary.put("missing", result.missing());
+            out().println(Json.write(summary));
+        } else {
+            out().printf("checked %d chunks, %s: %d bad, %d missing%n", result.checked(),
+                    Sizes.human(result.bytes()), result.bad().size(), result.missing().size());
+            result.bad().forEach(digest -> out().println("bad: " + digest + " (renamed aside to .bad)"));
+            result.missing().forEach(digest -> out().println("missing: " + digest));
+        }
+        return result.ok() ? 0 : Main.EXIT_FAILURE;
+    }
+}

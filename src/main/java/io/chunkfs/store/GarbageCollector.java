@@ -1,0 +1,244 @@
+package io.chunkfs.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * Mark and sweep, as Proxmox Backup Server does it. Phase 1 touches every referenced chunk; phase 2
+ * removes every chunk whose atime is older than the cutoff: the earlier of (start − margin) and the
+ * start of the oldest writer still active. Only one collection runs at a time per store.
+ *
+ * <p>A chunk touched between the sweep's look at its atime and its removal must survive, so the
+ * sweep first renames a chunk aside, looks at its atime again, and puts it back if it was touched
+ * meanwhile; an insert that finds the chunk gone simply writes it again.
+ */
+public final class GarbageCollector {
+    /** Proxmox Backup Server's default: relatime may leave atime up to 24 h behind. */
+    public static final Duration DEFAULT_MARGIN = Duration.ofHours(24).plusMinutes(5);
+    /** Writers record their start with the system clock; file times use a coarser clock. */
+    private static final long WRITER_CLOCK_SLACK_MILLIS = 2_000;
+    private static final String ASIDE_SUFFIX = ".sweep";
+    private static final Pattern BAD_NAME = Pattern.compile("[0-9a-f]{64}\\.\\d+\\.bad");
+    /** Lock files held by collections of this JVM: probing them with a second channel would free them. */
+    private static final Set<Path> RUNNING = ConcurrentHashMap.newKeySet();
+
+    private final ChunkStore store;
+    private final StoreLayout layout;
+    private final Duration margin;
+    private final Progress progress;
+    private final List<String> oddities = new ArrayList<>();
+
+    public GarbageCollector(ChunkStore store, Duration margin, Progress progress) {
+        if (margin.isNegative()) {
+            throw new IllegalArgumentException("the safety margin cannot be negative: " + margin);
+        }
+        this.store = store;
+        this.layout = store.layout();
+        this.margin = margin;
+        this.progress = progress;
+    }
+
+    /**
+     * Runs a collection.
+     *
+     * @param referenced the digests still in use (phase 1 touches them), or null to mark nothing
+     * @throws StoreException if another collection is running, or atime cannot be trusted here
+     */
+    public GcResult collect(Iterator<Digest> referenced) throws IOException {
+        Path lockFile = layout.lockFile();
+        if (!Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+            throw new StoreException("store " + layout.root() + " is damaged: missing lock file " + lockFile);
+        }
+        if (!RUNNING.add(lockFile)) {
+            throw alreadyRunning();
+        }
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+             FileLock lock = channel.tryLock()) {
+            if (lock == null) {
+                throw alreadyRunning();
+            }
+            return collectLocked(referenced);
+        } finally {
+            RUNNING.remove(lockFile);
+        }
+    }
+
+    private StoreException alreadyRunning() {
+        return new StoreException("another garbage collection is running on " + layout.root());
+    }
+
+    private GcResult collectLocked(Iterator<Digest> referenced) throws IOException {
+        Instant start = fileSystemNow();
+        OptionalLong writerAtStart = store.writers().oldestActiveStart();
+        long removedTemps = store.writers().removeLeftovers();
+
+        long marked = 0;
+        long missing = 0;
+        if (referenced != null) {
+            progress.phase("mark", -1);
+            while (referenced.hasNext()) {
+                if (store.condTouchChunk(referenced.next(), false)) {
+                    marked++;
+                } else {
+                    missing++;
+                }
+                progress.advance(1);
+            }
+        }
+
+        long cutoffMillis = start.minus(margin).toEpochMilli();
+        OptionalLong writerNow = store.writers().oldestActiveStart();
+        long oldestWriter = Math.min(writerAtStart.orElse(Long.MAX_VALUE), writerNow.orElse(Long.MAX_VALUE));
+        if (oldestWriter != Long.MAX_VALUE) {
+            cutoffMillis = Math.min(cutoffMillis, oldestWriter - WRITER_CLOCK_SLACK_MILLIS);
+        }
+        long marginCutoff = start.minus(margin).toEpochMilli();
+
+        Sweep sweep = new Sweep(cutoffMillis, marginCutoff);
+        progress.phase("sweep", StoreLayout.PREFIXES);
+        for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
+            sweep.folder(layout.prefixDir(prefix));
+            progress.advance(1);
+        }
+        long removedReceipts = new Receipts(layout).removeDangling();
+        return new GcResult(Instant.ofEpochMilli(cutoffMillis), marked, missing,
+                sweep.kept + sweep.removed, sweep.keptBytes + sweep.removedBytes,
+                sweep.removed, sweep.removedBytes, sweep.kept, sweep.keptBytes, sweep.pending, sweep.bad,
+                removedTemps, removedReceipts, List.copyOf(oddities));
+    }
+
+    /**
+     * The file system's idea of now, which is what atimes are compared against, checked on the way:
+     * a probe file gets an old atime, is touched, and must then show a fresh one.
+     */
+    private Instant fileSystemNow() throws IOException {
+        Path probe = layout.atimeProbe();
+        try {
+            Files.createFile(probe);
+        } catch (FileAlreadyExistsException e) {
+            // left by an earlier collection
+        }
+        long old = 1_000_000_000L; // 2001-09-09
+        Posix.setTimes(probe, old, 0, 0, Posix.UTIME_OMIT);
+        Posix.touchAtime(probe);
+        Instant atime = Files.readAttributes(probe, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                .lastAccessTime().toInstant();
+        Instant clock = Instant.now();
+        if (atime.getEpochSecond() == old || Duration.between(atime, clock).abs().compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new StoreException("touching a file does not set its atime on the file system of "
+                    + layout.chunksDir() + " (atime is " + atime + ", clock says " + clock
+                    + "): refusing to collect garbage, since every chunk would look unused");
+        }
+        return atime;
+    }
+
+    private final class Sweep {
+        final long cutoffMillis;
+        final long marginCutoffMillis;
+        long removed;
+        long removedBytes;
+        long kept;
+        long keptBytes;
+        long pending;
+        long bad;
+
+        Sweep(long cutoffMillis, long marginCutoffMillis) {
+            this.cutoffMillis = cutoffMillis;
+            this.marginCutoffMillis = marginCutoffMillis;
+        }
+
+        void folder(Path folder) throws IOException {
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+                for (Path entry : entries) {
+                    entry(entry);
+                }
+            }
+        }
+
+        private void entry(Path entry) throws IOException {
+            String name = entry.getFileName().toString();
+            if (Digest.isValid(name)) {
+                chunk(entry);
+            } else if (name.endsWith(ASIDE_SUFFIX) && Digest.isValid(name.substring(0, name.length() - ASIDE_SUFFIX.length()))) {
+                // A collection died between setting it aside and deciding: keep it, the next one decides.
+                restore(entry, entry.resolveSibling(name.substring(0, name.length() - ASIDE_SUFFIX.length())));
+                oddities.add("restored " + entry + ", set aside by a collection that died");
+            } else if (BAD_NAME.matcher(name).matches()) {
+                bad++;
+            } else {
+                oddities.add("foreign file in a chunk folder: " + entry);
+            }
+        }
+
+        private void chunk(Path chunk) throws IOException {
+            BasicFileAttributes attributes = attributesOrNull(chunk);
+            if (attributes == null) {
+                return;
+            }
+            if (!attributes.isRegularFile()) {
+                oddities.add("not a regular file, left alone: " + chunk);
+                return;
+            }
+            long atime = attributes.lastAccessTime().toMillis();
+            if (atime >= cutoffMillis) {
+                keep(attributes.size(), atime);
+                return;
+            }
+            Path aside = chunk.resolveSibling(chunk.getFileName() + ASIDE_SUFFIX);
+            try {
+                Files.move(chunk, aside, StandardCopyOption.ATOMIC_MOVE);
+            } catch (NoSuchFileException e) {
+                return;
+            }
+            BasicFileAttributes asideAttributes = attributesOrNull(aside);
+            if (asideAttributes != null && asideAttributes.lastAccessTime().toMillis() >= cutoffMillis) {
+                restore(aside, chunk);
+                keep(asideAttributes.size(), asideAttributes.lastAccessTime().toMillis());
+                return;
+            }
+            Files.deleteIfExists(aside);
+            removed++;
+            removedBytes += attributes.size();
+        }
+
+        private void keep(long size, long atime) {
+            kept++;
+            keptBytes += size;
+            if (atime < marginCutoffMillis) {
+                pending++;
+            }
+        }
+
+        /** Puts a chunk back under its name; a fresh copy written meanwhile has the same bytes. */
+        private void restore(Path aside, Path chunk) throws IOException {
+            Files.move(aside, chunk, StandardCopyOption.ATOMIC_MOVE);
+        }
+
+        private BasicFileAttributes attributesOrNull(Path path) throws IOException {
+            try {
+                return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+        }
+    }
+}

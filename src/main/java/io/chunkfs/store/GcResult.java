@@ -1,0 +1,27 @@
+package io.chunkfs.store;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What a garbage collection found and did.
+ *
+ * @param cutoff          chunks last touched before this instant were removed
+ * @param marked          referenced digests touched in phase 1
+ * @param markedMissing   referenced digests that were not in the store
+ * @param chunksBefore    chunks on disk before the sweep
+ * @param bytesBefore     their bytes
+ * @param removedChunks   chunks removed
+ * @param removedBytes    their bytes
+ * @param keptChunks      chunks left
+ * @param keptBytes       their bytes
+ * @param pendingChunks   chunks kept only because a writer older than the margin is still active
+ * @param badChunks       {@code .bad} files that verify set aside
+ * @param removedTemps    temporary files of dead writers removed
+ * @param removedReceipts receipts whose chunk was removed
+ * @param oddities        anything else found in the chunk folders, one line each
+ */
+public record GcResult(Instant cutoff, long marked, long markedMissing, long chunksBefore, long bytesBefore,
+                       long removedChunks, long removedBytes, long keptChunks, long keptBytes, long pendingChunks,
+                       long badChunks, long removedTemps, long removedReceipts, List<String> oddities) {
+}

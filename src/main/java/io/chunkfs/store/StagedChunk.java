@@ -1,0 +1,157 @@
+package io.chunkfs.store;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.EnumSet;
+
+/**
+ * A chunk being written: bytes land in a temporary file of the store and become a chunk only when
+ * {@link #commit()} renames them to their digest path. Writes may come at any offset; as long as
+ * they arrive in order they are hashed as they come, so a commit reads back only what arrived out
+ * of order. Thread-safe; one staged chunk is normally fed by one writer.
+ */
+public final class StagedChunk implements Closeable {
+    private static final int READ_BUFFER = 1 << 20;
+
+    private final ChunkStore store;
+    private final Path file;
+    private final FileChannel channel;
+    private final MessageDigest sha256 = Digest.newSha256();
+    /** Bytes {@code [0, hashedUpTo)} of the file have gone into {@link #sha256}, in order. */
+    private long hashedUpTo;
+    private long size;
+    private boolean closed;
+
+    StagedChunk(ChunkStore store, Path file) throws IOException {
+        this.store = store;
+        this.file = file;
+        this.channel = FileChannel.open(file,
+                EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--")));
+    }
+
+    /** Writes all of {@code src} at {@code position}. */
+    public synchronized void write(ByteBuffer src, long position) throws IOException {
+        ensureOpen();
+        int length = src.remaining();
+        ByteBuffer hashView = src.duplicate();
+        long at = position;
+        while (src.hasRemaining()) {
+            at += channel.write(src, at);
+        }
+        if (position == hashedUpTo) {
+            sha256.update(hashView);
+            hashedUpTo += length;
+        } else if (position < hashedUpTo) {
+            restartHash();
+        }
+        size = Math.max(size, position + length);
+    }
+
+    /** Reads what was staged so far, like {@link FileChannel#read(ByteBuffer, long)}. */
+    public synchronized int read(ByteBuffer dst, long position) throws IOException {
+        ensureOpen();
+        return channel.read(dst, position);
+    }
+
+    /** Cuts or extends (with zeros) the staged bytes to {@code newSize}. */
+    public synchronized void truncate(long newSize) throws IOException {
+        ensureOpen();
+        if (newSize < size) {
+            channel.truncate(newSize);
+        } else if (newSize > size) {
+            channel.write(ByteBuffer.allocate(1), newSize - 1);
+        }
+        if (newSize < hashedUpTo) {
+            restartHash();
+        }
+        size = newSize;
+    }
+
+    public synchronized long size() {
+        return size;
+    }
+
+    /** Forces the staged bytes to disk, whatever the store's sync level. */
+    public synchronized void force() throws IOException {
+        ensureOpen();
+        channel.force(true);
+    }
+
+    /**
+     * Makes the staged bytes a chunk: finishes the hash, syncs as the store's level says, and renames
+     * them atomically to their digest path. Whether it succeeds or fails, this staged chunk is done.
+     */
+    public synchronized InsertResult commit() throws IOException {
+        ensureOpen();
+        boolean published = false;
+        try {
+            hashRemainder();
+            Digest digest = Digest.of(sha256.digest());
+            if (store.options().syncLevel() == SyncLevel.FILE) {
+                channel.force(true);
+            }
+            channel.close();
+            closed = true;
+            InsertResult result = store.publish(file, digest, size);
+            published = true;
+            return result;
+        } finally {
+            if (!published) {
+                discard();
+            }
+        }
+    }
+
+    /** Drops the staged bytes. */
+    @Override
+    public synchronized void close() throws IOException {
+        if (!closed) {
+            discard();
+        }
+    }
+
+    private void discard() throws IOException {
+        closed = true;
+        try {
+            channel.close();
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    private void restartHash() {
+        sha256.reset();
+        hashedUpTo = 0;
+    }
+
+    private void hashRemainder() throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(READ_BUFFER, Math.max(1, size - hashedUpTo)));
+        while (hashedUpTo < size) {
+            buffer.clear();
+            if (size - hashedUpTo < buffer.capacity()) {
+                buffer.limit((int) (size - hashedUpTo));
+            }
+            int n = channel.read(buffer, hashedUpTo);
+            if (n < 0) {
+                throw new IOException("staged file " + file + " is shorter than what was written to it");
+            }
+            buffer.flip();
+            sha256.update(buffer);
+            hashedUpTo += n;
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("staged chunk " + file.getFileName() + " is already committed or discarded");
+        }
+    }
+}

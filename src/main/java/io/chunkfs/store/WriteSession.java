@@ -1,0 +1,87 @@
+package io.chunkfs.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A writer of the store, registered so that a garbage collection started meanwhile keeps its cutoff
+ * at or before this session's start: nothing this session writes or touches can be swept while it is
+ * open. Thread-safe; close it when done (its temporary files are cleaned up by the next start-up or
+ * collection if its process dies).
+ */
+public final class WriteSession implements AutoCloseable {
+    private static final int COPY_BUFFER = 128 * 1024;
+
+    private final ChunkStore store;
+    private final WriterRegistry.Registration registration;
+    private final AtomicLong tempCounter = new AtomicLong();
+
+    WriteSession(ChunkStore store, WriterRegistry.Registration registration) {
+        this.store = store;
+        this.registration = registration;
+    }
+
+    /** When this session started, in milliseconds since the epoch. */
+    public long startMillis() {
+        return registration.startMillis;
+    }
+
+    /** Starts a chunk whose bytes arrive piecemeal; see {@link StagedChunk}. */
+    public StagedChunk stage() throws IOException {
+        Path temp = store.layout().tmpDir().resolve(registration.id + "-" + tempCounter.incrementAndGet());
+        return new StagedChunk(store, temp);
+    }
+
+    /** Inserts {@code data} as a chunk; a chunk already present is touched, not rewritten. */
+    public InsertResult insertChunk(byte[] data) throws IOException {
+        Digest digest = Digest.sha256(data);
+        InsertResult duplicate = store.touchIfPresent(digest, data.length);
+        if (duplicate != null) {
+            return duplicate;
+        }
+        try (StagedChunk staged = stage()) {
+            staged.write(ByteBuffer.wrap(data), 0);
+            return staged.commit();
+        }
+    }
+
+    /** Inserts everything {@code in} yields, hashing while copying (one pass over the data). */
+    public InsertResult insert(InputStream in) throws IOException {
+        try (StagedChunk staged = stage()) {
+            byte[] buffer = new byte[COPY_BUFFER];
+            long position = 0;
+            for (int n; (n = in.read(buffer)) >= 0; ) {
+                staged.write(ByteBuffer.wrap(buffer, 0, n), position);
+                position += n;
+            }
+            return staged.commit();
+        }
+    }
+
+    /** Inserts the contents of {@code file}. */
+    public InsertResult insert(Path file) throws IOException {
+        try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ);
+             StagedChunk staged = stage()) {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
+            long position = 0;
+            while (source.read(buffer) >= 0) {
+                buffer.flip();
+                int n = buffer.remaining();
+                staged.write(buffer, position);
+                position += n;
+                buffer.clear();
+            }
+            return staged.commit();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        registration.close();
+    }
+}
