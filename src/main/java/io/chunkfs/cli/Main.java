@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
         description = "A content-addressed chunk store (SHA-256 named, Proxmox Backup Server layout) "
                 + "that mounts as a directory.",
         subcommands = {InitCommand.class, PutCommand.class, GetCommand.class, TouchCommand.class,
-                GcCommand.class, VerifyCommand.class, StatsCommand.class, CommandLine.HelpCommand.class},
+                GcCommand.class, VerifyCommand.class, StatsCommand.class, MountCommand.class, UmountCommand.class,
+                ReceiptsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "The store is -s/--store DIR, else $CHUNKFS_STORE, else $XDG_DATA_HOME/chunkfs "
                 + "(~/.local/share/chunkfs).",
                 "Run 'chunkfs COMMAND --help' for the options of a command."})

@@ -33,8 +33,15 @@ public final class WriteSession implements AutoCloseable {
 
     /** Starts a chunk whose bytes arrive piecemeal; see {@link StagedChunk}. */
     public StagedChunk stage() throws IOException {
-        Path temp = store.layout().tmpDir().resolve(registration.id + "-" + tempCounter.incrementAndGet());
-        return new StagedChunk(store, temp);
+        return new StagedChunk(store, tempPath());
+    }
+
+    /**
+     * A fresh path in the store's temporary folder, owned by this session: if the process dies, the
+     * next start-up removes whatever was left there.
+     */
+    public Path tempPath() {
+        return store.layout().tmpDir().resolve(registration.id + "-" + tempCounter.incrementAndGet());
     }
 
     /** Inserts {@code data} as a chunk; a chunk already present is touched, not rewritten. */

@@ -1,0 +1,143 @@
+package io.chunkfs.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+import io.chunkfs.fuse.MountOptions;
+import io.chunkfs.fuse.MountTable;
+import io.chunkfs.fuse.Mounter;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "mount", mixinStandardHelpOptions = true,
+        description = {"Mount the store on MOUNTPOINT through FUSE:",
+                "  incoming/   copy files here; each becomes a chunk when it is closed, and stays as a receipt",
+                "              (getfattr -n user.chunkfs.digest incoming/NAME prints its digest)",
+                "  00/ … ff/   the chunks, read-only; 'touch' on a chunk marks it for gc",
+                "Returns once the mount is live and serves it in the background (-f: in the foreground, "
+                        + "logging to stderr). The store is created if its folder is missing or empty.",
+                "Unmount with 'chunkfs umount MOUNTPOINT' (or fusermount -u, SIGTERM, SIGINT)."})
+final class MountCommand extends StoreCommand implements Callable<Integer> {
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty folder.")
+    Path mountPoint;
+
+    @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
+            description = "Comma-separated: ro, allow_other, sync=file|filesystem|none (default file: a file is "
+                    + "durable when close returns), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
+                    + "user… are accepted and ignored.")
+    List<String> options = new ArrayList<>();
+
+    @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground, logging to stderr.")
+    boolean foreground;
+
+    @Option(names = "--log", paramLabel = "FILE",
+            description = "Where a background mount logs (default: ~/.local/state/chunkfs/mount-NAME.log).")
+    Path log;
+
+    @Override
+    public Integer call() throws Exception {
+        MountOptions mountOptions = MountOptions.defaults(storePath().toAbsolutePath().toString())
+                .with(String.join(",", options));
+        Mounter.checkMountPoint(mountPoint);
+        StoreOptions storeOptions = StoreOptions.defaults().withSyncLevel(mountOptions.syncLevel())
+                .withReadOnly(mountOptions.readOnly());
+        if (!foreground) {
+            return startInBackground();
+        }
+        try (ChunkStore chunkStore = mountOptions.readOnly() ? openStore(storeOptions)
+                : openOrCreateStore(storeOptions)) {
+            new Mounter(chunkStore, mountPoint, mountOptions).serve(() -> {
+                err().println("chunkfs: mounted " + chunkStore.root() + " on " + mountPoint.toAbsolutePath());
+                err().flush();
+            });
+        }
+        return 0;
+    }
+
+    /** Starts this command again with -f in a new session, and returns once its mount is live. */
+    private int startInBackground() throws IOException, InterruptedException {
+        Path logFile = log != null ? log : defaultLog();
+        Files.createDirectories(logFile.toAbsolutePath().getParent());
+        List<String> command = new ArrayList<>();
+        if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
+            command.add("/usr/bin/setsid");
+        }
+        command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(Main.class.getName());
+        command.add("--store");
+        command.add(storePath().toAbsolutePath().toString());
+        command.add("mount");
+        command.add("--foreground");
+        if (!options.isEmpty()) {
+            command.add("-o");
+            command.add(String.join(",", options));
+        }
+        command.add(mountPoint.toAbsolutePath().toString());
+        Process child = new ProcessBuilder(command)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .redirectErrorStream(true)
+                .start();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (!isChunkfsMount()) {
+            if (!child.isAlive()) {
+                throw new StoreException(lastLine(logFile).orElse("the mount process exited with status "
+                        + child.exitValue()) + " (log: " + logFile + ")");
+            }
+            if (System.nanoTime() > deadline) {
+                child.destroy();
+                throw new StoreException("the mount did not come up within " + READY_TIMEOUT.toSeconds()
+                        + " s (log: " + logFile + ")");
+            }
+            // The kernel offers no event for a new mount that a JVM can wait on: poll the mount table.
+            Thread.sleep(20);
+        }
+        Path absolute = mountPoint.toAbsolutePath().normalize();
+        out().println("chunkfs: mounted " + storePath().toAbsolutePath() + " on " + absolute
+                + " (process " + child.pid() + ", log " + logFile + ")");
+        out().println("  copy files in:   cp FILE " + absolute + "/incoming/");
+        out().println("  their digests:   getfattr -n user.chunkfs.digest " + absolute + "/incoming/FILE");
+        out().println("  read a chunk:    cat " + absolute + "/PP/DIGEST");
+        out().println("  unmount:         chunkfs umount " + absolute);
+        return 0;
+    }
+
+    private boolean isChunkfsMount() throws IOException {
+        return MountTable.typeAt(mountPoint).filter("fuse.chunkfs"::equals).isPresent();
+    }
+
+    private Path defaultLog() {
+        String state = System.getenv("XDG_STATE_HOME");
+        Path base = state != null && !state.isBlank() ? Path.of(state)
+                : Path.of(System.getProperty("user.home"), ".local", "state");
+        String name = mountPoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]+", "_");
+        return base.resolve("chunkfs").resolve("mount" + name + ".log");
+    }
+
+    private static Optional<String> lastLine(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        for (int i = lines.size() - 1; i >= 0; i--) {
+            String line = lines.get(i).strip();
+            if (!line.isEmpty()) {
+                return Optional.of(line.startsWith("chunkfs: ") ? line.substring(9) : line);
+            }
+        }
+        return Optional.empty();
+    }
+}

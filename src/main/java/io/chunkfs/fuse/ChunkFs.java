@@ -1,0 +1,806 @@
+package io.chunkfs.fuse;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import com.kenai.jffi.MemoryIO;
+import io.chunkfs.store.ChunkInfo;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.Receipts;
+import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
+import jnr.ffi.types.mode_t;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The chunk store as a FUSE file system (see {@link Node} for the tree). Callbacks run on many
+ * threads at once. Every callback goes through {@link #call}, which turns exceptions into the errno
+ * the caller sees, in one place.
+ */
+public final class ChunkFs extends FuseStubFS {
+    private static final Logger LOG = Logger.getLogger(ChunkFs.class.getName());
+    public static final String DIGEST_XATTR = "user.chunkfs.digest";
+    private static final int O_ACCMODE = 3;
+    private static final int O_RDONLY = 0;
+    private static final int O_TRUNC = 01000;
+    private static final int O_APPEND = 02000;
+    /** {@code fuse_operations.flag_utime_omit_ok}, which jnr-fuse leaves unset: bit 2 of the int at 304. */
+    private static final int FLAGS_OFFSET = 304;
+    private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
+    /** {@code fuse_file_info.keep_cache}: bit 1 of the bit-field int at byte 20. */
+    private static final int FILE_INFO_BITS_OFFSET = 20;
+    private static final int KEEP_CACHE = 1 << 1;
+
+    private final ChunkStore store;
+    private final Receipts receipts;
+    private final boolean readOnly;
+    private final int uid;
+    private final int gid;
+    private final Map<Long, Handle> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+    /** Files of incoming/ open for writing, by name; guarded by itself for name changes. */
+    private final Map<String, PendingFile> pending = new ConcurrentHashMap<>();
+    private final Instant mountedAt = Instant.now();
+    private final CountDownLatch initialized = new CountDownLatch(1);
+    private final CountDownLatch destroyed = new CountDownLatch(1);
+
+    private sealed interface Handle {
+    }
+
+    /** A chunk (or a receipt) open for reading; {@code size} is what it must hold. */
+    private record ChunkReader(FileChannel channel, long size) implements Handle {
+    }
+
+    private record IncomingHandle(PendingFile file) implements Handle {
+    }
+
+    public ChunkFs(ChunkStore store) throws IOException {
+        this.store = store;
+        this.receipts = new Receipts(store.layout());
+        this.readOnly = store.options().readOnly();
+        this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
+        this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
+        // Without this flag libfuse 2 drops partial time updates (touch -a, touch -m) before they reach utimens.
+        Pointer operations = Struct.getMemory(fuseOperations);
+        operations.putInt(FLAGS_OFFSET, operations.getInt(FLAGS_OFFSET) | FLAG_UTIME_OMIT_OK);
+    }
+
+    /** Waits until the kernel has initialised the mount; false if {@code millis} passed first. */
+    public boolean awaitInitialized(long millis) throws InterruptedException {
+        return initialized.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** Waits until the file system was torn down after an unmount. */
+    public boolean awaitDestroyed(long millis) throws InterruptedException {
+        return destroyed.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @FunctionalInterface
+    private interface Operation {
+        int run() throws IOException;
+    }
+
+    private static int call(String what, String path, Operation operation) {
+        try {
+            return operation.run();
+        } catch (FsError e) {
+            return -e.errno;
+        } catch (IOException | RuntimeException e) {
+            int errno = Errno.of(e);
+            if (errno == Errno.EIO) {
+                LOG.log(Level.WARNING, what + " " + path + " failed", e);
+            }
+            return -errno;
+        }
+    }
+
+    private FsError refuseWrite() {
+        return new FsError(readOnly ? Errno.EROFS : Errno.EACCES, "read-only here");
+    }
+
+    private void requireWritable() {
+        if (readOnly) {
+            throw new FsError(Errno.EROFS, "mounted read-only");
+        }
+    }
+
+    private static FsError missing(Node node) {
+        return new FsError(node instanceof Node.Nothing nothing ? nothing.errno() : Errno.ENOENT, "no such file");
+    }
+
+    // ---- attributes ----
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        return call("getattr", path, () -> {
+            Node node = Node.parse(path);
+            if (node instanceof Node.IncomingDir) {
+                directory(stat, readOnly ? 0555 : 0755);
+            } else if (node instanceof Node.Root || node instanceof Node.PrefixDir) {
+                directory(stat, 0555);
+            } else if (node instanceof Node.Chunk chunk) {
+                ChunkInfo info = store.stat(chunk.digest()).orElseThrow(() -> missing(node));
+                file(stat, 0444, info.size(), info.lastAccessTime(), info.lastModifiedTime());
+            } else if (node instanceof Node.IncomingFile file) {
+                PendingFile open = pending.get(file.name());
+                if (open != null) {
+                    FileTime modified = FileTime.from(open.modified());
+                    file(stat, readOnly ? 0444 : 0644, open.size(), modified, modified);
+                } else {
+                    ChunkInfo info = receiptChunk(file.name()).orElseThrow(() -> missing(node));
+                    file(stat, readOnly ? 0444 : 0644, info.size(), info.lastAccessTime(), info.lastModifiedTime());
+                }
+            } else {
+                throw missing(node);
+            }
+            return 0;
+        });
+    }
+
+    private Optional<ChunkInfo> receiptChunk(String name) throws IOException {
+        Optional<Digest> digest = receipts.get(name);
+        return digest.isPresent() ? store.stat(digest.get()) : Optional.empty();
+    }
+
+    private void directory(FileStat stat, int mode) {
+        stat.st_mode.set(FileStat.S_IFDIR | mode);
+        stat.st_nlink.set(2);
+        stat.st_uid.set(uid);
+        stat.st_gid.set(gid);
+        setTime(stat.st_atim, mountedAt);
+        setTime(stat.st_mtim, mountedAt);
+        setTime(stat.st_ctim, mountedAt);
+    }
+
+    private void file(FileStat stat, int mode, long size, FileTime atime, FileTime mtime) {
+        stat.st_mode.set(FileStat.S_IFREG | mode);
+        stat.st_nlink.set(1);
+        stat.st_uid.set(uid);
+        stat.st_gid.set(gid);
+        stat.st_size.set(size);
+        stat.st_blocks.set((size + 511) / 512);
+        setTime(stat.st_atim, atime.toInstant());
+        setTime(stat.st_mtim, mtime.toInstant());
+        setTime(stat.st_ctim, mtime.toInstant());
+    }
+
+    private static void setTime(Timespec timespec, Instant instant) {
+        timespec.tv_sec.set(instant.getEpochSecond());
+        timespec.tv_nsec.set(instant.getNano());
+    }
+
+    @Override
+    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
+        return getattr(path, stat);
+    }
+
+    // ---- directories ----
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
+        return call("readdir", path, () -> {
+            Node node = Node.parse(path);
+            filler.apply(buf, ".", null, 0);
+            filler.apply(buf, "..", null, 0);
+            if (node instanceof Node.Root) {
+                filler.apply(buf, Node.INCOMING, null, 0);
+                for (int prefix = 0; prefix < 256; prefix++) {
+                    filler.apply(buf, String.format("%02x", prefix), null, 0);
+                }
+            } else if (node instanceof Node.IncomingDir) {
+                TreeSet<String> names = new TreeSet<>(pending.keySet());
+                receipts.list().forEach(receipt -> names.add(receipt.name()));
+                for (String name : names) {
+                    filler.apply(buf, name, null, 0);
+                }
+            } else if (node instanceof Node.PrefixDir dir) {
+                try (var chunks = store.chunks(Integer.parseInt(dir.prefix(), 16))) {
+                    chunks.forEach(digest -> filler.apply(buf, digest.toString(), null, 0));
+                }
+            } else if (node instanceof Node.Nothing) {
+                throw missing(node);
+            } else {
+                throw new FsError(Errno.ENOTDIR, "not a folder");
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int mkdir(String path, @mode_t long mode) {
+        return call("mkdir", path, () -> {
+            requireWritable();
+            throw new FsError(Errno.EPERM, "the tree of a chunkfs mount is fixed");
+        });
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return call("rmdir", path, () -> {
+            Node node = Node.parse(path);
+            if (node instanceof Node.Nothing) {
+                throw missing(node);
+            }
+            throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "the tree of a chunkfs mount is fixed");
+        });
+    }
+
+    // ---- opening, reading, writing ----
+
+    @Override
+    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+        return call("create", path, () -> {
+            Node node = Node.parse(path);
+            if (!(node instanceof Node.IncomingFile file)) {
+                if (node instanceof Node.Chunk && !readOnly) {
+                    // touch(1) of a chunk that does not exist: the conditional touch says ENOENT, creating nothing.
+                    throw missing(node);
+                }
+                if (node instanceof Node.Nothing nothing && nothing.errno() == Errno.ENAMETOOLONG) {
+                    throw missing(node);
+                }
+                throw refuseWrite();
+            }
+            requireWritable();
+            Receipts.checkName(file.name());
+            PendingFile created = new PendingFile(store, receipts, file.name(), null, 0);
+            created.markCreated();
+            created.attach();
+            PendingFile displaced = pending.put(file.name(), created);
+            if (displaced != null) {
+                displaced.rename(null);
+            }
+            return open(fi, new IncomingHandle(created));
+        });
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        return call("open", path, () -> {
+            Node node = Node.parse(path);
+            int flags = fi.flags.get();
+            boolean writing = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) != 0;
+            if (node instanceof Node.Chunk chunk) {
+                if (writing) {
+                    // EACCES (not EPERM) lets touch(1) fall back to utimensat.
+                    throw refuseWrite();
+                }
+                int result = openChunk(fi, chunk.digest(), node);
+                keepCache(fi);
+                return result;
+            }
+            if (node instanceof Node.IncomingFile file) {
+                return openIncoming(fi, file, writing, (flags & O_TRUNC) != 0);
+            }
+            if (node instanceof Node.Nothing) {
+                throw missing(node);
+            }
+            throw new FsError(Errno.EISDIR, "a folder");
+        });
+    }
+
+    private int openChunk(FuseFileInfo fi, Digest digest, Node node) throws IOException {
+        FileChannel channel = store.openChunk(digest);
+        return open(fi, new ChunkReader(channel, channel.size()));
+    }
+
+    private int openIncoming(FuseFileInfo fi, Node.IncomingFile file, boolean writing, boolean truncate)
+            throws IOException {
+        if (writing) {
+            requireWritable();
+        }
+        PendingFile open;
+        synchronized (pending) {
+            open = pending.get(file.name());
+            if (open == null) {
+                Optional<Digest> receipt = receipts.get(file.name());
+                if (receipt.isEmpty()) {
+                    throw missing(file);
+                }
+                if (!writing) {
+                    return openChunk(fi, receipt.get(), file);
+                }
+                long size = store.stat(receipt.get()).orElseThrow(() -> missing(file)).size();
+                open = new PendingFile(store, receipts, file.name(), receipt.get(), size);
+                pending.put(file.name(), open);
+            }
+            open.attach();
+        }
+        if (writing && truncate) {
+            open.truncate(0);
+        }
+        return open(fi, new IncomingHandle(open));
+    }
+
+    private int open(FuseFileInfo fi, Handle handle) {
+        long id = nextHandle.getAndIncrement();
+        handles.put(id, handle);
+        fi.fh.set(id);
+        return 0;
+    }
+
+    private static void keepCache(FuseFileInfo fi) {
+        // Chunks never change, so the kernel may keep their pages between opens.
+        Pointer info = Struct.getMemory(fi);
+        info.putInt(FILE_INFO_BITS_OFFSET, info.getInt(FILE_INFO_BITS_OFFSET) | KEEP_CACHE);
+    }
+
+    private Handle handle(FuseFileInfo fi) {
+        Handle handle = handles.get(fi.fh.get());
+        if (handle == null) {
+            throw new FsError(Errno.EBADF, "unknown file handle");
+        }
+        return handle;
+    }
+
+    private static ByteBuffer view(Pointer buf, long size) {
+        return MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size);
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return call("read", path, () -> {
+            Handle handle = handle(fi);
+            ByteBuffer into = view(buf, size);
+            if (handle instanceof ChunkReader reader) {
+                long expected = Math.max(0, Math.min(size, reader.size() - offset));
+                while (into.hasRemaining()) {
+                    if (reader.channel().read(into, offset + into.position()) < 0) {
+                        break;
+                    }
+                }
+                if (into.position() != expected) {
+                    // The chunk changed behind our back: never hand out bytes that are not the chunk.
+                    throw new FsError(Errno.EIO, "chunk " + path + " changed size while open");
+                }
+                return into.position();
+            }
+            PendingFile file = ((IncomingHandle) handle).file();
+            while (into.hasRemaining()) {
+                if (file.read(into, offset + into.position()) < 0) {
+                    break;
+                }
+            }
+            return into.position();
+        });
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        return call("write", path, () -> {
+            if (!(handle(fi) instanceof IncomingHandle handle)) {
+                throw new FsError(Errno.EBADF, "not open for writing");
+            }
+            handle.file().write(view(buf, size), offset);
+            return (int) size;
+        });
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        return call("flush", path, () -> {
+            if (handle(fi) instanceof IncomingHandle handle) {
+                handle.file().commitIfChanged();
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        return call("fsync", path, () -> {
+            if (handle(fi) instanceof IncomingHandle handle) {
+                handle.file().commitIfChanged();
+                store.sync();
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int fsyncdir(String path, FuseFileInfo fi) {
+        return call("fsyncdir", path, () -> {
+            if (!readOnly) {
+                store.sync();
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        return call("release", path, () -> {
+            Handle handle = handles.remove(fi.fh.get());
+            if (handle instanceof ChunkReader reader) {
+                reader.channel().close();
+            } else if (handle instanceof IncomingHandle incoming) {
+                releaseIncoming(incoming.file());
+            }
+            return 0;
+        });
+    }
+
+    private void releaseIncoming(PendingFile file) throws IOException {
+        try {
+            // close(2) has returned already; a failure here can only be logged.
+            file.commitIfChanged();
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
+        }
+        synchronized (pending) {
+            if (!file.detach()) {
+                return;
+            }
+            String name = file.name();
+            if (name != null) {
+                pending.remove(name, file);
+            }
+        }
+        file.close();
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        return call("truncate", path, () -> {
+            Node node = Node.parse(path);
+            if (node instanceof Node.Chunk) {
+                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "chunks are immutable");
+            }
+            if (!(node instanceof Node.IncomingFile file)) {
+                throw node instanceof Node.Nothing ? missing(node) : new FsError(Errno.EISDIR, "a folder");
+            }
+            requireWritable();
+            PendingFile open = pending.get(file.name());
+            if (open != null) {
+                open.truncate(size);
+                return 0;
+            }
+            // truncate(2) on a path with no open file: there is no close to commit at, so commit now.
+            Digest receipt = receipts.get(file.name()).orElseThrow(() -> missing(node));
+            long baseSize = store.stat(receipt).orElseThrow(() -> missing(node)).size();
+            PendingFile temporary = new PendingFile(store, receipts, file.name(), receipt, baseSize);
+            try {
+                temporary.truncate(size);
+                temporary.commitIfChanged();
+            } finally {
+                temporary.close();
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        return call("ftruncate", path, () -> {
+            if (!(handle(fi) instanceof IncomingHandle handle)) {
+                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "chunks are immutable");
+            }
+            handle.file().truncate(size);
+            return 0;
+        });
+    }
+
+    // ---- names ----
+
+    @Override
+    public int unlink(String path) {
+        return call("unlink", path, () -> {
+            Node node = Node.parse(path);
+            if (node instanceof Node.Chunk chunk) {
+                if (!store.contains(chunk.digest())) {
+                    throw missing(node);
+                }
+                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "only gc removes chunks");
+            }
+            if (!(node instanceof Node.IncomingFile file)) {
+                throw node instanceof Node.Nothing ? missing(node) : new FsError(Errno.EISDIR, "a folder");
+            }
+            requireWritable();
+            synchronized (pending) {
+                PendingFile open = pending.remove(file.name());
+                if (open != null) {
+                    open.rename(null);
+                }
+                boolean hadReceipt = receipts.remove(file.name());
+                if (open == null && !hadReceipt) {
+                    throw missing(node);
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int rename(String oldpath, String newpath) {
+        return call("rename", oldpath, () -> {
+            Node from = Node.parse(oldpath);
+            Node to = Node.parse(newpath);
+            if (from instanceof Node.Nothing) {
+                throw missing(from);
+            }
+            requireWritable();
+            if (!(from instanceof Node.IncomingFile source) || !(to instanceof Node.IncomingFile target)) {
+                throw new FsError(to instanceof Node.Nothing nothing && nothing.errno() == Errno.ENAMETOOLONG
+                        ? Errno.ENAMETOOLONG : Errno.EPERM, "only files of incoming/ can be renamed, within it");
+            }
+            Receipts.checkName(target.name());
+            synchronized (pending) {
+                PendingFile moving = pending.remove(source.name());
+                boolean hadReceipt = receipts.get(source.name()).isPresent();
+                if (moving == null && !hadReceipt) {
+                    throw missing(from);
+                }
+                if (hadReceipt) {
+                    receipts.rename(source.name(), target.name());
+                } else {
+                    receipts.remove(target.name());
+                }
+                PendingFile displaced = moving != null ? pending.put(target.name(), moving) : pending.remove(target.name());
+                if (displaced != null) {
+                    displaced.rename(null);
+                }
+                if (moving != null) {
+                    moving.rename(target.name());
+                }
+            }
+            return 0;
+        });
+    }
+
+    @Override
+    public int link(String oldpath, String newpath) {
+        return call("link", oldpath, () -> {
+            requireWritable();
+            throw new FsError(Errno.EPERM, "hard links are not supported");
+        });
+    }
+
+    @Override
+    public int symlink(String oldpath, String newpath) {
+        return call("symlink", newpath, () -> {
+            requireWritable();
+            throw new FsError(Errno.EPERM, "symlinks are not supported");
+        });
+    }
+
+    @Override
+    public int mknod(String path, @mode_t long mode, long rdev) {
+        return call("mknod", path, () -> {
+            requireWritable();
+            throw new FsError(Errno.EPERM, "only regular files can be created, in incoming/");
+        });
+    }
+
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        return call("chmod", path, () -> metadataChange(path));
+    }
+
+    @Override
+    public int chown(String path, long uid, long gid) {
+        return call("chown", path, () -> metadataChange(path));
+    }
+
+    /**
+     * Modes and owners are fixed. On files of incoming/ a change is accepted and ignored, so that
+     * {@code cp -p} and {@code rsync -a} can deliver; everywhere else it is refused.
+     */
+    private int metadataChange(String path) throws IOException {
+        Node node = Node.parse(path);
+        if (node instanceof Node.Nothing || (node instanceof Node.Chunk chunk && !store.contains(chunk.digest()))) {
+            throw missing(node);
+        }
+        requireWritable();
+        if (node instanceof Node.IncomingFile) {
+            return 0;
+        }
+        throw new FsError(Errno.EPERM, "modes and owners are fixed");
+    }
+
+    /**
+     * The conditional touch. On a chunk, whatever times were asked for, atime becomes now and mtime
+     * is kept; a chunk that does not exist is ENOENT. On files of incoming/ times are accepted and
+     * ignored (a receipt shows its chunk's times).
+     */
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        return call("utimens", path, () -> {
+            Node node = Node.parse(path);
+            if (node instanceof Node.Chunk chunk) {
+                requireWritable();
+                store.condTouchChunk(chunk.digest(), true);
+                return 0;
+            }
+            if (node instanceof Node.IncomingFile file) {
+                requireWritable();
+                if (!pending.containsKey(file.name()) && receipts.get(file.name()).isEmpty()) {
+                    throw missing(node);
+                }
+                return 0;
+            }
+            if (node instanceof Node.Nothing) {
+                throw missing(node);
+            }
+            throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "folder times are fixed");
+        });
+    }
+
+    // ---- extended attributes ----
+
+    @Override
+    public int getxattr(String path, String name, Pointer value, @size_t long size) {
+        return call("getxattr", path, () -> {
+            Digest digest = digestOf(Node.parse(path));
+            if (!DIGEST_XATTR.equals(name) || digest == null) {
+                throw new FsError(Errno.ENODATA, "no such attribute");
+            }
+            byte[] bytes = digest.toString().getBytes(StandardCharsets.US_ASCII);
+            if (size == 0) {
+                return bytes.length;
+            }
+            if (size < bytes.length) {
+                throw new FsError(Errno.ERANGE, "buffer too small");
+            }
+            value.put(0, bytes, 0, bytes.length);
+            return bytes.length;
+        });
+    }
+
+    @Override
+    public int listxattr(String path, Pointer list, @size_t long size) {
+        return call("listxattr", path, () -> {
+            Node node = Node.parse(path);
+            if (node instanceof Node.Nothing) {
+                throw missing(node);
+            }
+            if (digestOf(node) == null) {
+                return 0;
+            }
+            byte[] names = (DIGEST_XATTR + "\0").getBytes(StandardCharsets.US_ASCII);
+            if (size == 0) {
+                return names.length;
+            }
+            if (size < names.length) {
+                throw new FsError(Errno.ERANGE, "buffer too small");
+            }
+            list.put(0, names, 0, names.length);
+            return names.length;
+        });
+    }
+
+    /** The digest behind a chunk or a committed incoming file, else null. */
+    private Digest digestOf(Node node) throws IOException {
+        if (node instanceof Node.Chunk chunk) {
+            if (!store.contains(chunk.digest())) {
+                throw missing(node);
+            }
+            return chunk.digest();
+        }
+        if (node instanceof Node.IncomingFile file) {
+            PendingFile open = pending.get(file.name());
+            if (open != null) {
+                return open.committedDigest();
+            }
+            return receipts.get(file.name()).orElseThrow(() -> missing(node));
+        }
+        if (node instanceof Node.Nothing) {
+            throw missing(node);
+        }
+        return null;
+    }
+
+    @Override
+    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
+        return call("setxattr", path, () -> refuseXattrChange(path));
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return call("removexattr", path, () -> refuseXattrChange(path));
+    }
+
+    private int refuseXattrChange(String path) throws IOException {
+        Node node = Node.parse(path);
+        if (node instanceof Node.Nothing) {
+            throw missing(node);
+        }
+        requireWritable();
+        throw new FsError(node instanceof Node.Chunk ? Errno.EPERM : Errno.ENOTSUP, "attributes are fixed");
+    }
+
+    // ---- the file system ----
+
+    @Override
+    public int statfs(String path, Statvfs stbuf) {
+        return call("statfs", path, () -> {
+            FileStore fileStore = Files.getFileStore(store.root());
+            long blockSize = 4096;
+            stbuf.f_bsize.set(blockSize);
+            stbuf.f_frsize.set(blockSize);
+            stbuf.f_blocks.set(fileStore.getTotalSpace() / blockSize);
+            stbuf.f_bfree.set(fileStore.getUnallocatedSpace() / blockSize);
+            stbuf.f_bavail.set(fileStore.getUsableSpace() / blockSize);
+            stbuf.f_namemax.set(255);
+            return 0;
+        });
+    }
+
+    @Override
+    public Pointer init(Pointer conn) {
+        initialized.countDown();
+        return null;
+    }
+
+    @Override
+    public void destroy(Pointer initResult) {
+        try {
+            // After a lazy unmount release never comes for files still open: commit what they hold.
+            for (Handle handle : handles.values()) {
+                if (handle instanceof IncomingHandle incoming) {
+                    try {
+                        incoming.file().commitIfChanged();
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(Level.WARNING, "commit of incoming/" + incoming.file().name() + " at unmount failed", e);
+                    }
+                }
+            }
+            for (Handle handle : handles.values()) {
+                try {
+                    if (handle instanceof ChunkReader reader) {
+                        reader.channel().close();
+                    } else if (handle instanceof IncomingHandle incoming) {
+                        incoming.file().close();
+                    }
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "closing a file at unmount failed", e);
+                }
+            }
+            handles.clear();
+            pending.clear();
+        } finally {
+            destroyed.countDown();
+        }
+    }
+
+    /**
+     * Unmounts, waiting for files still open to be closed for a few seconds before falling back to a
+     * lazy unmount, then waits for {@link #destroy} so that in-flight commits finish.
+     */
+    @Override
+    public void umount() {
+        if (!mounted.get() || mountPoint == null) {
+            return;
+        }
+        Unmount.run(mountPoint, java.time.Duration.ofSeconds(5));
+        mounted.set(false);
+        try {
+            if (!destroyed.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warning("the file system was not torn down within 30 s of the unmount");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package io.chunkfs.fuse;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.time.Instant;
+
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.InsertResult;
+import io.chunkfs.store.Receipts;
+import io.chunkfs.store.StagedChunk;
+import io.chunkfs.store.WriteSession;
+
+/**
+ * A file of {@code incoming/} while it is open for writing. Its bytes start as the committed chunk
+ * of its receipt (if any) and are copied to a staged chunk on the first change; every flush with
+ * changes since the last one commits them as a chunk and points the receipt at it. Thread-safe.
+ */
+final class PendingFile {
+    private static final int COPY_BUFFER = 128 * 1024;
+
+    private final ChunkStore store;
+    private final Receipts receipts;
+    private final WriteSession session;
+    /** The name under {@code incoming/}, or null once it was unlinked (then no receipt is written). */
+    private String name;
+    /** The committed bytes the file starts from; null for an empty file. */
+    private Digest base;
+    private long baseSize;
+    private StagedChunk staged;
+    private boolean dirty;
+    /** A write failed: the staged bytes are incomplete and must never be committed. */
+    private int failedErrno;
+    private int openHandles;
+    private Instant modified = Instant.now();
+
+    PendingFile(ChunkStore store, Receipts receipts, String name, Digest base, long baseSize) throws IOException {
+        this.store = store;
+        this.receipts = receipts;
+        this.session = store.beginWrite();
+        this.name = name;
+        this.base = base;
+        this.baseSize = baseSize;
+    }
+
+    synchronized String name() {
+        return name;
+    }
+
+    synchronized void rename(String newName) {
+        name = newName;
+    }
+
+    synchronized void attach() {
+        openHandles++;
+    }
+
+    /** Detaches one handle; true if it was the last. */
+    synchronized boolean detach() {
+        return --openHandles == 0;
+    }
+
+    /** A new, empty file: committed on flush even if nothing is ever written to it. */
+    synchronized void markCreated() {
+        dirty = true;
+    }
+
+    synchronized void write(ByteBuffer data, long offset) throws IOException {
+        try {
+            stagedCopy().write(data, offset);
+        } catch (IOException e) {
+            failedErrno = Errno.of(e);
+            throw e;
+        }
+        dirty = true;
+        modified = Instant.now();
+    }
+
+    synchronized int read(ByteBuffer into, long offset) throws IOException {
+        if (staged != null) {
+            return staged.read(into, offset);
+        }
+        if (base == null) {
+            return -1;
+        }
+        try (FileChannel chunk = store.openChunk(base)) {
+            return chunk.read(into, offset);
+        }
+    }
+
+    synchronized void truncate(long size) throws IOException {
+        if (size == 0 && staged == null) {
+            base = null;
+            baseSize = 0;
+        } else {
+            stagedCopy().truncate(size);
+        }
+        dirty = true;
+        modified = Instant.now();
+    }
+
+    synchronized long size() {
+        return staged != null ? staged.size() : baseSize;
+    }
+
+    synchronized Instant modified() {
+        return modified;
+    }
+
+    /** The committed digest, or null if the current bytes are not committed. */
+    synchronized Digest committedDigest() {
+        return dirty ? null : base;
+    }
+
+    /**
+     * Commits the bytes if they changed since the last commit: afterwards they are a chunk (durable
+     * as the store's sync level says) and the receipt names it.
+     *
+     * @throws FsError with the errno of an earlier failed write, so that close(2) reports it
+     */
+    synchronized void commitIfChanged() throws IOException {
+        if (failedErrno != 0) {
+            int errno = failedErrno;
+            discardStaged();
+            dirty = false;
+            failedErrno = 0;
+            throw new FsError(errno, "an earlier write to this file failed");
+        }
+        if (!dirty) {
+            return;
+        }
+        StagedChunk toCommit = stagedCopy();
+        staged = null;
+        dirty = false;
+        InsertResult result = toCommit.commit();
+        base = result.digest();
+        baseSize = result.size();
+        if (name != null) {
+            receipts.put(name, base, session.tempPath());
+        }
+    }
+
+    /** Drops uncommitted bytes and ends the write session. */
+    synchronized void close() throws IOException {
+        try {
+            discardStaged();
+        } finally {
+            session.close();
+        }
+    }
+
+    private void discardStaged() throws IOException {
+        if (staged != null) {
+            StagedChunk dropped = staged;
+            staged = null;
+            dropped.close();
+        }
+    }
+
+    /** The staged chunk, started on the first change as a copy of the committed bytes. */
+    private StagedChunk stagedCopy() throws IOException {
+        if (staged == null) {
+            StagedChunk fresh = session.stage();
+            try {
+                if (base != null) {
+                    copyChunk(base, fresh);
+                }
+            } catch (IOException | RuntimeException e) {
+                fresh.close();
+                throw e;
+            }
+            staged = fresh;
+        }
+        return staged;
+    }
+
+    private void copyChunk(Digest digest, StagedChunk into) throws IOException {
+        try (FileChannel chunk = store.openChunk(digest)) {
+            ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
+            long position = 0;
+            while (chunk.read(buffer, position) > 0) {
+                buffer.flip();
+                int n = buffer.remaining();
+                into.write(buffer, position);
+                position += n;
+                buffer.clear();
+            }
+        }
+    }
+}
