@@ -32,7 +32,8 @@ import picocli.CommandLine.Parameters;
 final class MountCommand extends StoreCommand implements Callable<Integer> {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "An existing, empty folder.")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT",
+            description = "An existing folder (default: ~/chunkfs, created if missing).")
     Path mountPoint;
 
     @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
@@ -50,6 +51,10 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (mountPoint == null) {
+            mountPoint = defaultMountPoint();
+            Files.createDirectories(mountPoint);
+        }
         MountOptions mountOptions = MountOptions.defaults(storePath().toAbsolutePath().toString())
                 .with(String.join(",", options));
         Mounter.checkMountPoint(mountPoint);
@@ -116,6 +121,11 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
         out().println("  read a chunk:    cat " + absolute + "/PP/DIGEST");
         out().println("  unmount:         chunkfs umount " + absolute);
         return 0;
+    }
+
+    /** Where {@code chunkfs mount} mounts when no folder is given. */
+    static Path defaultMountPoint() {
+        return Path.of(System.getProperty("user.home"), "chunkfs");
     }
 
     private boolean isChunkfsMount() throws IOException {

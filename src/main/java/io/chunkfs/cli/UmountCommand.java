@@ -18,7 +18,7 @@ final class UmountCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "MOUNTPOINT")
+    @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT", description = "Default: ~/chunkfs.")
     Path mountPoint;
 
     @Option(names = {"-z", "--lazy"}, description = "Detach now even if files are open.")
@@ -26,7 +26,7 @@ final class UmountCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path absolute = mountPoint.toAbsolutePath().normalize();
+        Path absolute = (mountPoint != null ? mountPoint : MountCommand.defaultMountPoint()).toAbsolutePath().normalize();
         Optional<String> type = MountTable.typeAt(absolute);
         if (type.isEmpty()) {
             throw new StoreException(absolute + " is not mounted");

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Garbage collection driven from the shell: every chunk named in the INDEX files ("<digest>  <path>"
+# lines, as backup-dedup.sh writes them) is touched through the mount with xargs touch, which runs the
+# conditional touch; then `chunkfs gc` sweeps every chunk not touched since the marking began.
+#
+# usage: examples/mark-and-sweep.sh MOUNTPOINT STORE INDEX...
+set -euo pipefail
+if (($# < 3)); then
+  echo "usage: $0 MOUNTPOINT STORE INDEX..." >&2
+  exit 2
+fi
+mnt=$1 store=$2
+shift 2
+chunkfs=${CHUNKFS:-$(dirname "$(readlink -f "$0")")/../mount-scripts/chunkfs}
+started=$(date +%s)
+cut -c1-64 "$@" | sort -u | sed -E "s|^(..)|$mnt/\1/\1|" | xargs -r touch
+# Keep what was touched since the marking started (plus a second for clock granularity).
+"$chunkfs" --store "$store" gc --margin "$(( $(date +%s) - started + 1 ))s"
