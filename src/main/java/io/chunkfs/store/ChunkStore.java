@@ -20,6 +20,7 @@ import java.util.Spliterators;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -39,6 +40,7 @@ public final class ChunkStore implements Closeable {
     private final WriterRegistry writers;
     private final GroupSync[] folderSyncs = new GroupSync[StoreLayout.PREFIXES];
     private final ScheduledExecutorService periodicSync;
+    private final AtomicLong tempCounter = new AtomicLong();
 
     private ChunkStore(StoreLayout layout, StoreOptions options) {
         this.layout = layout;
@@ -105,7 +107,7 @@ public final class ChunkStore implements Closeable {
     /** Opens a write session; see {@link WriteSession}. */
     public WriteSession beginWrite() throws IOException {
         requireWritable();
-        return new WriteSession(this, writers.register());
+        return new WriteSession(this, writers.begin());
     }
 
     /** Inserts {@code data} as a chunk in a session of its own. */
@@ -211,9 +213,13 @@ public final class ChunkStore implements Closeable {
 
     @Override
     public void close() throws IOException {
-        if (periodicSync != null) {
-            periodicSync.shutdownNow();
-            sync();
+        try {
+            if (periodicSync != null) {
+                periodicSync.shutdownNow();
+                sync();
+            }
+        } finally {
+            writers.close();
         }
     }
 
@@ -252,6 +258,11 @@ public final class ChunkStore implements Closeable {
             folderSyncs[Integer.parseInt(digest.prefix(), 16)].sync();
         }
         return new InsertResult(digest, size, false, repaired);
+    }
+
+    /** A fresh temporary path, named so that start-up can tell whether its owner is still alive. */
+    Path newTempPath() {
+        return layout.tmpDir().resolve(writers.id() + "-" + tempCounter.incrementAndGet());
     }
 
     WriterRegistry writers() {

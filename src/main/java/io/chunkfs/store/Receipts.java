@@ -58,6 +58,12 @@ public final class Receipts {
     public void put(String name, Digest digest, Path tempLink) throws IOException {
         checkName(name);
         Path target = Path.of("..", ".chunks", digest.prefix(), digest.toString());
+        try {
+            Files.createSymbolicLink(layout.receiptsDir().resolve(name), target);
+            return;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // replace it atomically below
+        }
         Files.deleteIfExists(tempLink);
         Files.createSymbolicLink(tempLink, target);
         try {

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A writer of the store, registered so that a garbage collection started meanwhile keeps its cutoff
@@ -18,17 +17,17 @@ public final class WriteSession implements AutoCloseable {
     private static final int COPY_BUFFER = 128 * 1024;
 
     private final ChunkStore store;
-    private final WriterRegistry.Registration registration;
-    private final AtomicLong tempCounter = new AtomicLong();
+    private final long startMillis;
+    private boolean closed;
 
-    WriteSession(ChunkStore store, WriterRegistry.Registration registration) {
+    WriteSession(ChunkStore store, long startMillis) {
         this.store = store;
-        this.registration = registration;
+        this.startMillis = startMillis;
     }
 
     /** When this session started, in milliseconds since the epoch. */
     public long startMillis() {
-        return registration.startMillis;
+        return startMillis;
     }
 
     /** Starts a chunk whose bytes arrive piecemeal; see {@link StagedChunk}. */
@@ -41,7 +40,7 @@ public final class WriteSession implements AutoCloseable {
      * next start-up removes whatever was left there.
      */
     public Path tempPath() {
-        return store.layout().tmpDir().resolve(registration.id + "-" + tempCounter.incrementAndGet());
+        return store.newTempPath();
     }
 
     /** Inserts {@code data} as a chunk; a chunk already present is touched, not rewritten. */
@@ -88,7 +87,10 @@ public final class WriteSession implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
-        registration.close();
+    public synchronized void close() throws IOException {
+        if (!closed) {
+            closed = true;
+            store.writers().end(startMillis);
+        }
     }
 }
