@@ -2,7 +2,6 @@ package io.chunkfs.fuse;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
@@ -19,6 +18,7 @@ import java.util.logging.Logger;
 
 import com.kenai.jffi.MemoryIO;
 import io.chunkfs.store.ChunkInfo;
+import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Receipts;
@@ -69,8 +69,8 @@ public final class ChunkFs extends FuseStubFS {
     private sealed interface Handle {
     }
 
-    /** A chunk (or a receipt) open for reading; {@code size} is what it must hold. */
-    private record ChunkReader(FileChannel channel, long size) implements Handle {
+    /** A chunk (or a receipt) open for reading. */
+    private record ChunkHandle(ChunkReader reader) implements Handle {
     }
 
     private record IncomingHandle(PendingFile file) implements Handle {
@@ -302,8 +302,7 @@ public final class ChunkFs extends FuseStubFS {
     }
 
     private int openChunk(FuseFileInfo fi, Digest digest, Node node) throws IOException {
-        FileChannel channel = store.openChunk(digest);
-        return open(fi, new ChunkReader(channel, channel.size()));
+        return open(fi, new ChunkHandle(store.openVerified(digest)));
     }
 
     private int openIncoming(FuseFileInfo fi, Node.IncomingFile file, boolean writing, boolean truncate)
@@ -316,14 +315,18 @@ public final class ChunkFs extends FuseStubFS {
             open = pending.get(file.name());
             if (open == null) {
                 Optional<Digest> receipt = receipts.get(file.name());
-                if (receipt.isEmpty()) {
-                    throw missing(file);
-                }
                 if (!writing) {
-                    return openChunk(fi, receipt.get(), file);
+                    return openChunk(fi, receipt.orElseThrow(() -> missing(file)), file);
                 }
-                long size = store.stat(receipt.get()).orElseThrow(() -> missing(file)).size();
-                open = new PendingFile(store, receipts, file.name(), receipt.get(), size);
+                Optional<io.chunkfs.store.ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
+                if (committed.isPresent()) {
+                    open = new PendingFile(store, receipts, file.name(), receipt.get(), committed.get().size());
+                } else {
+                    // The kernel still knew the name (its entry cache) after a failed commit dropped it:
+                    // the kernel strips O_CREAT from open, so treat a write-open as a create, as POSIX would.
+                    open = new PendingFile(store, receipts, file.name(), null, 0);
+                    open.markCreated();
+                }
                 pending.put(file.name(), open);
             }
             open.attach();
@@ -364,18 +367,9 @@ public final class ChunkFs extends FuseStubFS {
         return call("read", path, () -> {
             Handle handle = handle(fi);
             ByteBuffer into = view(buf, size);
-            if (handle instanceof ChunkReader reader) {
-                long expected = Math.max(0, Math.min(size, reader.size() - offset));
-                while (into.hasRemaining()) {
-                    if (reader.channel().read(into, offset + into.position()) < 0) {
-                        break;
-                    }
-                }
-                if (into.position() != expected) {
-                    // The chunk changed behind our back: never hand out bytes that are not the chunk.
-                    throw new FsError(Errno.EIO, "chunk " + path + " changed size while open");
-                }
-                return into.position();
+            if (handle instanceof ChunkHandle chunk) {
+                // A read that completes a damaged chunk fails with EIO (CorruptChunkException).
+                return chunk.reader().read(into, offset);
             }
             PendingFile file = ((IncomingHandle) handle).file();
             while (into.hasRemaining()) {
@@ -433,8 +427,8 @@ public final class ChunkFs extends FuseStubFS {
     public int release(String path, FuseFileInfo fi) {
         return call("release", path, () -> {
             Handle handle = handles.remove(fi.fh.get());
-            if (handle instanceof ChunkReader reader) {
-                reader.channel().close();
+            if (handle instanceof ChunkHandle chunk) {
+                chunk.reader().close();
             } else if (handle instanceof IncomingHandle incoming) {
                 releaseIncoming(incoming.file());
             }
@@ -768,8 +762,8 @@ public final class ChunkFs extends FuseStubFS {
             }
             for (Handle handle : handles.values()) {
                 try {
-                    if (handle instanceof ChunkReader reader) {
-                        reader.channel().close();
+                    if (handle instanceof ChunkHandle chunk) {
+                        chunk.reader().close();
                     } else if (handle instanceof IncomingHandle incoming) {
                         incoming.file().close();
                     }

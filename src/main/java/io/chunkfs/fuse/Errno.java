@@ -68,6 +68,12 @@ final class Errno {
         if (message.contains("File too large")) {
             return EFBIG;
         }
+        if (message.contains("Operation not permitted")) {
+            return EPERM;
+        }
+        if (message.contains("Permission denied")) {
+            return EACCES;
+        }
         if (error instanceof AccessDeniedException) {
             return EACCES;
         }

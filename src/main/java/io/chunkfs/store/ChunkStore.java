@@ -149,6 +149,11 @@ public final class ChunkStore implements Closeable {
         }
     }
 
+    /** Opens a chunk for reading, checking its bytes against its name as they are read in order. */
+    public ChunkReader openVerified(Digest digest) throws IOException {
+        return new ChunkReader(digest, openChunk(digest));
+    }
+
     /** Size and times of a chunk, or empty if the store does not hold it. */
     public Optional<ChunkInfo> stat(Digest digest) throws IOException {
         try {
