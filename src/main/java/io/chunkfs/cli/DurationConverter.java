@@ -9,7 +9,7 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 /** Reads durations the way people write them: {@code 24h5m}, {@code 90s}, {@code 0s}, or ISO {@code PT1H}. */
-final class DurationConverter implements ITypeConverter<Duration> {
+public final class DurationConverter implements ITypeConverter<Duration> {
     private static final Pattern PART = Pattern.compile("(\\d+)(ms|d|h|m|s)");
 
     @Override
@@ -17,7 +17,7 @@ final class DurationConverter implements ITypeConverter<Duration> {
         return parse(text);
     }
 
-    static Duration parse(String text) {
+    public static Duration parse(String text) {
         String trimmed = text.trim();
         if (trimmed.startsWith("P") || trimmed.startsWith("p")) {
             try {
