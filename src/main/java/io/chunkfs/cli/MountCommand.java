@@ -94,7 +94,12 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             command.add(String.join(",", options));
         }
         command.add(mountPoint.toAbsolutePath().toString());
-        Process child = new ProcessBuilder(command)
+        ProcessBuilder builder = new ProcessBuilder(command);
+        if (!"UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))) {
+            // File names reach the JVM in the locale's charset: give the mount a UTF-8 one.
+            builder.environment().put("LC_ALL", "C.UTF-8");
+        }
+        Process child = builder
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectErrorStream(true)

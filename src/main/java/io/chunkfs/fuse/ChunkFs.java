@@ -46,8 +46,11 @@ public final class ChunkFs extends FuseStubFS {
     private static final int O_RDONLY = 0;
     private static final int O_TRUNC = 01000;
     private static final int O_APPEND = 02000;
-    /** {@code fuse_operations.flag_utime_omit_ok}, which jnr-fuse leaves unset: bit 2 of the int at 304. */
+    /** {@code fuse_operations}' flag bits, which jnr-fuse leaves unset: the int at byte 304. */
     private static final int FLAGS_OFFSET = 304;
+    /** Calls on open files still come (with a null path) after the name was unlinked. */
+    private static final int FLAG_NULLPATH_OK = 1;
+    /** {@code utimens} receives UTIME_NOW and UTIME_OMIT instead of libfuse dropping partial updates. */
     private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
     /** {@code fuse_file_info.keep_cache}: bit 1 of the bit-field int at byte 20. */
     private static final int FILE_INFO_BITS_OFFSET = 20;
@@ -82,9 +85,8 @@ public final class ChunkFs extends FuseStubFS {
         this.readOnly = store.options().readOnly();
         this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
         this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
-        // Without this flag libfuse 2 drops partial time updates (touch -a, touch -m) before they reach utimens.
         Pointer operations = Struct.getMemory(fuseOperations);
-        operations.putInt(FLAGS_OFFSET, operations.getInt(FLAGS_OFFSET) | FLAG_UTIME_OMIT_OK);
+        operations.putInt(FLAGS_OFFSET, operations.getInt(FLAGS_OFFSET) | FLAG_UTIME_OMIT_OK | FLAG_NULLPATH_OK);
     }
 
     /** Waits until the kernel has initialised the mount; false if {@code millis} passed first. */
@@ -193,7 +195,16 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        return getattr(path, stat);
+        Handle handle = handles.get(fi.fh.get());
+        if (!(handle instanceof IncomingHandle incoming)) {
+            return getattr(path, stat);
+        }
+        // Also for a file whose name was unlinked while it is open (path is null then).
+        return call("fgetattr", path, () -> {
+            FileTime modified = FileTime.from(incoming.file().modified());
+            file(stat, readOnly ? 0444 : 0644, incoming.file().size(), modified, modified);
+            return 0;
+        });
     }
 
     // ---- directories ----
@@ -258,7 +269,7 @@ public final class ChunkFs extends FuseStubFS {
                     // touch(1) of a chunk that does not exist: the conditional touch says ENOENT, creating nothing.
                     throw missing(node);
                 }
-                if (node instanceof Node.Nothing nothing && nothing.errno() == Errno.ENAMETOOLONG) {
+                if (node instanceof Node.Nothing nothing && nothing.errno() != Errno.ENOENT) {
                     throw missing(node);
                 }
                 throw refuseWrite();

@@ -31,6 +31,7 @@ final class Errno {
     static final int ENOTSUP = ErrorCodes.ENOTSUP();
     static final int EDQUOT = 122;
     static final int EFBIG = 27;
+    static final int EILSEQ = 84;
 
     private Errno() {
     }
@@ -54,6 +55,9 @@ final class Errno {
         }
         if (error instanceof ReadOnlyFileSystemException) {
             return EROFS;
+        }
+        if (error instanceof java.nio.file.InvalidPathException || error instanceof IllegalArgumentException) {
+            return EINVAL;
         }
         String message = String.valueOf(error.getMessage());
         if (message.contains("No space left on device")) {

@@ -56,6 +56,10 @@ sealed interface Node {
             if (rest.getBytes(StandardCharsets.UTF_8).length > 255) {
                 return new Nothing(Errno.ENAMETOOLONG);
             }
+            if (rest.indexOf('\uFFFD') >= 0) {
+                // Bytes that are not UTF-8 arrive replaced: such a name could not be listed back as given.
+                return new Nothing(Errno.EILSEQ);
+            }
             return new IncomingFile(rest);
         }
         if (!isPrefix(first)) {

@@ -142,6 +142,11 @@ public final class ChunkStore implements Closeable {
 
     /** Opens a chunk for reading; the caller closes the channel. */
     public FileChannel openChunk(Digest digest) throws IOException {
+        Path folder = layout.prefixDir(digest.prefix());
+        if (Files.isSymbolicLink(folder)) {
+            // Never let a link planted in the store lead a read outside of it.
+            throw new StoreException("store " + layout.root() + " is damaged: " + folder + " is a symlink");
+        }
         try {
             return FileChannel.open(layout.chunkPath(digest), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {

@@ -137,8 +137,8 @@ public final class GarbageCollector {
         } catch (FileAlreadyExistsException e) {
             // left by an earlier collection
         }
-        long old = 1_000_000_000L; // 2001-09-09
-        Posix.setTimes(probe, old, 0, 0, Posix.UTIME_OMIT);
+        long old = 1_000_000_000L; // 2001-09-09; the mtime keeps it, which tells observers the probe is set
+        Posix.setTimes(probe, old, 0, old, 0);
         Posix.touchAtime(probe);
         Instant atime = Files.readAttributes(probe, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
                 .lastAccessTime().toInstant();

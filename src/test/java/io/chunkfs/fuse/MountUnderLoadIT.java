@@ -45,8 +45,8 @@ class MountUnderLoadIT {
             Instant launched = Instant.now();
             Process gc = new ProcessBuilder("java", "-jar", Shell.JAR, "-s", fixture.store.toString(), "gc",
                     "--margin", "0s", "--mark", "-", "--json").redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            // gc has taken its start time once its atime probe shows a touch after the launch.
-            while (!Files.exists(probe)
+            // gc has taken its start time once its probe shows the old mtime it sets and a touch after the launch.
+            while (!Files.exists(probe) || Files.getLastModifiedTime(probe).toMillis() != 1_000_000_000_000L
                     || !((FileTime) Files.getAttribute(probe, "lastAccessTime")).toInstant().isAfter(launched.minusSeconds(1))) {
                 assertTrue(gc.isAlive(), "gc exited early");
                 Thread.sleep(10);

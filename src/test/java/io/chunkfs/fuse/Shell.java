@@ -47,6 +47,8 @@ final class Shell {
     static Result run(Path dir, Map<String, String> environment, List<String> command, int timeoutSeconds) {
         try {
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+            // As the launcher does: the JVM needs a UTF-8 locale for non-ASCII file names.
+            builder.environment().put("LC_ALL", "C.UTF-8");
             builder.environment().putAll(environment);
             Process process = builder.start();
             process.getOutputStream().close();

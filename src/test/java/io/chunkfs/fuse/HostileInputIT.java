@@ -1,0 +1,161 @@
+package io.chunkfs.fuse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+
+import io.chunkfs.store.Digest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every odd or hostile thing a user can try on the mount, with the errno it must give and the proof
+ * that nothing in the store changed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileInputIT {
+    static final String CONTENT = "hostile-test-chunk";
+    static final Digest DIGEST = Digest.sha256(CONTENT.getBytes());
+    static final String CHUNK = DIGEST.prefix() + "/" + DIGEST;
+    static final String OTHER_PREFIX = DIGEST.prefix().equals("00") ? "01" : "00";
+    static final String ERRNO = "import errno, os, stat, sys\n"
+            + "def run(f):\n"
+            + "    try:\n        f()\n        print('OK')\n"
+            + "    except OSError as e:\n        print(errno.errorcode[e.errno])\n";
+
+    MountFixture mount;
+
+    @BeforeAll
+    void mount(@TempDir Path dir) throws Exception {
+        mount = new MountFixture(dir).mount();
+        mount.sh("printf '" + CONTENT + "' > incoming/kept").ok();
+    }
+
+    @AfterAll
+    void unmount() throws Exception {
+        mount.close();
+        assertTrue(mount.verify().ok());
+    }
+
+    /** Each case: a Python statement (run with cwd = the mount) and the errno name it must raise. */
+    static List<String[]> cases() {
+        String longName = "x".repeat(300);
+        List<String[]> cases = new ArrayList<>(List.of(
+                new String[] {"open('incoming/..', 'w')", "EISDIR"},
+                new String[] {"open('..' + '/' + os.path.basename(os.getcwd()) + '/00/x', 'w')", "EACCES"},
+                new String[] {"open('incoming/" + longName + "', 'w')", "ENAMETOOLONG"},
+                new String[] {"open(b'incoming/bad\\xff\\xfe', 'w')", "EILSEQ"},
+                new String[] {"open('" + DIGEST.prefix() + "/" + DIGEST.toString().toUpperCase() + "')", "ENOENT"},
+                new String[] {"open('" + DIGEST.prefix() + "/" + DIGEST.toString().substring(1) + "')", "ENOENT"},
+                new String[] {"open('" + DIGEST.prefix() + "/" + DIGEST + "0')", "ENOENT"},
+                new String[] {"open('" + OTHER_PREFIX + "/" + DIGEST + "')", "ENOENT"},
+                new String[] {"open('" + DIGEST.prefix() + "/" + longName + "')", "ENAMETOOLONG"},
+                new String[] {"open('" + CHUNK + "', 'r+b')", "EACCES"},
+                new String[] {"open('" + CHUNK + "', 'ab')", "EACCES"},
+                new String[] {"open('" + CHUNK + "', 'wb')", "EACCES"},
+                new String[] {"os.truncate('" + CHUNK + "', 0)", "EPERM"},
+                new String[] {"os.chmod('" + CHUNK + "', 0o666)", "EPERM"},
+                new String[] {"os.chown('" + CHUNK + "', 1, 1)", "EPERM"},
+                new String[] {"os.unlink('" + CHUNK + "')", "EPERM"},
+                new String[] {"os.rename('" + CHUNK + "', 'incoming/stolen')", "EPERM"},
+                new String[] {"os.rename('incoming/kept', '" + OTHER_PREFIX + "/" + DIGEST + "')", "EPERM"},
+                new String[] {"os.rename('incoming/kept', 'kept')", "EPERM"},
+                new String[] {"os.link('" + CHUNK + "', 'incoming/hard')", "EPERM"},
+                new String[] {"os.symlink('/etc/passwd', 'incoming/link')", "EPERM"},
+                new String[] {"os.mkdir('incoming/dir')", "EPERM"},
+                new String[] {"os.mkdir('" + DIGEST.prefix() + "/dir')", "EPERM"},
+                new String[] {"os.mkfifo('incoming/fifo')", "EPERM"},
+                new String[] {"os.mknod('incoming/node', 0o600 | stat.S_IFCHR, os.makedev(1, 3))", "EPERM"},
+                new String[] {"os.rmdir('" + DIGEST.prefix() + "')", "EPERM"},
+                new String[] {"os.rmdir('incoming')", "EPERM"},
+                new String[] {"os.setxattr('" + CHUNK + "', 'user.x', b'1')", "EPERM"},
+                new String[] {"os.setxattr('" + CHUNK + "', 'user.chunkfs.digest', b'0' * 64)", "EPERM"},
+                new String[] {"os.removexattr('" + CHUNK + "', 'user.chunkfs.digest')", "EPERM"},
+                new String[] {"open('newfile', 'w')", "EACCES"},
+                new String[] {"os.utime('" + OTHER_PREFIX + "/" + OTHER_PREFIX + "0".repeat(62) + "')", "ENOENT"}));
+        return cases;
+    }
+
+    private TreeMap<String, String> snapshot() throws Exception {
+        TreeMap<String, String> files = new TreeMap<>();
+        try (Stream<Path> walk = Files.walk(mount.store)) {
+            for (Path path : walk.toList()) {
+                String name = mount.store.relativize(path).toString();
+                if (name.startsWith(".writers") || name.startsWith(".tmp") || name.equals(".chunks/.atime-probe")) {
+                    continue;
+                }
+                String what = Files.isSymbolicLink(path) ? "-> " + Files.readSymbolicLink(path)
+                        : Files.isRegularFile(path) ? Digest.sha256(Files.readAllBytes(path)).toString() : "dir";
+                files.put(name, what);
+            }
+        }
+        return files;
+    }
+
+    @ParameterizedTest(name = "{0} -> {1}")
+    @MethodSource("cases")
+    void refusedAndNothingChanges(String statement, String errno) throws Exception {
+        TreeMap<String, String> before = snapshot();
+        String out = mount.sh("python3 - <<'EOF'\n" + ERRNO + "run(lambda: " + statement + ")\nEOF").ok().out().strip();
+        assertEquals(errno, out, statement);
+        assertEquals(before, snapshot(), "the store is unchanged after " + statement);
+        assertEquals(CONTENT, mount.sh("cat " + CHUNK).ok().out());
+    }
+
+    @Test
+    void emptyFileAndOddButValidNames() throws Exception {
+        for (String name : new String[] {"empty", "with space", "tab\there", "new\nline", "ümlaut-ö", "-dash", ".hidden"}) {
+            String python = "import os\nwith open(os.path.join('incoming', " + pythonString(name) + "), 'wb') as f: pass\n"
+                    + "print(os.getxattr(os.path.join('incoming', " + pythonString(name) + "), 'user.chunkfs.digest').decode())";
+            assertEquals(Digest.sha256(new byte[0]).toString(), mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip(), name);
+        }
+        String listed = mount.sh("python3 -c \"import os; print(repr(sorted(os.listdir('incoming'))))\"").ok().out();
+        assertTrue(listed.contains("'new\\nline'") && listed.contains("'ümlaut-ö'"), listed);
+    }
+
+    @Test
+    void aFileWrittenAfterItsNameWasRemovedLeavesNoName() throws Exception {
+        String python = "import os\nfd = os.open('incoming/ghost', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)\n"
+                + "os.write(fd, b'part one ')\nos.unlink('incoming/ghost')\nos.write(fd, b'part two')\nos.close(fd)\n"
+                + "print(os.path.exists('incoming/ghost'))";
+        assertEquals("False", mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip());
+        assertTrue(mount.verify().ok());
+    }
+
+    @Test
+    void linksPlantedInTheStoreAreNeverFollowedOutOfIt() throws Exception {
+        Path outside = Files.writeString(mount.dir.resolve("secret"), "secret outside the store");
+        // A "chunk" that is a symlink to a file outside, and a receipt pointing outside.
+        String fake = Digest.sha256("whatever".getBytes()).toString();
+        Path chunkLink = mount.store.resolve(".chunks").resolve(fake.substring(0, 2)).resolve(fake);
+        Files.createSymbolicLink(chunkLink, outside);
+        Files.createSymbolicLink(mount.store.resolve("receipts/planted"), outside);
+        Files.createSymbolicLink(mount.store.resolve("receipts/planted2"), Path.of("../../secret/" + fake));
+        try {
+            assertEquals(1, mount.sh("cat " + fake.substring(0, 2) + "/" + fake).exit());
+            assertEquals(1, mount.sh("cat incoming/planted").exit());
+            Shell.Result planted2 = mount.sh("cat incoming/planted2");
+            assertTrue(planted2.exit() != 0 || !planted2.out().contains("secret"), planted2.toString());
+            assertTrue(!mount.sh("cat " + fake.substring(0, 2) + "/* incoming/* 2>/dev/null; true").out().contains("secret outside"));
+        } finally {
+            Files.delete(chunkLink);
+            Files.delete(mount.store.resolve("receipts/planted"));
+            Files.delete(mount.store.resolve("receipts/planted2"));
+        }
+    }
+
+    private static String pythonString(String text) {
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\t", "\\t") + "'";
+    }
+}
