@@ -8,14 +8,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.EnumSet;
 
 /**
  * A chunk being written: bytes land in a temporary file of the store and become a chunk only when
  * {@link #commit()} renames them to their digest path. Writes may come at any offset; as long as
- * they arrive in order they are hashed as they come, so a commit reads back only what arrived out
- * of order. Thread-safe; one staged chunk is normally fed by one writer.
+ * they arrive in order they are hashed as they come (on another thread, see {@link PipelinedHash}),
+ * so a commit reads back only what arrived out of order. Thread-safe; one staged chunk is normally fed by one writer.
  */
 public final class StagedChunk implements Closeable {
     private static final int READ_BUFFER = 1 << 20;
@@ -23,9 +22,8 @@ public final class StagedChunk implements Closeable {
     private final ChunkStore store;
     private final Path file;
     private final FileChannel channel;
-    private final MessageDigest sha256 = Digest.newSha256();
-    /** Bytes {@code [0, hashedUpTo)} of the file have gone into {@link #sha256}, in order. */
-    private long hashedUpTo;
+    /** Bytes {@code [0, hash.length())} of the file have gone into it, in order. */
+    private final PipelinedHash hash = new PipelinedHash();
     private long size;
     private boolean closed;
 
@@ -46,11 +44,10 @@ public final class StagedChunk implements Closeable {
         while (src.hasRemaining()) {
             at += channel.write(src, at);
         }
-        if (position == hashedUpTo) {
-            sha256.update(hashView);
-            hashedUpTo += length;
-        } else if (position < hashedUpTo) {
-            restartHash();
+        if (position == hash.length()) {
+            hash.update(hashView);
+        } else if (position < hash.length()) {
+            hash.reset();
         }
         size = Math.max(size, position + length);
     }
@@ -69,8 +66,8 @@ public final class StagedChunk implements Closeable {
         } else if (newSize > size) {
             channel.write(ByteBuffer.allocate(1), newSize - 1);
         }
-        if (newSize < hashedUpTo) {
-            restartHash();
+        if (newSize < hash.length()) {
+            hash.reset();
         }
         size = newSize;
     }
@@ -94,7 +91,7 @@ public final class StagedChunk implements Closeable {
         boolean published = false;
         try {
             hashRemainder();
-            Digest digest = Digest.of(sha256.digest());
+            Digest digest = hash.digest();
             if (store.options().syncLevel() == SyncLevel.FILE) {
                 channel.force(true);
             }
@@ -127,25 +124,19 @@ public final class StagedChunk implements Closeable {
         }
     }
 
-    private void restartHash() {
-        sha256.reset();
-        hashedUpTo = 0;
-    }
-
     private void hashRemainder() throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(READ_BUFFER, Math.max(1, size - hashedUpTo)));
-        while (hashedUpTo < size) {
+        ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(READ_BUFFER, Math.max(1, size - hash.length())));
+        while (hash.length() < size) {
             buffer.clear();
-            if (size - hashedUpTo < buffer.capacity()) {
-                buffer.limit((int) (size - hashedUpTo));
+            if (size - hash.length() < buffer.capacity()) {
+                buffer.limit((int) (size - hash.length()));
             }
-            int n = channel.read(buffer, hashedUpTo);
+            int n = channel.read(buffer, hash.length());
             if (n < 0) {
                 throw new IOException("staged file " + file + " is shorter than what was written to it");
             }
             buffer.flip();
-            sha256.update(buffer);
-            hashedUpTo += n;
+            hash.update(buffer);
         }
     }
 
