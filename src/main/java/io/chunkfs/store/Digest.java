@@ -15,11 +15,12 @@ public final class Digest implements Comparable<Digest> {
     public static final int HEX_LENGTH = BYTES * 2;
 
     private final byte[] bytes;
-    private final String hex;
+    /** Computed on first use: hashing many chunks rarely needs the text of each digest. */
+    private String hex;
 
-    private Digest(byte[] bytes) {
+    private Digest(byte[] bytes, String hex) {
         this.bytes = bytes;
-        this.hex = Hex.encodeHexString(bytes, true);
+        this.hex = hex;
     }
 
     /** Wraps 32 raw digest bytes. */
@@ -27,7 +28,7 @@ public final class Digest implements Comparable<Digest> {
         if (bytes.length != BYTES) {
             throw new IllegalArgumentException("a digest has 32 bytes, not " + bytes.length);
         }
-        return new Digest(bytes.clone());
+        return new Digest(bytes.clone(), null);
     }
 
     /**
@@ -43,7 +44,7 @@ public final class Digest implements Comparable<Digest> {
         for (int i = 0; i < BYTES; i++) {
             bytes[i] = (byte) ((nibble(text.charAt(2 * i)) << 4) | nibble(text.charAt(2 * i + 1)));
         }
-        return new Digest(bytes);
+        return new Digest(bytes, text);
     }
 
     /** True if {@code text} is exactly 64 lowercase hex characters. */
@@ -61,7 +62,7 @@ public final class Digest implements Comparable<Digest> {
 
     /** The SHA-256 of {@code data}. */
     public static Digest sha256(byte[] data) {
-        return new Digest(newSha256().digest(data));
+        return new Digest(newSha256().digest(data), null);
     }
 
     /** A fresh SHA-256 instance; every JDK has one. */
@@ -75,7 +76,7 @@ public final class Digest implements Comparable<Digest> {
 
     /** The first byte, as the two hex characters that name the chunk's prefix folder. */
     public String prefix() {
-        return hex.substring(0, 2);
+        return toString().substring(0, 2);
     }
 
     public byte[] toBytes() {
@@ -84,7 +85,12 @@ public final class Digest implements Comparable<Digest> {
 
     @Override
     public String toString() {
-        return hex;
+        String text = hex;
+        if (text == null) {
+            text = Hex.encodeHexString(bytes, true);
+            hex = text;
+        }
+        return text;
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -44,10 +45,16 @@ public final class Verifier {
         progress.phase("verify", StoreLayout.PREFIXES);
         List<Task> tasks = new ArrayList<>();
         for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
-            int folder = prefix;
+            Path folder = store.layout().prefixDir(prefix);
             tasks.add(tally -> {
-                try (var chunks = store.chunks(folder)) {
-                    chunks.forEach(digest -> tally.check(digest, false));
+                // Straight from the folder entries: no digest is parsed or path rebuilt per chunk.
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+                    for (Path entry : entries) {
+                        String name = entry.getFileName().toString();
+                        if (Digest.isValid(name)) {
+                            tally.check(entry, name, null, false);
+                        }
+                    }
                 }
                 progress.advance(1);
             });
@@ -67,7 +74,7 @@ public final class Verifier {
                 batch.clear();
                 tasks.add(tally -> {
                     for (Digest digest : mine) {
-                        tally.check(digest, true);
+                        tally.check(store.layout().chunkPath(digest), digest.toString(), digest, true);
                     }
                     progress.advance(mine.size());
                 });
@@ -121,8 +128,7 @@ public final class Verifier {
         private final ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER));
         private final ThreadLocal<MessageDigest> hashers = ThreadLocal.withInitial(Digest::newSha256);
 
-        void check(Digest digest, boolean reportMissing) {
-            Path chunk = store.layout().chunkPath(digest);
+        void check(Path chunk, String name, Digest digest, boolean reportMissing) {
             MessageDigest sha256 = hashers.get();
             sha256.reset();
             ByteBuffer buffer = buffers.get();
@@ -144,8 +150,9 @@ public final class Verifier {
             }
             checked.incrementAndGet();
             bytes.addAndGet(read);
-            if (!Digest.of(sha256.digest()).equals(digest)) {
-                bad.add(digest);
+            Digest actual = Digest.of(sha256.digest());
+            if (!actual.toString().equals(name)) {
+                bad.add(digest != null ? digest : Digest.parse(name));
                 setAside(chunk);
             }
         }
