@@ -1,0 +1,221 @@
+package io.chunkfs.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static io.chunkfs.store.StoreTesting.age;
+import static io.chunkfs.store.StoreTesting.newStore;
+import static io.chunkfs.store.StoreTesting.path;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GarbageCollectorTest {
+    @TempDir
+    Path dir;
+
+    private static GcResult collect(ChunkStore store, Duration margin, Iterator<Digest> marks) throws Exception {
+        return new GarbageCollector(store, margin, Progress.NONE).collect(marks);
+    }
+
+    @Test
+    void sweepsWhatWasNotMarkedAndKeepsWhatWas() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest kept = store.insertChunk("kept".getBytes()).digest();
+            Digest swept = store.insertChunk("swept".getBytes()).digest();
+            Digest missing = Digest.sha256("never stored".getBytes());
+            age(store, kept);
+            age(store, swept);
+            Receipts receipts = new Receipts(store.layout());
+            try (WriteSession session = store.beginWrite()) {
+                receipts.put("kept.txt", kept, session.tempPath());
+                receipts.put("swept.txt", swept, session.tempPath());
+            }
+            GcResult result = collect(store, Duration.ZERO, List.of(kept, missing).iterator());
+            assertTrue(store.contains(kept));
+            assertFalse(store.contains(swept));
+            assertEquals(1, result.marked());
+            assertEquals(1, result.markedMissing());
+            assertEquals(2, result.chunksBefore());
+            assertEquals(1, result.removedChunks());
+            assertEquals("swept".length(), result.removedBytes());
+            assertEquals(1, result.keptChunks());
+            assertEquals(1, result.removedReceipts());
+            assertEquals(List.of(new Receipts.Receipt("kept.txt", kept)), receipts.list());
+        }
+    }
+
+    @Test
+    void theDefaultMarginKeepsYoungChunks() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest young = store.insertChunk("young".getBytes()).digest();
+            age(store, young); // an hour old is still well inside 24 h 5 min
+            GcResult result = collect(store, GarbageCollector.DEFAULT_MARGIN, null);
+            assertTrue(store.contains(young));
+            assertEquals(0, result.removedChunks());
+        }
+    }
+
+    @Test
+    void aSecondCollectionIsRefusedWhileOneRuns() throws Exception {
+        try (ChunkStore store = newStore(dir); ChunkStore other = ChunkStore.open(store.root())) {
+            CountDownLatch marking = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Iterator<Digest> blocking = new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    marking.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return false;
+                }
+
+                @Override
+                public Digest next() {
+                    throw new java.util.NoSuchElementException();
+                }
+            };
+            CompletableFuture<GcResult> first = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return collect(store, Duration.ZERO, blocking);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            marking.await();
+            StoreException refused = assertThrows(StoreException.class, () -> collect(other, Duration.ZERO, null));
+            assertTrue(refused.getMessage().contains("another garbage collection is running"), refused.getMessage());
+            release.countDown();
+            first.get();
+            collect(other, Duration.ZERO, null); // and allowed again afterwards
+        }
+    }
+
+    @Test
+    void anActiveWriterKeepsTheCutoffBack() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest written;
+            try (WriteSession session = store.beginWrite()) {
+                written = session.insertChunk("in progress".getBytes()).digest();
+                // Its atime is after the session began but before the collection starts.
+                Files.setAttribute(path(store, written), "lastAccessTime",
+                        java.nio.file.attribute.FileTime.fromMillis(session.startMillis() + 1));
+                GcResult during = collect(store, Duration.ZERO, null);
+                assertTrue(store.contains(written), "kept while its writer is active");
+                assertEquals(0, during.removedChunks());
+            }
+            age(store, written);
+            collect(store, Duration.ZERO, null);
+            assertFalse(store.contains(written), "swept once the writer is done and nothing marked it");
+        }
+    }
+
+    @Test
+    void chunksInsertedOrTouchedDuringTheSweepSurvive() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            int n = 3000;
+            Digest[] digests = new Digest[n];
+            for (int i = 0; i < n; i++) {
+                digests[i] = store.insertChunk(("race " + i).getBytes()).digest();
+                age(store, digests[i]);
+            }
+            CountDownLatch started = new CountDownLatch(1);
+            // A touch that finds the chunk already set aside by the sweep reports it missing (false), and
+            // the chunk may then go: the caller knows. Every insert, and every touch that said true, must stick.
+            boolean[] mustSurvive = new boolean[n];
+            CompletableFuture<Void> racer = CompletableFuture.runAsync(() -> {
+                try {
+                    started.await();
+                    for (int i = 0; i < n; i += 2) {
+                        if (i % 4 == 0) {
+                            store.insertChunk(("race " + i).getBytes());
+                            mustSurvive[i] = true;
+                        } else {
+                            mustSurvive[i] = store.condTouchChunk(digests[i], false);
+                        }
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Iterator<Digest> startSignal = new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    started.countDown();
+                    return false;
+                }
+
+                @Override
+                public Digest next() {
+                    throw new java.util.NoSuchElementException();
+                }
+            };
+            collect(store, Duration.ZERO, startSignal);
+            racer.get();
+            int survived = 0;
+            for (int i = 0; i < n; i += 2) {
+                if (mustSurvive[i]) {
+                    assertTrue(store.contains(digests[i]), "re-inserted or touched during gc: race " + i);
+                    survived++;
+                }
+            }
+            assertTrue(survived >= n / 4, "at least every re-insert survived: " + survived);
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
+        }
+    }
+
+    @Test
+    void leftoversOfDeadWritersAreRemovedLiveOnesKept() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Path dead = Files.writeString(store.layout().tmpDir().resolve("deadbeefdeadbeef-1"), "partial");
+            try (WriteSession session = store.beginWrite()) {
+                StagedChunk live = session.stage();
+                live.write(java.nio.ByteBuffer.wrap("live".getBytes()), 0);
+                GcResult result = collect(store, Duration.ZERO, null);
+                assertEquals(1, result.removedTemps());
+                assertFalse(Files.exists(dead));
+                assertEquals(1, StoreTesting.countFiles(store.layout().tmpDir()), "the live session's file stays");
+                live.commit();
+            }
+            Files.writeString(store.layout().tmpDir().resolve("0123456789abcdef-7"), "partial");
+            ChunkStore.open(store.root()).close();
+            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()), "start-up removes them too");
+        }
+    }
+
+    @Test
+    void oddFilesAreReportedNotDeletedAndSetAsideChunksRestored() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest digest = store.insertChunk("aside".getBytes()).digest();
+            Path chunk = path(store, digest);
+            Path aside = chunk.resolveSibling(digest + ".sweep");
+            Files.move(chunk, aside);
+            Path foreign = Files.writeString(chunk.resolveSibling("notes.txt"), "mine");
+            Files.writeString(chunk.resolveSibling(digest + ".0.bad"), "bad");
+            GcResult result = collect(store, GarbageCollector.DEFAULT_MARGIN, null);
+            assertTrue(Files.exists(foreign));
+            assertTrue(store.contains(digest), "a chunk set aside by a collection that died is restored");
+            assertEquals(1, result.badChunks());
+            assertTrue(result.oddities().stream().anyMatch(line -> line.contains("notes.txt")), result.oddities().toString());
+        }
+    }
+
+    @Test
+    void aNegativeMarginIsRefused() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            assertThrows(IllegalArgumentException.class, () -> new GarbageCollector(store, Duration.ofSeconds(-1), Progress.NONE));
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package io.chunkfs.store;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static io.chunkfs.store.StoreTesting.newStore;
+import static io.chunkfs.store.StoreTesting.path;
+import static io.chunkfs.store.StoreTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class VerifierTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void badChunksAreRenamedAsideNeverDeletedAndRestoredByTheNextInsert() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] good = random(50_000, 1);
+            Digest digest = store.insertChunk(good).digest();
+            Digest fine = store.insertChunk("fine".getBytes()).digest();
+            Path chunk = path(store, digest);
+            chunk.toFile().setWritable(true);
+            Files.write(chunk, random(50_000, 2));
+
+            VerifyResult result = new Verifier(store, 2, Progress.NONE).verifyAll();
+            assertEquals(List.of(digest), result.bad());
+            assertEquals(2, result.checked());
+            assertFalse(result.ok());
+            assertTrue(Files.exists(chunk.resolveSibling(digest + ".0.bad")));
+            assertFalse(Files.exists(chunk));
+            assertTrue(store.contains(fine));
+
+            // A second bad copy goes to .1.bad, next to the first.
+            Files.write(chunk, random(10, 3));
+            new Verifier(store, 1, Progress.NONE).verify(List.of(digest).iterator());
+            assertTrue(Files.exists(chunk.resolveSibling(digest + ".1.bad")));
+
+            store.insertChunk(good);
+            assertArrayEquals(good, store.loadChunk(digest));
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
+        }
+    }
+
+    @Test
+    void aListReportsMissingChunks() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest present = store.insertChunk("present".getBytes()).digest();
+            Digest missing = Digest.sha256("missing".getBytes());
+            VerifyResult result = new Verifier(store, 2, Progress.NONE).verify(List.of(present, missing).iterator());
+            assertEquals(List.of(missing), result.missing());
+            assertEquals(1, result.checked());
+            assertEquals("present".length(), result.bytes());
+        }
+    }
+}
