@@ -45,6 +45,7 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
         }
         if (json) {
             Map<String, Object> summary = Json.object();
+            summary.put("started", result.started().toString());
             summary.put("cutoff", result.cutoff().toString());
             summary.put("marked", result.marked());
             summary.put("marked_missing", result.markedMissing());
@@ -61,7 +62,7 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             summary.put("oddities", result.oddities());
             out().println(Json.write(summary));
         } else {
-            out().printf("cutoff %s%n", result.cutoff());
+            out().printf("started %s, cutoff %s%n", result.started(), result.cutoff());
             out().printf("marked %d chunks (%d listed but missing)%n", result.marked(), result.markedMissing());
             out().printf("before: %d chunks, %s%n", result.chunksBefore(), Sizes.human(result.bytesBefore()));
             out().printf("removed: %d chunks, %s%n", result.removedChunks(), Sizes.human(result.removedBytes()));

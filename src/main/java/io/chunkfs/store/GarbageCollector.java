@@ -46,6 +46,8 @@ public final class GarbageCollector {
     private final Duration margin;
     private final Progress progress;
     private final List<String> oddities = new ArrayList<>();
+    /** Runs between the sweep's first look at a chunk and setting it aside; tests race it there. */
+    private java.util.function.Consumer<Path> beforeSetAside = chunk -> { };
 
     public GarbageCollector(ChunkStore store, Duration margin, Progress progress) {
         if (margin.isNegative()) {
@@ -80,6 +82,10 @@ public final class GarbageCollector {
         } finally {
             RUNNING.remove(lockFile);
         }
+    }
+
+    void beforeSetAside(java.util.function.Consumer<Path> hook) {
+        this.beforeSetAside = hook;
     }
 
     private StoreException alreadyRunning() {
@@ -120,7 +126,7 @@ public final class GarbageCollector {
             progress.advance(1);
         }
         long removedReceipts = new Receipts(layout).removeDangling();
-        return new GcResult(Instant.ofEpochMilli(cutoffMillis), marked, missing,
+        return new GcResult(start, Instant.ofEpochMilli(cutoffMillis), marked, missing,
                 sweep.kept + sweep.removed, sweep.keptBytes + sweep.removedBytes,
                 sweep.removed, sweep.removedBytes, sweep.kept, sweep.keptBytes, sweep.pending, sweep.bad,
                 removedTemps, removedReceipts, List.copyOf(oddities));
@@ -204,6 +210,7 @@ public final class GarbageCollector {
                 return;
             }
             Path aside = chunk.resolveSibling(chunk.getFileName() + ASIDE_SUFFIX);
+            beforeSetAside.accept(chunk);
             try {
                 Files.move(chunk, aside, StandardCopyOption.ATOMIC_MOVE);
             } catch (NoSuchFileException e) {

@@ -6,6 +6,7 @@ import java.util.List;
 /**
  * What a garbage collection found and did.
  *
+ * @param started         when the collection began, by the clock of the chunks' file system
  * @param cutoff          chunks last touched before this instant were removed
  * @param marked          referenced digests touched in phase 1
  * @param markedMissing   referenced digests that were not in the store
@@ -21,7 +22,7 @@ import java.util.List;
  * @param removedReceipts receipts whose chunk was removed
  * @param oddities        anything else found in the chunk folders, one line each
  */
-public record GcResult(Instant cutoff, long marked, long markedMissing, long chunksBefore, long bytesBefore,
+public record GcResult(Instant started, Instant cutoff, long marked, long markedMissing, long chunksBefore, long bytesBefore,
                        long removedChunks, long removedBytes, long keptChunks, long keptBytes, long pendingChunks,
                        long badChunks, long removedTemps, long removedReceipts, List<String> oddities) {
 }

@@ -243,6 +243,41 @@ class ChunkStoreTest {
     }
 
     @Test
+    void anInsertThatFailsMidwayLeavesNothing() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] data = random(1_000_000, 9);
+            java.io.InputStream failing = new java.io.InputStream() {
+                private int position;
+
+                @Override
+                public int read() throws java.io.IOException {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] buffer, int offset, int length) throws java.io.IOException {
+                    if (position > 600_000) {
+                        throw new java.io.IOException("Input/output error (simulated)");
+                    }
+                    int n = Math.min(length, data.length - position);
+                    System.arraycopy(data, position, buffer, offset, n);
+                    position += n;
+                    return n;
+                }
+            };
+            java.io.IOException error = assertThrows(java.io.IOException.class, () -> store.insert(failing));
+            assertTrue(error.getMessage().contains("simulated"));
+            assertFalse(store.contains(Digest.sha256(data)));
+            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()), "the staged bytes are gone");
+            try (var chunks = store.chunks()) {
+                assertEquals(0, chunks.count());
+            }
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
+        }
+    }
+
+    @Test
     void readerFailsOnADamagedChunk() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             byte[] data = random(300_000, 7);

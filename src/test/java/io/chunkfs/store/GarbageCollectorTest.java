@@ -177,6 +177,36 @@ class GarbageCollectorTest {
     }
 
     @Test
+    void aTouchBetweenTheSweepsLookAndItsRemovalKeepsTheChunk() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest touched = store.insertChunk("touched late".getBytes()).digest();
+            Digest reinserted = store.insertChunk("re-inserted late".getBytes()).digest();
+            Digest unused = store.insertChunk("unused".getBytes()).digest();
+            age(store, touched);
+            age(store, reinserted);
+            age(store, unused);
+            GarbageCollector collector = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            // Exactly the window Proxmox had to close: the sweep saw an old atime, then the chunk is used.
+            collector.beforeSetAside(chunk -> {
+                try {
+                    if (chunk.equals(path(store, touched))) {
+                        assertTrue(store.condTouchChunk(touched, true));
+                    } else if (chunk.equals(path(store, reinserted))) {
+                        assertTrue(store.insertChunk("re-inserted late".getBytes()).duplicate());
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            GcResult result = collector.collect(null);
+            assertTrue(store.contains(touched));
+            assertTrue(store.contains(reinserted));
+            assertFalse(store.contains(unused));
+            assertEquals(1, result.removedChunks());
+        }
+    }
+
+    @Test
     void leftoversOfDeadWritersAreRemovedLiveOnesKept() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             Path dead = Files.writeString(store.layout().tmpDir().resolve("deadbeefdeadbeef-1"), "partial");
