@@ -130,7 +130,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
 
     /** Where {@code chunkfs mount} mounts when no folder is given. */
     static Path defaultMountPoint() {
-        return Path.of(System.getProperty("user.home"), "chunkfs");
+        return home().resolve("chunkfs");
     }
 
     private boolean isChunkfsMount() throws IOException {
@@ -139,8 +139,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
 
     private Path defaultLog() {
         String state = System.getenv("XDG_STATE_HOME");
-        Path base = state != null && !state.isBlank() ? Path.of(state)
-                : Path.of(System.getProperty("user.home"), ".local", "state");
+        Path base = state != null && !state.isBlank() ? Path.of(state) : home().resolve(".local/state");
         String name = mountPoint.toAbsolutePath().normalize().toString().replaceAll("[^A-Za-z0-9._-]+", "_");
         return base.resolve("chunkfs").resolve("mount" + name + ".log");
     }

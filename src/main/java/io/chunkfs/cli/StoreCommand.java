@@ -29,9 +29,15 @@ abstract class StoreCommand {
         }
         String dataHome = System.getenv("XDG_DATA_HOME");
         if (dataHome == null || dataHome.isBlank()) {
-            dataHome = Path.of(System.getProperty("user.home"), ".local", "share").toString();
+            return home().resolve(".local/share/chunkfs");
         }
         return Path.of(dataHome, "chunkfs");
+    }
+
+    /** $HOME, as the shell and the XDG rules mean it (the JVM's user.home comes from the password file). */
+    static Path home() {
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"));
     }
 
     /** Opens the store; it must exist. */

@@ -1,5 +1,7 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.testing.Shell;
+
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;

@@ -1,5 +1,7 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.testing.Shell;
+
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;

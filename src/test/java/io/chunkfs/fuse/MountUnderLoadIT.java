@@ -1,5 +1,7 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.testing.Shell;
+
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

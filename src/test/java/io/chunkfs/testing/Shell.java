@@ -1,4 +1,4 @@
-package io.chunkfs.fuse;
+package io.chunkfs.testing;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,15 +11,15 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** Runs real processes (bash, coreutils, the chunkfs jar) for the mount tests. */
-final class Shell {
-    record Result(int exit, String out, String err) {
-        Result ok() {
+/** Runs real processes (bash, coreutils, the chunkfs jar) for the integration tests. */
+public final class Shell {
+    public record Result(int exit, String out, String err) {
+        public Result ok() {
             assertEquals(0, exit, () -> "exit " + exit + ", stderr: " + err + ", stdout: " + out);
             return this;
         }
 
-        Result fails() {
+        public Result fails() {
             if (exit == 0) {
                 fail("expected a failure; stdout: " + out);
             }
@@ -27,24 +27,24 @@ final class Shell {
         }
     }
 
-    static final String JAR = System.getProperty("chunkfs.jar", "target/chunkfs.jar");
+    public static final String JAR = System.getProperty("chunkfs.jar", "target/chunkfs.jar");
 
     private Shell() {
     }
 
     /** Runs {@code script} with bash in {@code dir}. */
-    static Result bash(Path dir, String script) {
+    public static Result bash(Path dir, String script) {
         return run(dir, Map.of(), List.of("bash", "-c", "set -o pipefail\n" + script), 300);
     }
 
     /** Runs the chunkfs jar with {@code args}. */
-    static Result chunkfs(Path dir, String... args) {
+    public static Result chunkfs(Path dir, String... args) {
         List<String> command = new java.util.ArrayList<>(List.of("java", "-jar", JAR));
         command.addAll(List.of(args));
         return run(dir, Map.of(), command, 120);
     }
 
-    static Result run(Path dir, Map<String, String> environment, List<String> command, int timeoutSeconds) {
+    public static Result run(Path dir, Map<String, String> environment, List<String> command, int timeoutSeconds) {
         try {
             ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
             // As the launcher does: the JVM needs a UTF-8 locale for non-ASCII file names.

@@ -1,0 +1,182 @@
+package io.chunkfs.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line, run as real processes from the packaged jar. */
+class CliIT {
+    private static final Path PROJECT = Path.of(System.getProperty("chunkfs.project", ".")).toAbsolutePath();
+
+    @TempDir
+    Path dir;
+
+    private Shell.Result cli(Map<String, String> environment, String... args) {
+        List<String> command = new ArrayList<>(List.of("java", "-jar", Shell.JAR));
+        command.addAll(List.of(args));
+        return Shell.run(dir, environment, command, 120);
+    }
+
+    private Shell.Result cli(String... args) {
+        return cli(Map.of("HOME", dir.toString(), "XDG_DATA_HOME", dir.resolve("xdg").toString()), args);
+    }
+
+    private static void assertOneLineFailure(Shell.Result result, String expected) {
+        assertEquals(1, result.exit(), result.toString());
+        assertEquals(1, result.err().strip().lines().count(), "one line: " + result.err());
+        assertTrue(result.err().startsWith("chunkfs: "), result.err());
+        assertTrue(result.err().contains(expected), result.err());
+        assertFalse(result.err().contains("Exception") || result.err().contains("at io."), result.err());
+    }
+
+    @Test
+    void putPrintsWhatSha256sumPrintsAndGetReturnsTheBytes() throws Exception {
+        byte[] random = new byte[5 << 20];
+        new Random(1).nextBytes(random);
+        Files.write(dir.resolve("big.bin"), random);
+        Files.write(dir.resolve("empty"), new byte[0]);
+        Files.writeString(dir.resolve("text"), "hello\n");
+        String put = cli("-s", "store", "put", "big.bin", "empty", "text").ok().out();
+        String sha = Shell.bash(dir, "sha256sum big.bin empty text").ok().out();
+        assertEquals(sha, put);
+        String fromStdin = Shell.bash(dir, "printf 'from stdin' | java -jar " + Shell.JAR + " put -s store -").ok().out();
+        assertEquals(Digest.sha256("from stdin".getBytes()) + "  -\n", fromStdin);
+
+        Digest big = Digest.sha256(random);
+        Shell.bash(dir, "java -jar " + Shell.JAR + " -s store get " + big + " > got.bin").ok();
+        assertArrayEquals(random, Files.readAllBytes(dir.resolve("got.bin")));
+        cli("-s", "store", "get", Digest.sha256(new byte[0]).toString(), "-o", "got-empty").ok();
+        assertEquals(0, Files.size(dir.resolve("got-empty")));
+    }
+
+    @Test
+    void theStoreComesFromTheOptionTheEnvironmentOrTheDefault() throws Exception {
+        Files.writeString(dir.resolve("f"), "where");
+        String digest = Digest.sha256("where".getBytes()).toString();
+        cli(Map.of("HOME", dir.toString(), "XDG_DATA_HOME", dir.resolve("xdg").toString()), "put", "f").ok();
+        assertTrue(Files.exists(dir.resolve("xdg/chunkfs/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        cli(Map.of("HOME", dir.toString(), "CHUNKFS_STORE", dir.resolve("env").toString()), "put", "f").ok();
+        assertTrue(Files.exists(dir.resolve("env/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        cli("put", "--store", "opt", "f").ok();
+        assertTrue(Files.exists(dir.resolve("opt/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        Shell.Result home = Shell.run(dir, Map.of("HOME", dir.toString()), List.of("env", "-u", "XDG_DATA_HOME",
+                "-u", "CHUNKFS_STORE", "java", "-jar", Shell.JAR, "put", "f"), 60).ok();
+        assertTrue(home.exit() == 0 && Files.exists(dir.resolve(".local/share/chunkfs/.chunkfs")));
+    }
+
+    @Test
+    void failuresAreOneLineAndUsageErrorsExitTwo() throws Exception {
+        cli("-s", "store", "init").ok();
+        assertTrue(cli("-s", "store", "init").ok().out().contains("already exists"));
+        Files.createDirectories(dir.resolve("full"));
+        Files.writeString(dir.resolve("full/x"), "x");
+        assertOneLineFailure(cli("-s", "full", "init"), "not empty and is not a chunkfs store");
+        assertOneLineFailure(cli("-s", "full", "get", "a".repeat(64)), "not a chunkfs store");
+        assertOneLineFailure(cli("-s", "store", "get", "a".repeat(64)), "no such chunk");
+        assertOneLineFailure(cli("-s", "store", "touch", "a".repeat(64)), "no such chunk");
+        Shell.Result missingFile = cli("-s", "store", "put", "nope", "-");
+        assertEquals(1, missingFile.exit());
+        assertTrue(missingFile.err().contains("nope"), missingFile.err());
+        for (String[] usage : new String[][] {{"-s", "store", "get", "A".repeat(64)}, {"-s", "store", "get", "a".repeat(63)},
+                {"-s", "store", "touch", "xyz"}, {"--bogus"}, {"-s", "store", "gc", "--margin", "5x"}, {"put"}, {}}) {
+            Shell.Result result = cli(usage);
+            assertEquals(2, result.exit(), String.join(" ", usage) + ": " + result);
+        }
+    }
+
+    @Test
+    void touchMovesAtimeAndKeepsMtime() throws Exception {
+        Files.writeString(dir.resolve("f"), "touch");
+        Digest digest = Digest.sha256("touch".getBytes());
+        cli("-s", "store", "put", "f").ok();
+        Path chunk = dir.resolve("store/.chunks").resolve(digest.prefix()).resolve(digest.toString());
+        Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
+        Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_100_000_000)));
+        Instant before = Instant.now().minusSeconds(1);
+        cli("-s", "store", "touch", digest.toString()).ok();
+        BasicFileAttributes attributes = Files.readAttributes(chunk, BasicFileAttributes.class);
+        assertTrue(attributes.lastAccessTime().toInstant().isAfter(before));
+        assertEquals(FileTime.from(Instant.ofEpochSecond(1_100_000_000)), attributes.lastModifiedTime());
+    }
+
+    @Test
+    void gcMarksFromAFileOrStdinAndReportsJson() throws Exception {
+        for (String name : new String[] {"a", "b", "c"}) {
+            Files.writeString(dir.resolve(name), name);
+        }
+        cli("-s", "store", "put", "a", "b", "c").ok();
+        Shell.bash(dir, "find store/.chunks -type f -name '????????????????????????????????????????????????????????????????' "
+                + "-exec touch -a -d '2020-01-01' {} +").ok();
+        Files.writeString(dir.resolve("marks"), "# kept\n" + Digest.sha256("a".getBytes()) + "\n\n");
+        String json = cli("-s", "store", "gc", "--margin", "0s", "--mark", "marks", "--json").ok().out();
+        assertTrue(json.contains("\"removed_chunks\":2") && json.contains("\"kept_chunks\":1"), json);
+        cli("-s", "store", "get", Digest.sha256("a".getBytes()).toString()).ok();
+        assertOneLineFailure(cli("-s", "store", "get", Digest.sha256("b".getBytes()).toString()), "no such chunk");
+
+        Shell.bash(dir, "java -jar " + Shell.JAR + " -s store put b > /dev/null").ok();
+        String fromStdin = Shell.bash(dir, "echo " + Digest.sha256("b".getBytes()) + " | java -jar " + Shell.JAR
+                + " -s store gc --margin 0s --mark -").ok().out();
+        assertTrue(fromStdin.contains("marked 1 chunks"), fromStdin);
+        assertTrue(cli("-s", "store", "gc").ok().out().contains("removed: 0 chunks"), "the default margin keeps fresh chunks");
+        Files.writeString(dir.resolve("badmarks"), Digest.sha256("a".getBytes()) + "\nnot-a-digest\n");
+        assertOneLineFailure(cli("-s", "store", "gc", "--mark", "badmarks"), "line 2");
+    }
+
+    @Test
+    void verifyFindsAndSetsAsideADamagedChunk() throws Exception {
+        Files.writeString(dir.resolve("f"), "original");
+        cli("-s", "store", "put", "f").ok();
+        cli("-s", "store", "verify").ok();
+        Digest digest = Digest.sha256("original".getBytes());
+        Path chunk = dir.resolve("store/.chunks").resolve(digest.prefix()).resolve(digest.toString());
+        chunk.toFile().setWritable(true);
+        Files.writeString(chunk, "0riginal");
+        Shell.Result result = cli("-s", "store", "verify", "--json");
+        assertEquals(1, result.exit());
+        assertTrue(result.out().contains("\"bad\":[\"" + digest + "\"]"), result.out());
+        assertTrue(Files.exists(chunk.resolveSibling(digest + ".0.bad")));
+        assertOneLineFailure(cli("-s", "store", "get", digest.toString()), "no such chunk");
+    }
+
+    @Test
+    void statsCountChunksAndBytes() throws Exception {
+        Files.writeString(dir.resolve("a"), "12345");
+        Files.writeString(dir.resolve("b"), "1234567890");
+        cli("-s", "store", "put", "a", "b", "a").ok();
+        String json = cli("-s", "store", "stats", "--json").ok().out();
+        assertTrue(json.contains("\"chunks\":2,\"bytes\":15"), json);
+        assertTrue(cli("-s", "store", "stats").ok().out().contains("chunks: 2"));
+    }
+
+    @Test
+    void everyCommandHasHelpAndTheLauncherPassesThrough() throws Exception {
+        for (String command : new String[] {"init", "put", "get", "touch", "gc", "verify", "stats", "mount", "umount", "receipts"}) {
+            Shell.Result help = cli(command, "--help").ok();
+            assertTrue(help.out().contains("Usage: chunkfs " + command), help.out());
+        }
+        assertTrue(cli("--version").ok().out().startsWith("chunkfs "));
+        Files.writeString(dir.resolve("f"), "launcher");
+        Shell.Result launched = Shell.run(dir, Map.of(), List.of("bash", PROJECT.resolve("mount-scripts/chunkfs").toString(),
+                "-s", "store", "put", "f"), 120).ok();
+        assertEquals(Digest.sha256("launcher".getBytes()) + "  f\n", launched.out());
+        Shell.Result failing = Shell.run(dir, Map.of(), List.of("bash", PROJECT.resolve("mount-scripts/chunkfs").toString(),
+                "-s", "store", "get", "b".repeat(64)), 120);
+        assertEquals(1, failing.exit());
+    }
+}
