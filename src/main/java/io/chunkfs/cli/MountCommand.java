@@ -82,6 +82,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             command.add("/usr/bin/setsid");
         }
         command.add(ProcessHandle.current().info().command().orElse("java"));
+        command.addAll(jvmOptions());
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Main.class.getName());
@@ -126,6 +127,23 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
         out().println("  read a chunk:    cat " + absolute + "/PP/DIGEST");
         out().println("  unmount:         chunkfs umount " + absolute);
         return 0;
+    }
+
+    /**
+     * The JVM options of this process (-X…, -D…) for the serving process, with a heap limit unless one
+     * was given: a mount's memory must stay flat, and the JVM's default would grow to a quarter of RAM.
+     */
+    private static List<String> jvmOptions() {
+        List<String> options = new ArrayList<>();
+        for (String argument : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (argument.startsWith("-X") || argument.startsWith("-D")) {
+                options.add(argument);
+            }
+        }
+        if (options.stream().noneMatch(option -> option.startsWith("-Xmx"))) {
+            options.add("-Xmx256m");
+        }
+        return options;
     }
 
     /** Where {@code chunkfs mount} mounts when no folder is given. */

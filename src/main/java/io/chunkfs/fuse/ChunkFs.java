@@ -657,19 +657,15 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         return call("getxattr", path, () -> {
-            Digest digest = digestOf(Node.parse(path));
-            if (!DIGEST_XATTR.equals(name) || digest == null) {
+            if (!DIGEST_XATTR.equals(name)) {
+                // The kernel asks for security.capability before every write: answer without any I/O.
                 throw new FsError(Errno.ENODATA, "no such attribute");
             }
-            byte[] bytes = digest.toString().getBytes(StandardCharsets.US_ASCII);
-            if (size == 0) {
-                return bytes.length;
+            Digest digest = digestOf(Node.parse(path));
+            if (digest == null) {
+                throw new FsError(Errno.ENODATA, "no such attribute");
             }
-            if (size < bytes.length) {
-                throw new FsError(Errno.ERANGE, "buffer too small");
-            }
-            value.put(0, bytes, 0, bytes.length);
-            return bytes.length;
+            return replyXattr(value, size, digest.toString().getBytes(StandardCharsets.US_ASCII));
         });
     }
 
@@ -683,16 +679,20 @@ public final class ChunkFs extends FuseStubFS {
             if (digestOf(node) == null) {
                 return 0;
             }
-            byte[] names = (DIGEST_XATTR + "\0").getBytes(StandardCharsets.US_ASCII);
-            if (size == 0) {
-                return names.length;
-            }
-            if (size < names.length) {
-                throw new FsError(Errno.ERANGE, "buffer too small");
-            }
-            list.put(0, names, 0, names.length);
-            return names.length;
+            return replyXattr(list, size, (DIGEST_XATTR + "\0").getBytes(StandardCharsets.US_ASCII));
         });
+    }
+
+    /** The xattr calls' protocol: size 0 asks for the length; a smaller buffer is ERANGE. */
+    private static int replyXattr(Pointer buffer, long size, byte[] bytes) {
+        if (size == 0) {
+            return bytes.length;
+        }
+        if (size < bytes.length) {
+            throw new FsError(Errno.ERANGE, "buffer too small");
+        }
+        buffer.put(0, bytes, 0, bytes.length);
+        return bytes.length;
     }
 
     /** The digest behind a chunk or a committed incoming file, else null. */

@@ -45,7 +45,7 @@ public final class GarbageCollector {
     private final StoreLayout layout;
     private final Duration margin;
     private final Progress progress;
-    private final List<String> oddities = new ArrayList<>();
+    private final List<String> oddities = java.util.Collections.synchronizedList(new ArrayList<>());
     /** Runs between the sweep's first look at a chunk and setting it aside; tests race it there. */
     private java.util.function.Consumer<Path> beforeSetAside = chunk -> { };
 
@@ -119,17 +119,53 @@ public final class GarbageCollector {
         }
         long marginCutoff = start.minus(margin).toEpochMilli();
 
-        Sweep sweep = new Sweep(cutoffMillis, marginCutoff);
-        progress.phase("sweep", StoreLayout.PREFIXES);
-        for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
-            sweep.folder(layout.prefixDir(prefix));
-            progress.advance(1);
-        }
+        Sweep sweep = sweepAll(cutoffMillis, marginCutoff);
         long removedReceipts = new Receipts(layout).removeDangling();
         return new GcResult(start, Instant.ofEpochMilli(cutoffMillis), marked, missing,
                 sweep.kept + sweep.removed, sweep.keptBytes + sweep.removedBytes,
                 sweep.removed, sweep.removedBytes, sweep.kept, sweep.keptBytes, sweep.pending, sweep.bad,
                 removedTemps, removedReceipts, List.copyOf(oddities));
+    }
+
+    /**
+     * Sweeps the prefix folders on as many threads as there are cores: the sweep is system calls
+     * (stat, rename, unlink), which overlap well.
+     */
+    private Sweep sweepAll(long cutoffMillis, long marginCutoff) throws IOException {
+        progress.phase("sweep", StoreLayout.PREFIXES);
+        int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        List<java.util.concurrent.Future<Sweep>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            parts.add(pool.submit(() -> {
+                Sweep part = new Sweep(cutoffMillis, marginCutoff);
+                for (int prefix; (prefix = next.getAndIncrement()) < StoreLayout.PREFIXES; ) {
+                    part.folder(layout.prefixDir(prefix));
+                    synchronized (progress) {
+                        progress.advance(1);
+                    }
+                }
+                return part;
+            }));
+        }
+        Sweep total = new Sweep(cutoffMillis, marginCutoff);
+        try {
+            for (java.util.concurrent.Future<Sweep> part : parts) {
+                total.add(part.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("garbage collection interrupted");
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+        return total;
     }
 
     /**
@@ -170,6 +206,15 @@ public final class GarbageCollector {
         Sweep(long cutoffMillis, long marginCutoffMillis) {
             this.cutoffMillis = cutoffMillis;
             this.marginCutoffMillis = marginCutoffMillis;
+        }
+
+        void add(Sweep other) {
+            removed += other.removed;
+            removedBytes += other.removedBytes;
+            kept += other.kept;
+            keptBytes += other.keptBytes;
+            pending += other.pending;
+            bad += other.bad;
         }
 
         void folder(Path folder) throws IOException {

@@ -18,70 +18,82 @@ import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** kill -9 of the mount while writers copy and a collection runs loses nothing that was acknowledged. */
+/**
+ * kill -9 of the mount while writers copy and a collection runs loses nothing that was acknowledged.
+ * One round in the normal suite; {@code -Dsoak=30m} repeats rounds for that long.
+ */
 class CrashIT {
     @TempDir
     Path dir;
 
     @Test
     void killDuringWritesAndGc() throws Exception {
+        long deadline = System.currentTimeMillis()
+                + io.chunkfs.cli.DurationConverter.parse(System.getProperty("soak", "0s")).toMillis();
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            Path done = Files.createDirectories(dir.resolve("done"));
-            // 8 writers; each records a file's name only after its cp exited 0.
-            String writer = "i=0; while :; do i=$((i+1)); f=" + dir + "/src-$W-$i; "
-                    + "head -c $(( (RANDOM % 200 + 1) * 1024 )) /dev/urandom > $f; "
-                    + "cp $f incoming/w$W-$i && echo w$W-$i >> " + done + "/$W || exit 0; done";
-            List<Process> writers = new java.util.ArrayList<>();
-            for (int w = 0; w < 8; w++) {
-                ProcessBuilder builder = new ProcessBuilder("bash", "-c", writer).directory(fixture.mnt.toFile());
-                builder.environment().put("W", Integer.toString(w));
-                writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-            }
-            Process gc = new ProcessBuilder("bash", "-c", "while :; do java -jar " + Shell.JAR + " -s " + fixture.store
-                    + " gc --margin 1h > /dev/null || exit 1; done").redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("gc.log").toFile()).start();
-            // Let some files through, then kill the mount mid-flight.
-            while (countLines(done) < 100) {
-                assertTrue(writers.get(0).isAlive(), "writers died early");
-                Thread.sleep(20);
-            }
-            Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
-            assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
-            for (Process process : writers) {
-                assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
-            }
-            gc.destroy();
-            gc.waitFor(30, TimeUnit.SECONDS);
-            fixture.awaitMounted(false);
+            int round = 0;
+            do {
+                crashOnce(fixture, round++);
+            } while (System.currentTimeMillis() < deadline);
+        }
+    }
 
-            List<String> acknowledged;
-            try (Stream<Path> files = Files.list(done)) {
-                acknowledged = files.flatMap(file -> {
-                    try {
-                        return Files.readAllLines(file).stream();
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }).toList();
-            }
-            assertTrue(acknowledged.size() >= 100);
-            for (String name : acknowledged) {
-                Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("src-" + name.substring(1))));
-                Path chunk = fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
-                assertTrue(Files.isRegularFile(chunk, LinkOption.NOFOLLOW_LINKS), "chunk of acknowledged " + name);
-                Path receipt = fixture.store.resolve("receipts").resolve(name);
-                assertEquals(digest.toString(), Files.readSymbolicLink(receipt).getFileName().toString(),
-                        "receipt of acknowledged " + name);
-            }
-            VerifyResult verify = fixture.verify();
-            assertTrue(verify.bad().isEmpty(), "no partial chunk at any digest path: " + verify.bad());
+    private void crashOnce(MountFixture fixture, int round) throws Exception {
+        Path done = Files.createDirectories(dir.resolve("done-" + round));
+        // 8 writers; each records a file's name only after its cp exited 0.
+        String writer = "i=0; while :; do i=$((i+1)); f=" + dir + "/src-r" + round + "w$W-$i; "
+                + "head -c $(( (RANDOM % 200 + 1) * 1024 )) /dev/urandom > $f; "
+                + "cp $f incoming/r" + round + "w$W-$i && echo r" + round + "w$W-$i >> " + done + "/$W || exit 0; done";
+        List<Process> writers = new java.util.ArrayList<>();
+        for (int w = 0; w < 8; w++) {
+            ProcessBuilder builder = new ProcessBuilder("bash", "-c", writer).directory(fixture.mnt.toFile());
+            builder.environment().put("W", Integer.toString(w));
+            writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        }
+        Process gc = new ProcessBuilder("bash", "-c", "while :; do java -jar " + Shell.JAR + " -s " + fixture.store
+                + " gc --margin 1h > /dev/null || exit 1; done").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("gc.log").toFile()).start();
+        // Let some files through, then kill the mount mid-flight.
+        while (countLines(done) < 100) {
+            assertTrue(writers.get(0).isAlive(), "writers died early");
+            Thread.sleep(20);
+        }
+        Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
+        assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
+        for (Process process : writers) {
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
+        }
+        gc.destroy();
+        gc.waitFor(30, TimeUnit.SECONDS);
+        fixture.awaitMounted(false);
 
-            // The next mount just works, and start-up removes what the killed process left in .tmp.
-            fixture.mount();
-            fixture.sh("echo after > incoming/after && cat incoming/after").ok();
-            try (Stream<Path> temps = Files.list(fixture.store.resolve(".tmp"))) {
-                assertEquals(0, temps.count(), "leftover temporary files are removed at the next start");
-            }
+        List<String> acknowledged;
+        try (Stream<Path> files = Files.list(done)) {
+            acknowledged = files.flatMap(file -> {
+                try {
+                    return Files.readAllLines(file).stream();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).toList();
+        }
+        assertTrue(acknowledged.size() >= 100);
+        for (String name : acknowledged) {
+            Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("src-" + name)));
+            Path chunk = fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+            assertTrue(Files.isRegularFile(chunk, LinkOption.NOFOLLOW_LINKS), "chunk of acknowledged " + name);
+            Path receipt = fixture.store.resolve("receipts").resolve(name);
+            assertEquals(digest.toString(), Files.readSymbolicLink(receipt).getFileName().toString(),
+                    "receipt of acknowledged " + name);
+        }
+        VerifyResult verify = fixture.verify();
+        assertTrue(verify.bad().isEmpty(), "no partial chunk at any digest path: " + verify.bad());
+
+        // The next mount just works, and start-up removes what the killed process left in .tmp.
+        fixture.mount();
+        fixture.sh("echo after > incoming/after && cat incoming/after").ok();
+        try (Stream<Path> temps = Files.list(fixture.store.resolve(".tmp"))) {
+            assertEquals(0, temps.count(), "leftover temporary files are removed at the next start");
         }
     }
 

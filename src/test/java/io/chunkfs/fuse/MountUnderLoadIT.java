@@ -91,7 +91,7 @@ class MountUnderLoadIT {
     @Test
     void aFileOfSeveralGibDoesNotNeedHeap() throws Exception {
         try (MountFixture fixture = new MountFixture(dir).mountWithJvm(List.of("-Xmx64m"), "sync=filesystem")) {
-            long gib = 2;
+            long gib = 3;
             fixture.sh("dd if=/dev/zero of=incoming/big bs=1M count=" + (gib * 1024) + " status=none").ok();
             MessageDigest sha256 = Digest.newSha256();
             byte[] zeros = new byte[1 << 20];
