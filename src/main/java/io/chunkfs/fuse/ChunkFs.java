@@ -76,7 +76,8 @@ public final class ChunkFs extends FuseStubFS {
     private record ChunkHandle(ChunkReader reader) implements Handle {
     }
 
-    private record IncomingHandle(PendingFile file) implements Handle {
+    /** A file of incoming/; only a handle open for writing commits at flush. */
+    private record IncomingHandle(PendingFile file, boolean writable) implements Handle {
     }
 
     public ChunkFs(ChunkStore store) throws IOException {
@@ -279,11 +280,13 @@ public final class ChunkFs extends FuseStubFS {
             PendingFile created = new PendingFile(store, receipts, file.name(), null, 0);
             created.markCreated();
             created.attach();
-            PendingFile displaced = pending.put(file.name(), created);
-            if (displaced != null) {
-                displaced.rename(null);
+            synchronized (pending) {
+                PendingFile displaced = pending.put(file.name(), created);
+                if (displaced != null) {
+                    displaced.rename(null);
+                }
             }
-            return open(fi, new IncomingHandle(created));
+            return open(fi, new IncomingHandle(created, true));
         });
     }
 
@@ -298,7 +301,7 @@ public final class ChunkFs extends FuseStubFS {
                     // EACCES (not EPERM) lets touch(1) fall back to utimensat.
                     throw refuseWrite();
                 }
-                int result = openChunk(fi, chunk.digest(), node);
+                int result = openChunk(fi, chunk.digest());
                 keepCache(fi);
                 return result;
             }
@@ -312,7 +315,7 @@ public final class ChunkFs extends FuseStubFS {
         });
     }
 
-    private int openChunk(FuseFileInfo fi, Digest digest, Node node) throws IOException {
+    private int openChunk(FuseFileInfo fi, Digest digest) throws IOException {
         return open(fi, new ChunkHandle(store.openVerified(digest)));
     }
 
@@ -327,7 +330,7 @@ public final class ChunkFs extends FuseStubFS {
             if (open == null) {
                 Optional<Digest> receipt = receipts.get(file.name());
                 if (!writing) {
-                    return openChunk(fi, receipt.orElseThrow(() -> missing(file)), file);
+                    return openChunk(fi, receipt.orElseThrow(() -> missing(file)));
                 }
                 Optional<io.chunkfs.store.ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
                 if (committed.isPresent()) {
@@ -345,7 +348,7 @@ public final class ChunkFs extends FuseStubFS {
         if (writing && truncate) {
             open.truncate(0);
         }
-        return open(fi, new IncomingHandle(open));
+        return open(fi, new IncomingHandle(open, writing));
     }
 
     private int open(FuseFileInfo fi, Handle handle) {
@@ -395,7 +398,7 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return call("write", path, () -> {
-            if (!(handle(fi) instanceof IncomingHandle handle)) {
+            if (!(handle(fi) instanceof IncomingHandle handle) || !handle.writable()) {
                 throw new FsError(Errno.EBADF, "not open for writing");
             }
             handle.file().write(view(buf, size), offset);
@@ -406,7 +409,7 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int flush(String path, FuseFileInfo fi) {
         return call("flush", path, () -> {
-            if (handle(fi) instanceof IncomingHandle handle) {
+            if (handle(fi) instanceof IncomingHandle handle && handle.writable()) {
                 handle.file().commitIfChanged();
             }
             return 0;
@@ -441,18 +444,21 @@ public final class ChunkFs extends FuseStubFS {
             if (handle instanceof ChunkHandle chunk) {
                 chunk.reader().close();
             } else if (handle instanceof IncomingHandle incoming) {
-                releaseIncoming(incoming.file());
+                releaseIncoming(incoming);
             }
             return 0;
         });
     }
 
-    private void releaseIncoming(PendingFile file) throws IOException {
-        try {
-            // close(2) has returned already; a failure here can only be logged.
-            file.commitIfChanged();
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
+    private void releaseIncoming(IncomingHandle handle) throws IOException {
+        PendingFile file = handle.file();
+        if (handle.writable()) {
+            try {
+                // close(2) has returned already; a failure here can only be logged.
+                file.commitIfChanged();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
+            }
         }
         synchronized (pending) {
             if (!file.detach()) {

@@ -5,7 +5,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Locale;
@@ -157,12 +156,6 @@ public final class StoreLayout {
     private void requireDir(Path dir) throws IOException {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new StoreException("store " + root + " is damaged: missing folder " + root.relativize(dir));
-        }
-    }
-
-    static void requireExists(Path path) throws NoSuchFileException {
-        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            throw new NoSuchFileException(path.toString());
         }
     }
 }

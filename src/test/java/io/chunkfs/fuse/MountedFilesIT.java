@@ -157,6 +157,25 @@ class MountedFilesIT {
     }
 
     @Test
+    void readingAFileWhileItIsWrittenCommitsNothingEarly() {
+        String python = String.join("\n",
+                "import os, hashlib",
+                "w = os.open('incoming/growing', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)",
+                "os.write(w, b'first half ')",
+                "r = os.open('incoming/growing', os.O_RDONLY)",
+                "seen = os.read(r, 100)",
+                "os.close(r)",
+                "os.write(w, b'second half')",
+                "os.close(w)",
+                "print(seen.decode())",
+                "print(hashlib.sha256(b'first half ').hexdigest())");
+        String[] out = mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().split("\n");
+        assertEquals("first half ", out[0], "a reader sees what was written so far");
+        assertEquals(Digest.sha256("first half second half".getBytes()).toString(), digestXattr("growing"));
+        mount.sh("test ! -e " + out[1].substring(0, 2) + "/" + out[1]).ok();
+    }
+
+    @Test
     void renameAndRemoveWorkOnReceiptsNeverOnChunks() throws Exception {
         Path file = randomFile("mv.bin", 777, 5);
         String digest = sha256(file);
