@@ -233,27 +233,39 @@ public final class ChunkStore implements Closeable {
         }
     }
 
+    /** What an insert finds at a digest path. */
+    private enum Existing { NONE, WRONG_SIZE, TOUCHED }
+
+    /** Looks for {@code digest}; a copy of the right size is touched, so that a running gc keeps it. */
+    private Existing touchExisting(Digest digest, long size) throws IOException {
+        Optional<ChunkInfo> info = stat(digest);
+        if (info.isEmpty()) {
+            return Existing.NONE;
+        }
+        if (info.get().size() != size) {
+            return Existing.WRONG_SIZE;
+        }
+        // A sweep may have set it aside since the stat: then it counts as absent and is written again.
+        return Posix.touchAtime(layout.chunkPath(digest)) ? Existing.TOUCHED : Existing.NONE;
+    }
+
     /**
      * If a good-sized copy of {@code digest} is present, touches it and reports a duplicate;
      * otherwise null.
      */
     InsertResult touchIfPresent(Digest digest, long size) throws IOException {
-        Optional<ChunkInfo> existing = stat(digest);
-        if (existing.isPresent() && existing.get().size() == size && Posix.touchAtime(layout.chunkPath(digest))) {
-            return new InsertResult(digest, size, true, false);
-        }
-        return null;
+        return touchExisting(digest, size) == Existing.TOUCHED ? new InsertResult(digest, size, true, false) : null;
     }
 
     /** Moves a finished temporary file to its digest path, or drops it if the chunk is already there. */
     InsertResult publish(Path temp, Digest digest, long size) throws IOException {
-        InsertResult duplicate = touchIfPresent(digest, size);
-        if (duplicate != null) {
+        Existing existing = touchExisting(digest, size);
+        if (existing == Existing.TOUCHED) {
             Files.deleteIfExists(temp);
-            return duplicate;
+            return new InsertResult(digest, size, true, false);
         }
         Path target = layout.chunkPath(digest);
-        boolean repaired = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        boolean repaired = existing == Existing.WRONG_SIZE;
         if (repaired) {
             LOG.warning(() -> "chunk " + digest + " on disk has the wrong size: replacing it with good bytes");
         }
