@@ -84,7 +84,8 @@ final class WriterRegistry {
         if (file == null) {
             file = createOwnFile();
         }
-        String text = String.format("%0" + WIDTH + "d", oldest);
+        // Locale.ROOT: another process parses this; some locales (ar_EG) format with non-ASCII digits.
+        String text = String.format(java.util.Locale.ROOT, "%0" + WIDTH + "d", oldest);
         file.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), 0);
         published = oldest;
     }
