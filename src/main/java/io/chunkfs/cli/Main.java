@@ -28,7 +28,7 @@ public final class Main implements Runnable {
     java.nio.file.Path store;
 
     public static void main(String[] args) {
-        MessageLocale.useC();
+        ProcessLocale.setUp();
         System.exit(run(args));
     }
 

@@ -38,11 +38,20 @@ final class DescriptorLimit {
     private DescriptorLimit() {
     }
 
+    /** Prepares the mount process for many open chunks; called once at mount start. */
+    static void atMountStart() {
+        raiseSoftToHard();
+        // The first log record with a time stamp loads the time zone rules from a file (tzdb.dat). Loaded
+        // when descriptors have run out, that fails, and the class stays broken for the life of the
+        // process: every later log call would throw. Load them now, while a descriptor is free.
+        java.time.ZoneId.systemDefault().getRules();
+    }
+
     /**
      * Raises the soft limit to the hard limit. HotSpot does so by itself (-XX:+MaxFDLimit, on by default),
      * but not every JVM does, nor HotSpot with -XX:-MaxFDLimit; failing leaves the limit as it was.
      */
-    static void raiseSoftToHard() {
+    private static void raiseSoftToHard() {
         long[] limit = current();
         if (limit == null || limit[0] == limit[1]) {
             return;
@@ -65,11 +74,18 @@ final class DescriptorLimit {
         }
         long[] limit = current();
         String limits = limit == null ? "unknown" : "soft " + render(limit[0]) + ", hard " + render(limit[1]);
-        LOG.warning(errno == Errno.ENFILE
-                ? "the system's open file table is full (ENFILE; see /proc/sys/fs/file-max); this process's limit: "
+        String message = errno == Errno.ENFILE
+                ? "the system's open file table is full (ENFILE, see /proc/sys/fs/file-max); this process's limit: "
                         + limits + " (logged once)"
-                : "this process ran out of file descriptors (EMFILE), each open chunk holds one; limit: " + limits
-                        + " (raise the hard limit, e.g. LimitNOFILE= in the systemd unit; logged once)");
+                : "this process ran out of file descriptors (EMFILE; each open chunk holds one); limit: " + limits
+                        + " (raise the hard limit, e.g. LimitNOFILE= for a service; logged once)";
+        try {
+            LOG.warning(message);
+        } catch (RuntimeException | Error e) {
+            // The first log record may need a file (SimpleFormatter reads tzdb.dat) and there is no descriptor
+            // left: say it without the logger rather than let the error escape a FUSE callback.
+            System.err.println("chunkfs: " + message);
+        }
     }
 
     /** {soft, hard}, or null if they cannot be read. */
