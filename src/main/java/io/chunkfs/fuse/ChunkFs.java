@@ -82,7 +82,7 @@ public final class ChunkFs extends FuseStubFS {
 
     public ChunkFs(ChunkStore store) throws IOException {
         this.store = store;
-        this.receipts = new Receipts(store.layout());
+        this.receipts = store.receipts();
         this.readOnly = store.options().readOnly();
         this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
         this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
