@@ -348,9 +348,9 @@ public final class ChunkStore implements Closeable {
             LOG.warning(() -> "chunk " + digest + " on disk has the wrong size or is not yet verified after a crash:"
                     + " replacing it with good bytes");
         }
+        // No touch needed: the temp file's atime is its creation, inside a registered write session, and a
+        // collection's cutoff is never later than the start of a session that was active while it ran.
         sys.rename(folders.tmp, tempName, folder, digest.toString());
-        // The temp file's atime is when it was created, maybe before a collection began: mark it as new.
-        touchAtime(folder, digest.toString());
         if (options.syncLevel() == SyncLevel.FILE) {
             folderSyncs[digest.prefixIndex()].sync();
         }

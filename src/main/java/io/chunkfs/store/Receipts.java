@@ -6,6 +6,8 @@ import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -18,6 +20,11 @@ import java.util.stream.Stream;
  * replaced, renamed, removed) is durable when the call returns (the folder is fsynced, shared between
  * concurrent callers); under {@link SyncLevel#FILESYSTEM} at the store's next sync. A receipt is made only
  * after its chunk is durable, so no crash leaves a receipt whose chunk was lost.
+ *
+ * <p>The names of the receipts are kept in memory, so that looking up a name that has no receipt (every new
+ * file a program creates, twice) costs no system call. The folder stays the truth for names that do have
+ * one: their link is read each time, so a receipt that gc in another process removed is seen gone. Only the
+ * process that mounts the store makes receipts; one made by another process is seen after a remount.
  */
 public final class Receipts {
     /** A receipt: {@code incoming/name} holds the chunk {@code digest}. */
@@ -28,6 +35,8 @@ public final class Receipts {
     private final StoreFolders folders;
     private final Syscalls sys;
     private final GroupSync folderSync;
+    /** Every name that has a receipt, and maybe some whose receipt another process removed; null until loaded. */
+    private volatile Set<String> names;
 
     Receipts(ChunkStore store, StoreFolders folders) {
         this.store = store;
@@ -50,33 +59,69 @@ public final class Receipts {
     /** The digest a receipt names, or empty if there is no such receipt. */
     public Optional<Digest> get(String name) throws IOException {
         checkName(name);
-        return Optional.ofNullable(digestOf(sys.readlink(folders.receipts, name)));
+        Set<String> known = names();
+        if (!known.contains(name)) {
+            return Optional.empty();
+        }
+        String link = sys.readlink(folders.receipts, name);
+        if (link == null) {
+            known.remove(name);
+        }
+        return Optional.ofNullable(digestOf(link));
     }
 
     /** Records (or atomically replaces) a receipt. */
     public void put(String name, Digest digest) throws IOException {
         checkName(name);
         String target = "../.chunks/" + digest.prefix() + "/" + digest;
+        Set<String> known = names();
         try {
-            sys.symlink(target, folders.receipts, name);
+            if (known.contains(name)) {
+                replace(target, name);
+            } else {
+                sys.symlink(target, folders.receipts, name);
+            }
         } catch (FileAlreadyExistsException e) {
-            // Replace it atomically: a link made under a temporary name, then renamed over the old one.
-            String temp = store.newTempName();
-            sys.symlink(target, folders.tmp, temp);
-            try {
-                sys.rename(folders.tmp, temp, folders.receipts, name);
-            } catch (IOException | RuntimeException failure) {
-                sys.unlink(folders.tmp, temp);
-                throw failure;
+            replace(target, name);
+        }
+        known.add(name);
+        changed();
+    }
+
+    /** Replaces a receipt atomically: a link made under a temporary name, then renamed over the old one. */
+    private void replace(String target, String name) throws IOException {
+        String temp = store.newTempName();
+        sys.symlink(target, folders.tmp, temp);
+        try {
+            sys.rename(folders.tmp, temp, folders.receipts, name);
+        } catch (IOException | RuntimeException failure) {
+            sys.unlink(folders.tmp, temp);
+            throw failure;
+        }
+    }
+
+    private Set<String> names() throws IOException {
+        Set<String> known = names;
+        if (known == null) {
+            synchronized (this) {
+                known = names;
+                if (known == null) {
+                    known = ConcurrentHashMap.newKeySet();
+                    try (Stream<String> entries = sys.list(folders.receipts)) {
+                        entries.forEach(known::add);
+                    }
+                    names = known;
+                }
             }
         }
-        changed();
+        return known;
     }
 
     /** Drops a receipt (never its chunk); false if there was none. */
     public boolean remove(String name) throws IOException {
         checkName(name);
         boolean removed = sys.unlink(folders.receipts, name);
+        names().remove(name);
         if (removed) {
             changed();
         }
@@ -88,6 +133,9 @@ public final class Receipts {
         checkName(from);
         checkName(to);
         sys.rename(folders.receipts, from, folders.receipts, to);
+        Set<String> known = names();
+        known.remove(from);
+        known.add(to);
         changed();
     }
 
@@ -111,6 +159,7 @@ public final class Receipts {
         long removed = 0;
         for (Receipt receipt : list()) {
             if (store.statFile(receipt.digest()) == null && sys.unlink(folders.receipts, receipt.name())) {
+                names().remove(receipt.name());
                 removed++;
             }
         }
