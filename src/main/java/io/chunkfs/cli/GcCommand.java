@@ -1,6 +1,7 @@
 package io.chunkfs.cli;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -62,17 +63,17 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             summary.put("oddities", result.oddities());
             out().println(Json.write(summary));
         } else {
-            out().printf("started %s, cutoff %s%n", result.started(), result.cutoff());
-            out().printf("marked %d chunks (%d listed but missing)%n", result.marked(), result.markedMissing());
-            out().printf("before: %d chunks, %s%n", result.chunksBefore(), Sizes.human(result.bytesBefore()));
-            out().printf("removed: %d chunks, %s%n", result.removedChunks(), Sizes.human(result.removedBytes()));
-            out().printf("kept: %d chunks, %s (%d pending: kept only by an active writer)%n",
+            out().printf(Locale.ROOT, "started %s, cutoff %s%n", result.started(), result.cutoff());
+            out().printf(Locale.ROOT, "marked %d chunks (%d listed but missing)%n", result.marked(), result.markedMissing());
+            out().printf(Locale.ROOT, "before: %d chunks, %s%n", result.chunksBefore(), Sizes.human(result.bytesBefore()));
+            out().printf(Locale.ROOT, "removed: %d chunks, %s%n", result.removedChunks(), Sizes.human(result.removedBytes()));
+            out().printf(Locale.ROOT, "kept: %d chunks, %s (%d pending: kept only by an active writer)%n",
                     result.keptChunks(), Sizes.human(result.keptBytes()), result.pendingChunks());
             if (result.badChunks() > 0) {
-                out().printf("bad chunks set aside by verify: %d%n", result.badChunks());
+                out().printf(Locale.ROOT, "bad chunks set aside by verify: %d%n", result.badChunks());
             }
             if (result.removedTemps() > 0 || result.removedReceipts() > 0) {
-                out().printf("removed %d leftover temporary files and %d receipts of removed chunks%n",
+                out().printf(Locale.ROOT, "removed %d leftover temporary files and %d receipts of removed chunks%n",
                         result.removedTemps(), result.removedReceipts());
             }
             result.oddities().forEach(line -> out().println("note: " + line));

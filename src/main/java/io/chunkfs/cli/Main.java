@@ -28,6 +28,7 @@ public final class Main implements Runnable {
     java.nio.file.Path store;
 
     public static void main(String[] args) {
+        ProcessLocale.setUp();
         System.exit(run(args));
     }
 

@@ -1,5 +1,6 @@
 package io.chunkfs.cli;
 
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -30,9 +31,9 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
             summary.put("chunks_by_prefix", stats.chunksByPrefix());
             out().println(Json.write(summary));
         } else {
-            out().printf("store %s%n", storePath().toAbsolutePath());
-            out().printf("chunks: %d%nbytes: %d (%s)%n", stats.chunks(), stats.bytes(), Sizes.human(stats.bytes()));
-            out().printf("per prefix folder: min %d, max %d%n", stats.minPerPrefix(), stats.maxPerPrefix());
+            out().printf(Locale.ROOT, "store %s%n", storePath().toAbsolutePath());
+            out().printf(Locale.ROOT, "chunks: %d%nbytes: %d (%s)%n", stats.chunks(), stats.bytes(), Sizes.human(stats.bytes()));
+            out().printf(Locale.ROOT, "per prefix folder: min %d, max %d%n", stats.minPerPrefix(), stats.maxPerPrefix());
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 package io.chunkfs.cli;
 
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -55,7 +56,7 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
             summary.put("missing", result.missing());
             out().println(Json.write(summary));
         } else {
-            out().printf("checked %d chunks, %s: %d bad, %d missing%n", result.checked(),
+            out().printf(Locale.ROOT, "checked %d chunks, %s: %d bad, %d missing%n", result.checked(),
                     Sizes.human(result.bytes()), result.bad().size(), result.missing().size());
             result.bad().forEach(digest -> out().println("bad: " + digest + " (renamed aside to .bad)"));
             result.missing().forEach(digest -> out().println("missing: " + digest));

@@ -220,7 +220,7 @@ public final class ChunkFs extends FuseStubFS {
             if (node instanceof Node.Root) {
                 filler.apply(buf, Node.INCOMING, null, 0);
                 for (int prefix = 0; prefix < 256; prefix++) {
-                    filler.apply(buf, String.format("%02x", prefix), null, 0);
+                    filler.apply(buf, String.format(java.util.Locale.ROOT, "%02x", prefix), null, 0);
                 }
             } else if (node instanceof Node.IncomingDir) {
                 TreeSet<String> names = new TreeSet<>(pending.keySet());

@@ -29,6 +29,8 @@ final class Errno {
     static final int ENOTEMPTY = ErrorCodes.ENOTEMPTY();
     static final int ENODATA = ErrorCodes.ENODATA();
     static final int ENOTSUP = ErrorCodes.ENOTSUP();
+    static final int EMFILE = ErrorCodes.EMFILE();
+    static final int ENFILE = ErrorCodes.ENFILE();
     static final int EDQUOT = 122;
     static final int EFBIG = 27;
     static final int EILSEQ = 84;
@@ -36,8 +38,24 @@ final class Errno {
     private Errno() {
     }
 
-    /** The positive errno for {@code error}. */
+    /**
+     * The positive errno for {@code error}. Running out of descriptors is reported in the log once (the
+     * caller sees EMFILE or ENFILE each time), since it means the limits need raising, not a broken store.
+     */
     static int of(Throwable error) {
+        int errno = classify(error);
+        if (errno == EMFILE || errno == ENFILE) {
+            DescriptorLimit.reportExhausted(errno);
+        }
+        return errno;
+    }
+
+    /**
+     * The errno a {@link io.chunkfs.store.PosixException} carries, else one read from the exception's
+     * type or message. Java 17's IOExceptions carry no errno and their messages are {@code strerror} text;
+     * the CLI's {@code main} sets LC_MESSAGES to C so that text is the English matched here.
+     */
+    private static int classify(Throwable error) {
         if (error instanceof FsError e) {
             return e.errno;
         }
@@ -63,6 +81,13 @@ final class Errno {
             return EINVAL;
         }
         String message = String.valueOf(error.getMessage());
+        // "Too many open files" is a prefix of ENFILE's text: test ENFILE first.
+        if (message.contains("Too many open files in system")) {
+            return ENFILE;
+        }
+        if (message.contains("Too many open files")) {
+            return EMFILE;
+        }
         if (message.contains("No space left on device")) {
             return ENOSPC;
         }
@@ -85,7 +110,7 @@ final class Errno {
             return EACCES;
         }
         if (error.getCause() != null && error.getCause() != error && error instanceof IOException) {
-            int cause = of(error.getCause());
+            int cause = classify(error.getCause());
             if (cause != EIO) {
                 return cause;
             }

@@ -56,6 +56,7 @@ public final class Mounter {
      */
     public void serve(Runnable onReady) throws IOException, InterruptedException {
         checkMountPoint(mountPoint);
+        DescriptorLimit.atMountStart();
         if (!"UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))) {
             java.util.logging.Logger.getLogger(Mounter.class.getName()).warning(
                     "the locale's charset is not UTF-8: names with non-ASCII characters will be refused (set LC_ALL=C.UTF-8)");

@@ -149,6 +149,7 @@ final class WriterRegistry {
         }
     }
 
+    /** Locale.ROOT: another process parses this, and some locales (ar_EG) format with non-ASCII digits. */
     private static String number(long value) {
         return String.format(Locale.ROOT, "%0" + WIDTH + "d", value);
     }

@@ -57,8 +57,18 @@ final class MountFixture implements AutoCloseable {
     }
 
     MountFixture mountWithJvm(List<String> jvmOptions, String... options) throws IOException, InterruptedException {
+        return mountWith(List.of(), java.util.Map.of(), jvmOptions, options);
+    }
+
+    /**
+     * Mounts with a command put before {@code java} (e.g. {@code prlimit --nofile=…}), environment variables
+     * set over the default {@code LC_ALL=C.UTF-8}, and JVM options.
+     */
+    MountFixture mountWith(List<String> prefix, java.util.Map<String, String> environment, List<String> jvmOptions,
+            String... options) throws IOException, InterruptedException {
         requireFuse();
-        List<String> command = new ArrayList<>(List.of("java"));
+        List<String> command = new ArrayList<>(prefix);
+        command.add("java");
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", Shell.JAR, "-s", store.toString(), "mount", "-f"));
         if (options.length > 0) {
@@ -68,6 +78,7 @@ final class MountFixture implements AutoCloseable {
         command.add(mnt.toString());
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().put("LC_ALL", "C.UTF-8");
+        builder.environment().putAll(environment);
         process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
