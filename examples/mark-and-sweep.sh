@@ -14,5 +14,6 @@ shift 2
 chunkfs=${CHUNKFS:-$(dirname "$(readlink -f "$0")")/../mount-scripts/chunkfs}
 started=$(date +%s)
 cut -c1-64 "$@" | sort -u | sed -E "s|^(..)|$mnt/\1/\1|" | xargs -r touch
-# Keep what was touched since the marking started (plus a second for clock granularity).
-"$chunkfs" --store "$store" gc --margin "$(( $(date +%s) - started + 1 ))s"
+# Keep what was touched since the marking started. The margin counts back from when gc starts, which is
+# after this line has started a JVM (seconds on a busy machine): a minute more keeps every mark.
+"$chunkfs" --store "$store" gc --margin "$(( $(date +%s) - started + 60 ))s"

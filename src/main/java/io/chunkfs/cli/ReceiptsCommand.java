@@ -22,7 +22,7 @@ final class ReceiptsCommand extends StoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         List<Receipts.Receipt> receipts;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults().withReadOnly(true))) {
-            receipts = new Receipts(chunkStore.layout()).list();
+            receipts = chunkStore.receipts().list();
         }
         if (json) {
             List<Object> entries = new ArrayList<>();

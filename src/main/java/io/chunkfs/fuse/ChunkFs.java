@@ -22,6 +22,7 @@ import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Receipts;
+import io.chunkfs.store.SyncLevel;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 import jnr.ffi.types.mode_t;
@@ -82,7 +83,7 @@ public final class ChunkFs extends FuseStubFS {
 
     public ChunkFs(ChunkStore store) throws IOException {
         this.store = store;
-        this.receipts = new Receipts(store.layout());
+        this.receipts = store.receipts();
         this.readOnly = store.options().readOnly();
         this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
         this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
@@ -421,6 +422,11 @@ public final class ChunkFs extends FuseStubFS {
         return call("fsync", path, () -> {
             if (handle(fi) instanceof IncomingHandle handle) {
                 handle.file().commitIfChanged();
+            }
+            // Whatever the handle (a read-only open of a receipt reaches us as a chunk handle), an fsync makes
+            // every acknowledged chunk and receipt durable: under sync=file they are already, under
+            // sync=filesystem this is the store sync that makes them so.
+            if (!readOnly && store.options().syncLevel() == SyncLevel.FILESYSTEM) {
                 store.sync();
             }
             return 0;
@@ -430,7 +436,7 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int fsyncdir(String path, FuseFileInfo fi) {
         return call("fsyncdir", path, () -> {
-            if (!readOnly) {
+            if (!readOnly && store.options().syncLevel() == SyncLevel.FILESYSTEM) {
                 store.sync();
             }
             return 0;

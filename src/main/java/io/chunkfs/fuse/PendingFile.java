@@ -137,7 +137,7 @@ final class PendingFile {
         base = result.digest();
         baseSize = result.size();
         if (name != null) {
-            receipts.put(name, base, session.tempPath());
+            receipts.put(name, base);
         }
     }
 

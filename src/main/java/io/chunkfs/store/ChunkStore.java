@@ -3,17 +3,14 @@ package io.chunkfs.store;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Iterator;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
@@ -37,19 +34,27 @@ public final class ChunkStore implements Closeable {
 
     private final StoreLayout layout;
     private final StoreOptions options;
+    private final StoreFolders folders;
+    private final Syscalls sys;
     private final WriterRegistry writers;
+    private final Receipts receipts;
     private final GroupSync[] folderSyncs = new GroupSync[StoreLayout.PREFIXES];
     private final ScheduledExecutorService periodicSync;
     private final AtomicLong tempCounter = new AtomicLong();
+    private final Recovery recovery;
 
-    private ChunkStore(StoreLayout layout, StoreOptions options) {
+    private ChunkStore(StoreLayout layout, StoreOptions options, StoreFolders folders) {
         this.layout = layout;
         this.options = options;
-        this.writers = new WriterRegistry(layout);
+        this.folders = folders;
+        this.sys = folders.sys;
+        this.writers = new WriterRegistry(layout, folders, options.syncLevel());
+        this.receipts = new Receipts(this, folders);
         for (int prefix = 0; prefix < folderSyncs.length; prefix++) {
-            Path folder = layout.prefixDir(prefix);
-            folderSyncs[prefix] = new GroupSync(() -> fsyncFolder(folder));
+            Folder folder = folders.prefix(prefix);
+            folderSyncs[prefix] = new GroupSync(() -> sys.fsync(folder));
         }
+        this.recovery = new Recovery(this, folders);
         if (options.syncLevel() == SyncLevel.FILESYSTEM && !options.readOnly()) {
             periodicSync = Executors.newSingleThreadScheduledExecutor(task -> {
                 Thread thread = new Thread(task, "chunkfs-syncfs");
@@ -71,18 +76,38 @@ public final class ChunkStore implements Closeable {
      * @throws StoreException if {@code root} is something other than an empty folder or a store
      */
     public static boolean init(Path root) throws IOException {
-        return new StoreLayout(root).create();
+        return init(root, false);
+    }
+
+    /**
+     * Creates a store; a private one has folders 0700 and chunks 0400, so that only its owner can read it.
+     *
+     * @see #init(Path)
+     */
+    public static boolean init(Path root, boolean privateStore) throws IOException {
+        return new StoreLayout(root).create(LinuxSyscalls.INSTANCE, privateStore);
     }
 
     /** Opens the store at {@code root}, checking its layout first. */
     public static ChunkStore open(Path root, StoreOptions options) throws IOException {
+        return open(root, options, LinuxSyscalls.INSTANCE);
+    }
+
+    /** Opens a store whose file-system calls go through {@code sys} (tests inject faults there). */
+    static ChunkStore open(Path root, StoreOptions options, Syscalls sys) throws IOException {
         StoreLayout layout = new StoreLayout(root);
-        layout.validate();
-        ChunkStore store = new ChunkStore(layout, options);
+        StoreFolders folders = layout.open(sys);
+        ChunkStore store = new ChunkStore(layout, options, folders);
         if (!options.readOnly()) {
-            int removed = store.writers.removeLeftovers();
-            if (removed > 0) {
-                LOG.info(() -> "removed " + removed + " temporary files left by a process that died");
+            try {
+                int removed = store.writers.removeLeftovers(store.recovery);
+                if (removed > 0) {
+                    LOG.info(() -> "removed " + removed + " temporary files left by a process that died");
+                }
+                store.recovery.startIfNeeded();
+            } catch (IOException | RuntimeException e) {
+                store.close();
+                throw e;
             }
         }
         return store;
@@ -102,6 +127,11 @@ public final class ChunkStore implements Closeable {
 
     public Path root() {
         return layout.root();
+    }
+
+    /** The mount's receipts, kept in this store. */
+    public Receipts receipts() {
+        return receipts;
     }
 
     /** Opens a write session; see {@link WriteSession}. */
@@ -133,22 +163,32 @@ public final class ChunkStore implements Closeable {
 
     /** The raw bytes of a chunk. */
     public byte[] loadChunk(Digest digest) throws IOException {
-        try {
-            return Files.readAllBytes(layout.chunkPath(digest));
-        } catch (NoSuchFileException e) {
-            throw new ChunkNotFoundException(digest);
+        try (FileChannel channel = openChunk(digest)) {
+            long size = channel.size();
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new StoreException("chunk " + digest + " is too big to load into memory (" + size + " bytes)");
+            }
+            ByteBuffer buffer = ByteBuffer.allocate((int) size);
+            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
+                // read it all
+            }
+            return buffer.position() == buffer.capacity() ? buffer.array()
+                    : java.util.Arrays.copyOf(buffer.array(), buffer.position());
         }
     }
 
-    /** Opens a chunk for reading; the caller closes the channel. */
+    /**
+     * Opens a chunk for reading, never through a symlink and never blocking on a FIFO planted at its name;
+     * the caller closes the channel.
+     */
     public FileChannel openChunk(Digest digest) throws IOException {
-        Path folder = layout.prefixDir(digest.prefix());
-        if (Files.isSymbolicLink(folder)) {
-            // Never let a link planted in the store lead a read outside of it.
-            throw new StoreException("store " + layout.root() + " is damaged: " + folder + " is a symlink");
-        }
+        return openChunkFile(digest).channel();
+    }
+
+    /** Opens a chunk for reading, with its status as of the open. */
+    Syscalls.OpenFile openChunkFile(Digest digest) throws IOException {
         try {
-            return FileChannel.open(layout.chunkPath(digest), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            return sys.openRead(folders.prefix(digest), digest.toString());
         } catch (NoSuchFileException e) {
             throw new ChunkNotFoundException(digest);
         }
@@ -161,17 +201,15 @@ public final class ChunkStore implements Closeable {
 
     /** Size and times of a chunk, or empty if the store does not hold it. */
     public Optional<ChunkInfo> stat(Digest digest) throws IOException {
-        try {
-            BasicFileAttributes attributes = Files.readAttributes(layout.chunkPath(digest),
-                    BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!attributes.isRegularFile()) {
-                return Optional.empty();
-            }
-            return Optional.of(new ChunkInfo(digest, attributes.size(), attributes.lastAccessTime(),
-                    attributes.lastModifiedTime()));
-        } catch (NoSuchFileException e) {
+        FileStat stat = statFile(digest);
+        if (stat == null || !stat.isRegularFile()) {
             return Optional.empty();
         }
+        return Optional.of(new ChunkInfo(digest, stat.size(), stat.atime(), stat.mtime()));
+    }
+
+    FileStat statFile(Digest digest) throws IOException {
+        return sys.stat(folders.prefix(digest), digest.toString());
     }
 
     public boolean contains(Digest digest) throws IOException {
@@ -187,11 +225,15 @@ public final class ChunkStore implements Closeable {
      */
     public boolean condTouchChunk(Digest digest, boolean assertExists) throws IOException {
         requireWritable();
-        boolean touched = Posix.touchAtime(layout.chunkPath(digest));
+        boolean touched = touchAtime(folders.prefix(digest), digest.toString());
         if (!touched && assertExists) {
             throw new ChunkNotFoundException(digest);
         }
         return touched;
+    }
+
+    private boolean touchAtime(Folder folder, String name) throws IOException {
+        return sys.setTimes(folder, name, 0, Posix.UTIME_NOW, 0, Posix.UTIME_OMIT);
     }
 
     /**
@@ -199,16 +241,21 @@ public final class ChunkStore implements Closeable {
      * number of chunks. Close the stream when done.
      */
     public Stream<Digest> chunks() {
-        ChunkIterator iterator = new ChunkIterator(layout, 0, StoreLayout.PREFIXES);
+        ChunkIterator iterator = new ChunkIterator(0, StoreLayout.PREFIXES);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
                 Spliterator.DISTINCT | Spliterator.NONNULL), false).onClose(iterator::close);
     }
 
     /** The chunks under one prefix folder (0 … 255). */
     public Stream<Digest> chunks(int prefix) {
-        ChunkIterator iterator = new ChunkIterator(layout, prefix, prefix + 1);
+        ChunkIterator iterator = new ChunkIterator(prefix, prefix + 1);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
                 Spliterator.DISTINCT | Spliterator.NONNULL), false).onClose(iterator::close);
+    }
+
+    /** The names in one prefix folder, lazily; close the stream. */
+    Stream<String> names(int prefix) throws IOException {
+        return sys.list(folders.prefix(prefix));
     }
 
     /** Counts chunks and bytes, folder by folder. */
@@ -216,37 +263,65 @@ public final class ChunkStore implements Closeable {
         return StoreStats.collect(this);
     }
 
-    /** Flushes everything written so far to disk ({@code syncfs}), whatever the sync level. */
+    /**
+     * Flushes everything written so far to disk ({@code syncfs}), whatever the sync level, and records
+     * when: after a crash, only chunks newer than the last completed sync need checking.
+     */
     public void sync() throws IOException {
-        Posix.syncfs(layout.chunksDir());
+        long startedMillis = System.currentTimeMillis();
+        sys.syncfs(folders.chunks);
+        writers.recordSync(startedMillis);
     }
 
     @Override
     public void close() throws IOException {
         try {
+            recovery.stop();
             if (periodicSync != null) {
                 periodicSync.shutdownNow();
                 sync();
             }
         } finally {
-            writers.close();
+            try {
+                writers.close();
+            } finally {
+                folders.close();
+            }
         }
     }
 
     /** What an insert finds at a digest path. */
-    private enum Existing { NONE, WRONG_SIZE, TOUCHED }
+    private enum Existing { NONE, SUSPECT, TOUCHED }
 
-    /** Looks for {@code digest}; a copy of the right size is touched, so that a running gc keeps it. */
+    /**
+     * Looks for {@code digest}. A good-sized copy is touched, so that a running gc keeps it, and made durable
+     * as the sync level says before it counts: the insert that put it there may still be on its way to its
+     * fsyncs, in this process or another.
+     */
     private Existing touchExisting(Digest digest, long size) throws IOException {
-        Optional<ChunkInfo> info = stat(digest);
-        if (info.isEmpty()) {
+        FileStat stat = statFile(digest);
+        if (stat == null) {
             return Existing.NONE;
         }
-        if (info.get().size() != size) {
-            return Existing.WRONG_SIZE;
+        if (!stat.isRegularFile() || stat.size() != size || recovery.isSuspect(stat)) {
+            return Existing.SUSPECT;
         }
+        Folder folder = folders.prefix(digest);
+        String name = digest.toString();
         // A sweep may have set it aside since the stat: then it counts as absent and is written again.
-        return Posix.touchAtime(layout.chunkPath(digest)) ? Existing.TOUCHED : Existing.NONE;
+        if (!touchAtime(folder, name)) {
+            return Existing.NONE;
+        }
+        if (options.syncLevel() == SyncLevel.FILE) {
+            // Cheap when it is durable already: fsync then finds nothing to write.
+            try (FileChannel channel = sys.openRead(folder, name).channel()) {
+                sys.fsync(channel);
+            } catch (NoSuchFileException e) {
+                return Existing.NONE;
+            }
+            folderSyncs[digest.prefixIndex()].sync();
+        }
+        return Existing.TOUCHED;
     }
 
     /**
@@ -257,49 +332,67 @@ public final class ChunkStore implements Closeable {
         return touchExisting(digest, size) == Existing.TOUCHED ? new InsertResult(digest, size, true, false) : null;
     }
 
-    /** Moves a finished temporary file to its digest path, or drops it if the chunk is already there. */
-    InsertResult publish(Path temp, Digest digest, long size) throws IOException {
+    /**
+     * Moves a finished temporary file of {@code .tmp} to its digest path, or drops it if the chunk is
+     * already there. Under {@link SyncLevel#FILE} the caller has fsynced the file; the folder is fsynced here.
+     */
+    InsertResult publish(String tempName, Digest digest, long size) throws IOException {
         Existing existing = touchExisting(digest, size);
         if (existing == Existing.TOUCHED) {
-            Files.deleteIfExists(temp);
+            sys.unlink(folders.tmp, tempName);
             return new InsertResult(digest, size, true, false);
         }
-        Path target = layout.chunkPath(digest);
-        boolean repaired = existing == Existing.WRONG_SIZE;
+        Folder folder = folders.prefix(digest);
+        boolean repaired = existing == Existing.SUSPECT;
         if (repaired) {
-            LOG.warning(() -> "chunk " + digest + " on disk has the wrong size: replacing it with good bytes");
+            LOG.warning(() -> "chunk " + digest + " on disk has the wrong size or is not yet verified after a crash:"
+                    + " replacing it with good bytes");
         }
-        try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new StoreException("cannot rename into " + target + " atomically: " + e.getMessage());
-        }
-        // The temp file's atime is when it was created, maybe before a collection began: mark it as new.
-        Posix.touchAtime(target);
+        // No touch needed: the temp file's atime is its creation, inside a registered write session, and a
+        // collection's cutoff is never later than the start of a session that was active while it ran.
+        sys.rename(folders.tmp, tempName, folder, digest.toString());
         if (options.syncLevel() == SyncLevel.FILE) {
-            folderSyncs[Integer.parseInt(digest.prefix(), 16)].sync();
+            folderSyncs[digest.prefixIndex()].sync();
         }
         return new InsertResult(digest, size, false, repaired);
     }
 
-    /** A fresh temporary path, named so that start-up can tell whether its owner is still alive. */
-    Path newTempPath() {
-        return layout.tmpDir().resolve(writers.id() + "-" + tempCounter.incrementAndGet());
+    /** Creates a fresh temporary file, named so that start-up can tell whether its owner is still alive. */
+    StagedFile newTempFile() throws IOException {
+        String name = newTempName();
+        return new StagedFile(name, sys.create(folders.tmp, name, folders.chunkMode));
+    }
+
+    /** A fresh name in {@code .tmp} owned by this process. */
+    String newTempName() {
+        return writers.id() + "-" + tempCounter.incrementAndGet();
+    }
+
+    /** A temporary file in {@code .tmp}, open for reading and writing. */
+    record StagedFile(String name, FileChannel channel) {
+    }
+
+    /** Removes a temporary file of {@code .tmp}. */
+    void dropTemp(String name) throws IOException {
+        sys.unlink(folders.tmp, name);
+    }
+
+    /** Makes a staged file's bytes durable. */
+    void fsync(FileChannel file) throws IOException {
+        sys.fsync(file);
     }
 
     WriterRegistry writers() {
         return writers;
     }
 
+    StoreFolders folders() {
+        return folders;
+    }
+
     private void requireWritable() {
         if (options.readOnly()) {
             throw new ReadOnlyFileSystemException();
-        }
-    }
-
-    private static void fsyncFolder(Path folder) throws IOException {
-        try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {
-            channel.force(true);
         }
     }
 
@@ -312,16 +405,14 @@ public final class ChunkStore implements Closeable {
     }
 
     /** Walks prefix folders {@code [from, to)} one directory entry at a time. */
-    private static final class ChunkIterator implements Iterator<Digest>, Closeable {
-        private final StoreLayout layout;
+    private final class ChunkIterator implements Iterator<Digest>, Closeable {
         private final int to;
         private int nextPrefix;
-        private java.nio.file.DirectoryStream<Path> folder;
-        private Iterator<Path> entries;
+        private Stream<String> folder;
+        private Iterator<String> entries;
         private Digest next;
 
-        ChunkIterator(StoreLayout layout, int from, int to) {
-            this.layout = layout;
+        ChunkIterator(int from, int to) {
             this.nextPrefix = from;
             this.to = to;
         }
@@ -330,7 +421,7 @@ public final class ChunkStore implements Closeable {
         public boolean hasNext() {
             while (next == null) {
                 if (entries != null && entries.hasNext()) {
-                    String name = entries.next().getFileName().toString();
+                    String name = entries.next();
                     if (Digest.isValid(name)) {
                         next = Digest.parse(name);
                     }
@@ -341,9 +432,9 @@ public final class ChunkStore implements Closeable {
                     return false;
                 }
                 try {
-                    folder = Files.newDirectoryStream(layout.prefixDir(nextPrefix++));
+                    folder = names(nextPrefix++);
                 } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
                 entries = folder.iterator();
             }
@@ -353,7 +444,7 @@ public final class ChunkStore implements Closeable {
         @Override
         public Digest next() {
             if (!hasNext()) {
-                throw new java.util.NoSuchElementException();
+                throw new NoSuchElementException();
             }
             Digest result = next;
             next = null;
@@ -364,11 +455,7 @@ public final class ChunkStore implements Closeable {
         public void close() {
             entries = null;
             if (folder != null) {
-                try {
-                    folder.close();
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
+                folder.close();
                 folder = null;
             }
         }

@@ -79,6 +79,11 @@ public final class Digest implements Comparable<Digest> {
         return toString().substring(0, 2);
     }
 
+    /** The first byte, 0 … 255: the index of the chunk's prefix folder. */
+    public int prefixIndex() {
+        return bytes[0] & 0xff;
+    }
+
     public byte[] toBytes() {
         return bytes.clone();
     }

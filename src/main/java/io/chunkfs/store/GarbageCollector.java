@@ -3,15 +3,9 @@ package io.chunkfs.store;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +15,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Mark and sweep, as Proxmox Backup Server does it. Phase 1 touches every referenced chunk; phase 2
@@ -40,14 +35,17 @@ public final class GarbageCollector {
     private static final Pattern BAD_NAME = Pattern.compile("[0-9a-f]{64}\\.\\d+\\.bad");
     /** Lock files held by collections of this JVM: probing them with a second channel would free them. */
     private static final Set<Path> RUNNING = ConcurrentHashMap.newKeySet();
+    private static final String ATIME_PROBE = ".atime-probe";
 
     private final ChunkStore store;
     private final StoreLayout layout;
+    private final StoreFolders folders;
+    private final Syscalls sys;
     private final Duration margin;
     private final Progress progress;
     private final List<String> oddities = java.util.Collections.synchronizedList(new ArrayList<>());
     /** Runs between the sweep's first look at a chunk and setting it aside; tests race it there. */
-    private java.util.function.Consumer<Path> beforeSetAside = chunk -> { };
+    private java.util.function.Consumer<String> beforeSetAside = chunk -> { };
 
     public GarbageCollector(ChunkStore store, Duration margin, Progress progress) {
         if (margin.isNegative()) {
@@ -55,6 +53,8 @@ public final class GarbageCollector {
         }
         this.store = store;
         this.layout = store.layout();
+        this.folders = store.folders();
+        this.sys = folders.sys;
         this.margin = margin;
         this.progress = progress;
     }
@@ -67,14 +67,17 @@ public final class GarbageCollector {
      */
     public GcResult collect(Iterator<Digest> referenced) throws IOException {
         Path lockFile = layout.lockFile();
-        if (!Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+        FileChannel channel;
+        try {
+            channel = sys.openReadWrite(folders.root, ".lock");
+        } catch (NoSuchFileException | PosixException e) {
             throw new StoreException("store " + layout.root() + " is damaged: missing lock file " + lockFile);
         }
         if (!RUNNING.add(lockFile)) {
+            channel.close();
             throw alreadyRunning();
         }
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
-             FileLock lock = channel.tryLock()) {
+        try (channel; FileLock lock = channel.tryLock()) {
             if (lock == null) {
                 throw alreadyRunning();
             }
@@ -84,7 +87,7 @@ public final class GarbageCollector {
         }
     }
 
-    void beforeSetAside(java.util.function.Consumer<Path> hook) {
+    void beforeSetAside(java.util.function.Consumer<String> hook) {
         this.beforeSetAside = hook;
     }
 
@@ -95,7 +98,7 @@ public final class GarbageCollector {
     private GcResult collectLocked(Iterator<Digest> referenced) throws IOException {
         Instant start = fileSystemNow();
         OptionalLong writerAtStart = store.writers().oldestActiveStart();
-        long removedTemps = store.writers().removeLeftovers();
+        long removedTemps = store.writers().removeLeftovers(null);
 
         long marked = 0;
         long missing = 0;
@@ -120,7 +123,7 @@ public final class GarbageCollector {
         long marginCutoff = start.minus(margin).toEpochMilli();
 
         Sweep sweep = sweepAll(cutoffMillis, marginCutoff);
-        long removedReceipts = new Receipts(layout).removeDangling();
+        long removedReceipts = store.receipts().removeDangling();
         return new GcResult(start, Instant.ofEpochMilli(cutoffMillis), marked, missing,
                 sweep.kept + sweep.removed, sweep.keptBytes + sweep.removedBytes,
                 sweep.removed, sweep.removedBytes, sweep.kept, sweep.keptBytes, sweep.pending, sweep.bad,
@@ -141,7 +144,7 @@ public final class GarbageCollector {
             parts.add(pool.submit(() -> {
                 Sweep part = new Sweep(cutoffMillis, marginCutoff);
                 for (int prefix; (prefix = next.getAndIncrement()) < StoreLayout.PREFIXES; ) {
-                    part.folder(layout.prefixDir(prefix));
+                    part.folder(folders.prefix(prefix));
                     synchronized (progress) {
                         progress.advance(1);
                     }
@@ -173,17 +176,19 @@ public final class GarbageCollector {
      * a probe file gets an old atime, is touched, and must then show a fresh one.
      */
     private Instant fileSystemNow() throws IOException {
-        Path probe = layout.atimeProbe();
         try {
-            Files.createFile(probe);
+            sys.create(folders.chunks, ATIME_PROBE, folders.fileMode).close();
         } catch (FileAlreadyExistsException e) {
             // left by an earlier collection
         }
         long old = 1_000_000_000L; // 2001-09-09; the mtime keeps it, which tells observers the probe is set
-        Posix.setTimes(probe, old, 0, old, 0);
-        Posix.touchAtime(probe);
-        Instant atime = Files.readAttributes(probe, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
-                .lastAccessTime().toInstant();
+        sys.setTimes(folders.chunks, ATIME_PROBE, old, 0, old, 0);
+        sys.setTimes(folders.chunks, ATIME_PROBE, 0, Posix.UTIME_NOW, 0, Posix.UTIME_OMIT);
+        FileStat probe = sys.stat(folders.chunks, ATIME_PROBE);
+        if (probe == null || !probe.isRegularFile()) {
+            throw new StoreException("the atime probe " + layout.atimeProbe() + " vanished or is not a file");
+        }
+        Instant atime = probe.atime().toInstant();
         Instant clock = Instant.now();
         if (atime.getEpochSecond() == old || Duration.between(atime, clock).abs().compareTo(Duration.ofMinutes(5)) > 0) {
             throw new StoreException("touching a file does not set its atime on the file system of "
@@ -217,57 +222,58 @@ public final class GarbageCollector {
             bad += other.bad;
         }
 
-        void folder(Path folder) throws IOException {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
-                for (Path entry : entries) {
-                    entry(entry);
-                }
+        void folder(Folder folder) throws IOException {
+            List<String> names;
+            try (Stream<String> entries = sys.list(folder)) {
+                names = entries.toList();
+            }
+            for (String name : names) {
+                entry(folder, name);
             }
         }
 
-        private void entry(Path entry) throws IOException {
-            String name = entry.getFileName().toString();
+        private void entry(Folder folder, String name) throws IOException {
             if (Digest.isValid(name)) {
-                chunk(entry);
+                chunk(folder, name);
             } else if (name.endsWith(ASIDE_SUFFIX) && Digest.isValid(name.substring(0, name.length() - ASIDE_SUFFIX.length()))) {
                 // A collection died between setting it aside and deciding: keep it, the next one decides.
-                restore(entry, entry.resolveSibling(name.substring(0, name.length() - ASIDE_SUFFIX.length())));
-                oddities.add("restored " + entry + ", set aside by a collection that died");
+                restore(folder, name, name.substring(0, name.length() - ASIDE_SUFFIX.length()));
+                oddities.add("restored " + folder.resolve(name) + ", set aside by a collection that died");
             } else if (BAD_NAME.matcher(name).matches()) {
                 bad++;
             } else {
-                oddities.add("foreign file in a chunk folder: " + entry);
+                oddities.add("foreign file in a chunk folder: " + folder.resolve(name));
             }
         }
 
-        private void chunk(Path chunk) throws IOException {
-            BasicFileAttributes attributes = attributesOrNull(chunk);
+        private void chunk(Folder folder, String chunk) throws IOException {
+            FileStat attributes = sys.stat(folder, chunk);
             if (attributes == null) {
                 return;
             }
             if (!attributes.isRegularFile()) {
-                oddities.add("not a regular file, left alone: " + chunk);
+                oddities.add("not a regular file, left alone: " + folder.resolve(chunk));
                 return;
             }
-            long atime = attributes.lastAccessTime().toMillis();
+            long atime = attributes.atime().toMillis();
             if (atime >= cutoffMillis) {
                 keep(attributes.size(), atime);
                 return;
             }
-            Path aside = chunk.resolveSibling(chunk.getFileName() + ASIDE_SUFFIX);
+            String aside = chunk + ASIDE_SUFFIX;
             beforeSetAside.accept(chunk);
             try {
-                Files.move(chunk, aside, StandardCopyOption.ATOMIC_MOVE);
+                sys.rename(folder, chunk, folder, aside);
             } catch (NoSuchFileException e) {
                 return;
             }
-            BasicFileAttributes asideAttributes = attributesOrNull(aside);
-            if (asideAttributes != null && asideAttributes.lastAccessTime().toMillis() >= cutoffMillis) {
-                restore(aside, chunk);
-                keep(asideAttributes.size(), asideAttributes.lastAccessTime().toMillis());
+            FileStat asideAttributes = sys.stat(folder, aside);
+            if (asideAttributes != null && asideAttributes.atime().toMillis() >= cutoffMillis) {
+                restore(folder, aside, chunk);
+                keep(asideAttributes.size(), asideAttributes.atime().toMillis());
                 return;
             }
-            Files.deleteIfExists(aside);
+            sys.unlink(folder, aside);
             removed++;
             removedBytes += attributes.size();
         }
@@ -281,16 +287,8 @@ public final class GarbageCollector {
         }
 
         /** Puts a chunk back under its name; a fresh copy written meanwhile has the same bytes. */
-        private void restore(Path aside, Path chunk) throws IOException {
-            Files.move(aside, chunk, StandardCopyOption.ATOMIC_MOVE);
-        }
-
-        private BasicFileAttributes attributesOrNull(Path path) throws IOException {
-            try {
-                return Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            } catch (NoSuchFileException e) {
-                return null;
-            }
+        private void restore(Folder folder, String aside, String chunk) throws IOException {
+            sys.rename(folder, aside, folder, chunk);
         }
     }
 }

@@ -1,41 +1,72 @@
 package io.chunkfs.store;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
 
 import jnr.constants.platform.Errno;
+import jnr.constants.platform.OpenFlags;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import jnr.ffi.Runtime;
 
 /**
- * The two libc calls java.nio lacks: {@code utimensat} with an omitted mtime (the conditional
- * touch) and {@code syncfs}. Linux x86_64/aarch64 only, like FUSE itself here.
+ * The libc calls java.nio lacks: the {@code *at} family (every store file is reached relative to an open
+ * folder, never through a path that could be swapped for a symlink), {@code utimensat} with an omitted
+ * mtime (the conditional touch), {@code statx} (inode and ctime), {@code fchmod} (modes that ignore the
+ * umask) and {@code syncfs}. Linux only, like FUSE here; flag values come from jnr-constants so that they
+ * are right on every architecture. Strings go to libc as UTF-8 bytes whatever the JVM's default charset.
  */
 final class Posix {
     /** {@code UTIME_NOW} and {@code UTIME_OMIT} from {@code <sys/stat.h>}. */
     static final long UTIME_NOW = (1L << 30) - 1;
     static final long UTIME_OMIT = (1L << 30) - 2;
-    private static final int AT_FDCWD = -100;
-    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
-    private static final int O_RDONLY = 0;
-    private static final int O_DIRECTORY = 0x10000;
-    private static final int O_CLOEXEC = 0x80000;
+    static final int AT_FDCWD = -100;
+    static final int AT_SYMLINK_NOFOLLOW = 0x100;
+    static final int AT_EMPTY_PATH = 0x1000;
+    static final int O_RDONLY = OpenFlags.O_RDONLY.intValue();
+    static final int O_RDWR = OpenFlags.O_RDWR.intValue();
+    static final int O_CREAT = OpenFlags.O_CREAT.intValue();
+    static final int O_EXCL = OpenFlags.O_EXCL.intValue();
+    static final int O_NONBLOCK = OpenFlags.O_NONBLOCK.intValue();
+    static final int O_NOFOLLOW = OpenFlags.O_NOFOLLOW.intValue();
+    static final int O_DIRECTORY = OpenFlags.O_DIRECTORY.intValue();
+    static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
+    private static final int STATX_BASIC_STATS = 0x7ff;
+    private static final int STATX_SIZE = 256;
 
     public interface LibC {
-        int utimensat(int dirfd, String path, long[] times, int flags);
+        int openat(int dirfd, byte[] path, int flags, int mode);
+
+        int mkdirat(int dirfd, byte[] path, int mode);
+
+        int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath);
+
+        int linkat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags);
+
+        int unlinkat(int dirfd, byte[] path, int flags);
+
+        int symlinkat(byte[] target, int newdirfd, byte[] linkpath);
+
+        long readlinkat(int dirfd, byte[] path, byte[] buf, long bufsiz);
+
+        int utimensat(int dirfd, byte[] path, long[] times, int flags);
+
+        int statx(int dirfd, byte[] path, int flags, int mask, byte[] statxbuf);
+
+        int fchmod(int fd, int mode);
+
+        int fsync(int fd);
 
         int syncfs(int fd);
-
-        int open(String path, int flags);
 
         int close(int fd);
     }
 
-    private static final LibC LIBC = LibraryLoader.create(LibC.class)
+    static final LibC LIBC = LibraryLoader.create(LibC.class)
             .option(LibraryOption.SaveError, true)
             .load("c");
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
@@ -43,52 +74,54 @@ final class Posix {
     private Posix() {
     }
 
-    /**
-     * Sets {@code path}'s atime to now and leaves its mtime alone, without following a symlink.
-     *
-     * @return false if {@code path} does not exist
-     */
-    static boolean touchAtime(Path path) throws IOException {
-        return setTimes(path, 0, UTIME_NOW, 0, UTIME_OMIT);
+    /** Sets a folder's mode exactly, whatever the umask. */
+    static void chmod(Folder folder, int mode) throws IOException {
+        if (LIBC.fchmod(folder.fd, mode) != 0) {
+            throw error("chmod", folder.toString(), errno());
+        }
     }
 
-    /** Sets both times of {@code path}, without following a symlink; false if it does not exist. */
-    static boolean setTimes(Path path, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec)
-            throws IOException {
-        long[] times = {atimeSec, atimeNsec, mtimeSec, mtimeNsec};
-        if (LIBC.utimensat(AT_FDCWD, path.toString(), times, AT_SYMLINK_NOFOLLOW) == 0) {
-            return true;
-        }
-        int errno = RUNTIME.getLastError();
-        if (errno == Errno.ENOENT.intValue()) {
-            return false;
-        }
-        throw error("utimensat", path, errno);
+    /** The errno of the last failed call on this thread. */
+    static int errno() {
+        return RUNTIME.getLastError();
     }
 
-    /** Flushes every dirty page of the file system holding {@code path}. */
-    static void syncfs(Path path) throws IOException {
-        int fd = LIBC.open(path.toString(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-            throw error("open", path, RUNTIME.getLastError());
-        }
-        try {
-            if (LIBC.syncfs(fd) != 0) {
-                throw error("syncfs", path, RUNTIME.getLastError());
+    /** {@code s} as a NUL-terminated UTF-8 string. */
+    static byte[] cString(String s) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        byte[] terminated = new byte[bytes.length + 1];
+        System.arraycopy(bytes, 0, terminated, 0, bytes.length);
+        return terminated;
+    }
+
+    /** {@code statx} without following a symlink; null for ENOENT (and ENOTDIR: a path component is a file). */
+    static FileStat statx(int dirfd, String name, String file) throws IOException {
+        byte[] buffer = new byte[STATX_SIZE];
+        int flags = AT_SYMLINK_NOFOLLOW | (name.isEmpty() ? AT_EMPTY_PATH : 0);
+        if (LIBC.statx(dirfd, cString(name), flags, STATX_BASIC_STATS, buffer) != 0) {
+            int errno = errno();
+            if (errno == Errno.ENOENT.intValue()) {
+                return null;
             }
-        } finally {
-            LIBC.close(fd);
+            throw error("statx", file, errno);
         }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer).order(java.nio.ByteOrder.nativeOrder());
+        return new FileStat(b.getShort(28) & 0xffff, b.getLong(40), b.getLong(32), time(b, 64), time(b, 112),
+                time(b, 96));
     }
 
-    private static IOException error(String call, Path path, int errno) {
-        String reason = Errno.valueOf(errno).description();
+    private static FileTime time(java.nio.ByteBuffer b, int offset) {
+        return FileTime.from(Instant.ofEpochSecond(b.getLong(offset), b.getInt(offset + 8) & 0xffffffffL));
+    }
+
+    /** The exception for a failed call: NoSuchFileException and FileAlreadyExistsException where they fit. */
+    static IOException error(String call, String file, int errno) {
         if (errno == Errno.ENOENT.intValue()) {
-            return new NoSuchFileException(path.toString(), null, reason);
+            return new NoSuchFileException(file, null, call + ": " + PosixException.describe(errno));
         }
-        if (errno == Errno.EACCES.intValue() || errno == Errno.EPERM.intValue() || errno == Errno.EROFS.intValue()) {
-            return new AccessDeniedException(path.toString(), null, reason);
+        if (errno == Errno.EEXIST.intValue()) {
+            return new FileAlreadyExistsException(file, null, call + ": " + PosixException.describe(errno));
         }
-        return new FileSystemException(path.toString(), null, call + ": " + reason);
+        return new PosixException(call, file, errno);
     }
 }

@@ -2,32 +2,47 @@ package io.chunkfs.store;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotLinkException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
  * The mount's receipts: which digest a file written to {@code incoming/NAME} became. Each is a
  * symlink {@code STORE/receipts/NAME -> ../.chunks/PP/DIGEST}, so that they survive a remount and
  * plain {@code ls -l} explains them. Links are only ever read, never followed: a link planted to point
  * elsewhere yields no digest.
+ *
+ * <p>Durability follows the store's sync level: under {@link SyncLevel#FILE} a change to a receipt (made,
+ * replaced, renamed, removed) is durable when the call returns (the folder is fsynced, shared between
+ * concurrent callers); under {@link SyncLevel#FILESYSTEM} at the store's next sync. A receipt is made only
+ * after its chunk is durable, so no crash leaves a receipt whose chunk was lost.
+ *
+ * <p>The names of the receipts are kept in memory, so that looking up a name that has no receipt (every new
+ * file a program creates, twice) costs no system call. The folder stays the truth for names that do have
+ * one: their link is read each time, so a receipt that gc in another process removed is seen gone. Only the
+ * process that mounts the store makes receipts; one made by another process is seen after a remount.
  */
 public final class Receipts {
     /** A receipt: {@code incoming/name} holds the chunk {@code digest}. */
     public record Receipt(String name, Digest digest) {
     }
 
-    private final StoreLayout layout;
+    private final ChunkStore store;
+    private final StoreFolders folders;
+    private final Syscalls sys;
+    private final GroupSync folderSync;
+    /** Every name that has a receipt, and maybe some whose receipt another process removed; null until loaded. */
+    private volatile Set<String> names;
 
-    public Receipts(StoreLayout layout) {
-        this.layout = layout;
+    Receipts(ChunkStore store, StoreFolders folders) {
+        this.store = store;
+        this.folders = folders;
+        this.sys = folders.sys;
+        this.folderSync = new GroupSync(() -> sys.fsync(folders.receipts));
     }
 
     /** Refuses names that are not a single path component a file system accepts. */
@@ -44,56 +59,94 @@ public final class Receipts {
     /** The digest a receipt names, or empty if there is no such receipt. */
     public Optional<Digest> get(String name) throws IOException {
         checkName(name);
-        try {
-            return Optional.ofNullable(digestOf(Files.readSymbolicLink(layout.receiptsDir().resolve(name))));
-        } catch (NoSuchFileException | NotLinkException e) {
+        Set<String> known = names();
+        if (!known.contains(name)) {
             return Optional.empty();
+        }
+        String link = sys.readlink(folders.receipts, name);
+        if (link == null) {
+            known.remove(name);
+        }
+        return Optional.ofNullable(digestOf(link));
+    }
+
+    /** Records (or atomically replaces) a receipt. */
+    public void put(String name, Digest digest) throws IOException {
+        checkName(name);
+        String target = "../.chunks/" + digest.prefix() + "/" + digest;
+        Set<String> known = names();
+        try {
+            if (known.contains(name)) {
+                replace(target, name);
+            } else {
+                sys.symlink(target, folders.receipts, name);
+            }
+        } catch (FileAlreadyExistsException e) {
+            replace(target, name);
+        }
+        known.add(name);
+        changed();
+    }
+
+    /** Replaces a receipt atomically: a link made under a temporary name, then renamed over the old one. */
+    private void replace(String target, String name) throws IOException {
+        String temp = store.newTempName();
+        sys.symlink(target, folders.tmp, temp);
+        try {
+            sys.rename(folders.tmp, temp, folders.receipts, name);
+        } catch (IOException | RuntimeException failure) {
+            sys.unlink(folders.tmp, temp);
+            throw failure;
         }
     }
 
-    /**
-     * Records (or replaces) a receipt atomically: the link is made at {@code tempLink}, a path on the
-     * same file system that nobody else uses, then renamed over.
-     */
-    public void put(String name, Digest digest, Path tempLink) throws IOException {
-        checkName(name);
-        Path target = Path.of("..", ".chunks", digest.prefix(), digest.toString());
-        try {
-            Files.createSymbolicLink(layout.receiptsDir().resolve(name), target);
-            return;
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            // replace it atomically below
+    private Set<String> names() throws IOException {
+        Set<String> known = names;
+        if (known == null) {
+            synchronized (this) {
+                known = names;
+                if (known == null) {
+                    known = ConcurrentHashMap.newKeySet();
+                    try (Stream<String> entries = sys.list(folders.receipts)) {
+                        entries.forEach(known::add);
+                    }
+                    names = known;
+                }
+            }
         }
-        Files.deleteIfExists(tempLink);
-        Files.createSymbolicLink(tempLink, target);
-        try {
-            Files.move(tempLink, layout.receiptsDir().resolve(name), StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tempLink);
-        }
+        return known;
     }
 
     /** Drops a receipt (never its chunk); false if there was none. */
     public boolean remove(String name) throws IOException {
         checkName(name);
-        return Files.deleteIfExists(layout.receiptsDir().resolve(name));
+        boolean removed = sys.unlink(folders.receipts, name);
+        names().remove(name);
+        if (removed) {
+            changed();
+        }
+        return removed;
     }
 
     /** Renames a receipt, replacing one of the new name. */
     public void rename(String from, String to) throws IOException {
         checkName(from);
         checkName(to);
-        Files.move(layout.receiptsDir().resolve(from), layout.receiptsDir().resolve(to), StandardCopyOption.ATOMIC_MOVE);
+        sys.rename(folders.receipts, from, folders.receipts, to);
+        Set<String> known = names();
+        known.remove(from);
+        known.add(to);
+        changed();
     }
 
     /** Every receipt, sorted by name. */
     public List<Receipt> list() throws IOException {
         List<Receipt> receipts = new ArrayList<>();
-        try (DirectoryStream<Path> links = Files.newDirectoryStream(layout.receiptsDir())) {
-            for (Path link : links) {
-                Digest digest = readQuietly(link);
+        try (Stream<String> names = sys.list(folders.receipts)) {
+            for (String name : (Iterable<String>) names::iterator) {
+                Digest digest = digestOf(sys.readlink(folders.receipts, name));
                 if (digest != null) {
-                    receipts.add(new Receipt(link.getFileName().toString(), digest));
+                    receipts.add(new Receipt(name, digest));
                 }
             }
         }
@@ -104,28 +157,29 @@ public final class Receipts {
     /** Removes receipts whose chunk is gone; returns how many. */
     long removeDangling() throws IOException {
         long removed = 0;
-        try (DirectoryStream<Path> links = Files.newDirectoryStream(layout.receiptsDir())) {
-            for (Path link : links) {
-                Digest digest = readQuietly(link);
-                if (digest != null && !Files.exists(layout.chunkPath(digest), LinkOption.NOFOLLOW_LINKS)
-                        && Files.deleteIfExists(link)) {
-                    removed++;
-                }
+        for (Receipt receipt : list()) {
+            if (store.statFile(receipt.digest()) == null && sys.unlink(folders.receipts, receipt.name())) {
+                names().remove(receipt.name());
+                removed++;
             }
+        }
+        if (removed > 0) {
+            changed();
         }
         return removed;
     }
 
-    private static Digest readQuietly(Path link) throws IOException {
-        try {
-            return digestOf(Files.readSymbolicLink(link));
-        } catch (NoSuchFileException | NotLinkException e) {
-            return null;
+    private void changed() throws IOException {
+        if (store.options().syncLevel() == SyncLevel.FILE) {
+            folderSync.sync();
         }
     }
 
-    private static Digest digestOf(Path linkTarget) {
-        Path file = linkTarget.getFileName();
-        return file != null && Digest.isValid(file.toString()) ? Digest.parse(file.toString()) : null;
+    private static Digest digestOf(String linkTarget) {
+        if (linkTarget == null) {
+            return null;
+        }
+        String file = linkTarget.substring(linkTarget.lastIndexOf('/') + 1);
+        return Digest.isValid(file) ? Digest.parse(file) : null;
     }
 }

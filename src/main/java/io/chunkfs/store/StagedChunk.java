@@ -4,11 +4,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.EnumSet;
 
 /**
  * A chunk being written: bytes land in a temporary file of the store and become a chunk only when
@@ -20,19 +15,18 @@ public final class StagedChunk implements Closeable {
     private static final int READ_BUFFER = 1 << 20;
 
     private final ChunkStore store;
-    private final Path file;
+    /** The temporary file's name in the store's {@code .tmp} folder. */
+    private final String file;
     private final FileChannel channel;
     /** Bytes {@code [0, hash.length())} of the file have gone into it, in order. */
     private final PipelinedHash hash = new PipelinedHash();
     private long size;
     private boolean closed;
 
-    StagedChunk(ChunkStore store, Path file) throws IOException {
+    StagedChunk(ChunkStore store, ChunkStore.StagedFile staged) {
         this.store = store;
-        this.file = file;
-        this.channel = FileChannel.open(file,
-                EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--")));
+        this.file = staged.name();
+        this.channel = staged.channel();
     }
 
     /** Writes all of {@code src} at {@code position}. */
@@ -79,7 +73,7 @@ public final class StagedChunk implements Closeable {
     /** Forces the staged bytes to disk, whatever the store's sync level. */
     public synchronized void force() throws IOException {
         ensureOpen();
-        channel.force(true);
+        store.fsync(channel);
     }
 
     /**
@@ -93,7 +87,7 @@ public final class StagedChunk implements Closeable {
             hashRemainder();
             Digest digest = hash.digest();
             if (store.options().syncLevel() == SyncLevel.FILE) {
-                channel.force(true);
+                store.fsync(channel);
             }
             channel.close();
             closed = true;
@@ -120,7 +114,7 @@ public final class StagedChunk implements Closeable {
         try {
             channel.close();
         } finally {
-            Files.deleteIfExists(file);
+            store.dropTemp(file);
         }
     }
 
@@ -142,7 +136,7 @@ public final class StagedChunk implements Closeable {
 
     private void ensureOpen() throws IOException {
         if (closed) {
-            throw new IOException("staged chunk " + file.getFileName() + " is already committed or discarded");
+            throw new IOException("staged chunk " + file + " is already committed or discarded");
         }
     }
 }

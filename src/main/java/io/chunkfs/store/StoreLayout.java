@@ -6,7 +6,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 
 /**
@@ -80,82 +79,211 @@ public final class StoreLayout {
         return String.format(Locale.ROOT, "%02x", prefix);
     }
 
+    /** Names in the store folder that a creation interrupted by a crash may have left: creating again resumes. */
+    private static final java.util.Set<String> CREATION_NAMES = java.util.Set.of(".chunks", ".tmp", ".writers",
+            "receipts", ".lock", ".chunkfs.partial");
+
     /**
-     * Creates a store in {@code root} (made if missing). A folder that is already a valid store is
-     * left as it is; a non-empty folder that is not a store is refused.
+     * Creates a store in {@code root} (made if missing). A folder that is already a valid store is left as it
+     * is; a non-empty folder that is not a store (or a store whose creation a crash interrupted) is refused.
+     * Every file and folder made is fsynced, the format marker last, so that a store that claims to exist
+     * after a power cut is whole.
      *
+     * @param privateStore folders 0700 and chunks 0400 instead of 0755 and 0444; a store folder that
+     *                     already exists without group or other bits is private too
      * @return true if a store was created, false if one was already there
      */
-    boolean create() throws IOException {
-        if (Files.exists(formatFile(), LinkOption.NOFOLLOW_LINKS)) {
-            validate();
+    boolean create(Syscalls sys, boolean privateStore) throws IOException {
+        if (Files.exists(formatFile(), LinkOption.NOFOLLOW_LINKS) && Files.size(formatFile()) > 0) {
+            open(sys).close();
             return false;
         }
         if (Files.exists(root) && !Files.isDirectory(root)) {
             throw new StoreException("cannot create a store at " + root + ": it is not a folder");
         }
-        Files.createDirectories(root);
-        try (var entries = Files.list(root)) {
-            if (entries.findAny().isPresent()) {
-                throw new StoreException("cannot create a store in " + root
-                        + ": the folder is not empty and is not a chunkfs store");
+        Path parent = root.getParent();
+        boolean madeRoot = false;
+        if (!Files.isDirectory(root)) {
+            if (parent != null) {
+                Files.createDirectories(parent);
+            }
+            try {
+                Files.createDirectory(root);
+                madeRoot = true;
+            } catch (FileAlreadyExistsException e) {
+                // made meanwhile: the checks below decide
             }
         }
-        Files.createDirectories(chunksDir());
-        for (int prefix = 0; prefix < PREFIXES; prefix++) {
-            Files.createDirectories(prefixDir(prefix));
+        Folder rootFolder = sys.openRoot(root);
+        try {
+            try (var entries = sys.list(rootFolder)) {
+                if (entries.anyMatch(name -> !CREATION_NAMES.contains(name) && !name.equals(".chunkfs"))) {
+                    throw new StoreException("cannot create a store in " + root
+                            + ": the folder is not empty and is not a chunkfs store");
+                }
+            }
+            FileStat rootStat = sys.stat(rootFolder, ".");
+            boolean isPrivate = privateStore || (!madeRoot && (rootStat.permissions() & 077) == 0);
+            int folderMode = isPrivate ? 0700 : 0755;
+            Posix.chmod(rootFolder, folderMode);
+            Folder chunks = mkdirAndOpen(sys, rootFolder, ".chunks", folderMode);
+            try {
+                for (int prefix = 0; prefix < PREFIXES; prefix++) {
+                    mkdirIfMissing(sys, chunks, prefixName(prefix), folderMode);
+                }
+                // The first fsync commits every mkdir above; the others find nothing left to write.
+                for (int prefix = 0; prefix < PREFIXES; prefix++) {
+                    Folder folder = sys.openFolder(chunks, prefixName(prefix));
+                    try {
+                        sys.fsync(folder);
+                    } finally {
+                        sys.close(folder);
+                    }
+                }
+                sys.fsync(chunks);
+            } finally {
+                sys.close(chunks);
+            }
+            for (String name : new String[] {".tmp", ".writers", "receipts"}) {
+                sys.close(mkdirAndOpen(sys, rootFolder, name, folderMode));
+            }
+            if (sys.stat(rootFolder, ".lock") == null) {
+                try (var lock = sys.create(rootFolder, ".lock", isPrivate ? 0600 : 0644)) {
+                    sys.fsync(lock);
+                }
+            }
+            sys.fsync(rootFolder);
+            // The marker comes last, complete and durable before its rename: a crash at any point leaves
+            // either no marker (creating again resumes) or a whole store.
+            sys.unlink(rootFolder, ".chunkfs.partial");
+            try (var marker = sys.create(rootFolder, ".chunkfs.partial", isPrivate ? 0600 : 0644)) {
+                marker.write(java.nio.ByteBuffer.wrap((FORMAT_LINE + "\n").getBytes(StandardCharsets.UTF_8)));
+                sys.fsync(marker);
+            }
+            sys.rename(rootFolder, ".chunkfs.partial", rootFolder, ".chunkfs");
+            sys.fsync(rootFolder);
+        } finally {
+            sys.close(rootFolder);
         }
-        Files.createDirectories(writersDir());
-        Files.createDirectories(tmpDir());
-        Files.createDirectories(receiptsDir());
-        if (!Files.exists(lockFile())) {
-            Files.createFile(lockFile());
+        if (madeRoot && parent != null) {
+            Folder parentFolder = sys.openRoot(parent);
+            try {
+                sys.fsync(parentFolder);
+            } finally {
+                sys.close(parentFolder);
+            }
         }
-        // The format file comes last, atomically: a crash mid-create leaves no half store that claims to be whole.
-        Path partial = root.resolve(".chunkfs.partial");
-        Files.writeString(partial, FORMAT_LINE + "\n", StandardCharsets.UTF_8);
-        Files.move(partial, formatFile(), StandardCopyOption.ATOMIC_MOVE);
         return true;
     }
 
-    /** Checks that {@code root} is a store this version understands, and says exactly what is wrong if not. */
-    void validate() throws IOException {
-        if (!Files.isDirectory(root)) {
-            throw new StoreException("no store at " + root + ": the folder does not exist (create one with 'chunkfs init')");
-        }
-        if (!Files.isRegularFile(formatFile(), LinkOption.NOFOLLOW_LINKS)) {
-            throw new StoreException(root + " is not a chunkfs store (no .chunkfs file; create one with 'chunkfs init')");
-        }
-        String format = Files.readString(formatFile(), StandardCharsets.UTF_8).strip();
-        if (!format.equals(FORMAT_LINE)) {
-            throw new StoreException(root + " has an unknown store format '" + format
-                    + "' (this version of chunkfs reads '" + FORMAT_LINE + "')");
-        }
-        requireDir(chunksDir());
-        for (int prefix = 0; prefix < PREFIXES; prefix++) {
-            requireDir(prefixDir(prefix));
-        }
-        if (!Files.isRegularFile(lockFile(), LinkOption.NOFOLLOW_LINKS)) {
-            throw new StoreException("store " + root + " is damaged: missing lock file " + lockFile()
-                    + " (create it with 'touch')");
-        }
-        // Folders a newer layout added are recreated rather than refused: they hold nothing durable.
-        for (Path dir : new Path[] {writersDir(), tmpDir(), receiptsDir()}) {
-            try {
-                Files.createDirectories(dir);
-            } catch (FileAlreadyExistsException e) {
-                throw new StoreException("store " + root + " is damaged: " + dir + " is not a folder");
-            } catch (IOException e) {
-                if (!Files.isDirectory(dir)) {
-                    throw e;
-                }
-            }
+    private static Folder mkdirAndOpen(Syscalls sys, Folder parent, String name, int mode) throws IOException {
+        mkdirIfMissing(sys, parent, name, mode);
+        Folder folder = sys.openFolder(parent, name);
+        sys.fsync(folder);
+        return folder;
+    }
+
+    private static void mkdirIfMissing(Syscalls sys, Folder parent, String name, int mode) throws IOException {
+        try {
+            sys.mkdir(parent, name, mode);
+        } catch (FileAlreadyExistsException e) {
+            // left by a creation that a crash interrupted
         }
     }
 
-    private void requireDir(Path dir) throws IOException {
-        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new StoreException("store " + root + " is damaged: missing folder " + root.relativize(dir));
+    /**
+     * Checks that {@code root} is a store this version understands, says exactly what is wrong if not, and
+     * opens its folders. Folders that hold nothing durable ({@code .tmp}, {@code .writers}, {@code receipts}
+     * of an older layout) are made when missing.
+     */
+    StoreFolders open(Syscalls sys) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new StoreException("no store at " + root + ": the folder does not exist (create one with 'chunkfs init')");
         }
+        Folder rootFolder = sys.openRoot(root);
+        java.util.List<Folder> opened = new java.util.ArrayList<>();
+        try {
+            String format = readFormat(sys, rootFolder);
+            if (!format.equals(FORMAT_LINE)) {
+                throw new StoreException(root + " has an unknown store format '" + format
+                        + "' (this version of chunkfs reads '" + FORMAT_LINE + "')");
+            }
+            Folder chunks = requireFolder(sys, rootFolder, ".chunks", opened);
+            Folder[] prefixes = new Folder[PREFIXES];
+            for (int prefix = 0; prefix < PREFIXES; prefix++) {
+                prefixes[prefix] = requireFolder(sys, chunks, prefixName(prefix), opened);
+            }
+            FileStat lock = sys.stat(rootFolder, ".lock");
+            if (lock == null || !lock.isRegularFile()) {
+                throw new StoreException("store " + root + " is damaged: missing lock file " + lockFile()
+                        + " (create it with 'touch')");
+            }
+            boolean isPrivate = (sys.stat(rootFolder, ".").permissions() & 077) == 0;
+            int folderMode = isPrivate ? 0700 : 0755;
+            Folder tmp = openOrMake(sys, rootFolder, ".tmp", folderMode, opened);
+            Folder writers = openOrMake(sys, rootFolder, ".writers", folderMode, opened);
+            Folder receipts = openOrMake(sys, rootFolder, "receipts", folderMode, opened);
+            return new StoreFolders(sys, rootFolder, chunks, prefixes, tmp, writers, receipts, isPrivate);
+        } catch (IOException | RuntimeException e) {
+            for (Folder folder : opened) {
+                sys.close(folder);
+            }
+            sys.close(rootFolder);
+            throw e;
+        }
+    }
+
+    /**
+     * The marker's format line. An empty marker next to a whole store is what a crash right after an older
+     * release created a store leaves (it did not fsync the marker): it is rewritten rather than refused.
+     */
+    private String readFormat(Syscalls sys, Folder rootFolder) throws IOException {
+        FileStat marker = sys.stat(rootFolder, ".chunkfs");
+        if (marker == null || !marker.isRegularFile()) {
+            throw new StoreException(root + " is not a chunkfs store (no .chunkfs file; create one with 'chunkfs init')");
+        }
+        if (marker.size() > 4096) {
+            throw new StoreException(root + " has an unknown store format (its .chunkfs file is "
+                    + marker.size() + " bytes)");
+        }
+        byte[] bytes;
+        try (var file = sys.openRead(rootFolder, ".chunkfs").channel()) {
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate((int) marker.size());
+            while (buffer.hasRemaining() && file.read(buffer) >= 0) {
+                // read the whole marker
+            }
+            bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
+        }
+        String format = new String(bytes, StandardCharsets.UTF_8).strip();
+        if (format.isEmpty() && sys.stat(rootFolder, ".chunks") != null) {
+            java.util.logging.Logger.getLogger(StoreLayout.class.getName()).warning(() -> "the format marker of "
+                    + root + " is empty (a crash right after the store was created): writing it again");
+            create(sys, false);
+            return FORMAT_LINE;
+        }
+        return format;
+    }
+
+    private Folder requireFolder(Syscalls sys, Folder parent, String name, java.util.List<Folder> opened)
+            throws IOException {
+        try {
+            Folder folder = sys.openFolder(parent, name);
+            opened.add(folder);
+            return folder;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new StoreException("store " + root + " is damaged: missing folder " + root.relativize(parent.resolve(name)));
+        } catch (PosixException e) {
+            throw new StoreException("store " + root + " is damaged: " + root.relativize(parent.resolve(name))
+                    + " is not a folder (a symlink or a file where a folder belongs)");
+        }
+    }
+
+    private Folder openOrMake(Syscalls sys, Folder parent, String name, int mode, java.util.List<Folder> opened)
+            throws IOException {
+        if (sys.stat(parent, name) == null) {
+            mkdirIfMissing(sys, parent, name, mode);
+            sys.fsync(parent);
+        }
+        return requireFolder(sys, parent, name, opened);
     }
 }

@@ -1,12 +1,8 @@
 package io.chunkfs.store;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Chunk count and bytes of a store, in total and per prefix folder.
@@ -17,26 +13,22 @@ import java.nio.file.attribute.BasicFileAttributes;
  */
 public record StoreStats(long chunks, long bytes, long[] chunksByPrefix) {
     static StoreStats collect(ChunkStore store) throws IOException {
+        StoreFolders folders = store.folders();
         long[] byPrefix = new long[StoreLayout.PREFIXES];
         long chunks = 0;
         long bytes = 0;
         for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
-            try (DirectoryStream<Path> folder = Files.newDirectoryStream(store.layout().prefixDir(prefix))) {
-                for (Path entry : folder) {
-                    if (!Digest.isValid(entry.getFileName().toString())) {
-                        continue;
-                    }
-                    try {
-                        BasicFileAttributes attributes = Files.readAttributes(entry, BasicFileAttributes.class,
-                                LinkOption.NOFOLLOW_LINKS);
-                        if (attributes.isRegularFile()) {
-                            byPrefix[prefix]++;
-                            chunks++;
-                            bytes += attributes.size();
-                        }
-                    } catch (NoSuchFileException e) {
-                        // swept meanwhile
-                    }
+            Folder folder = folders.prefix(prefix);
+            List<String> names;
+            try (Stream<String> entries = folders.sys.list(folder)) {
+                names = entries.filter(Digest::isValid).toList();
+            }
+            for (String name : names) {
+                FileStat stat = folders.sys.stat(folder, name);
+                if (stat != null && stat.isRegularFile()) {
+                    byPrefix[prefix]++;
+                    chunks++;
+                    bytes += stat.size();
                 }
             }
         }

@@ -8,8 +8,9 @@ public enum SyncLevel {
     NONE,
     /**
      * No per-chunk fsync; the whole file system is synced ({@code syncfs}) on demand, on close of the
-     * store and periodically. A crash may lose chunks since the last sync, but never leaves a
-     * partial chunk under a digest name on a journalling file system.
+     * store and periodically. A crash may lose chunks since the last sync, and may leave a file at a
+     * digest path whose bytes never reached the disk: the next start checks every chunk changed since
+     * the dead process's last sync (see {@code Recovery}).
      */
     FILESYSTEM,
     /** The default: every chunk is fsynced before its rename, and its folder after it. */

@@ -4,13 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 /**
  * Re-hashes chunks on several threads. A chunk whose bytes do not match its name is renamed aside
@@ -30,12 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Verifier {
     private static final int BUFFER = 1 << 20;
 
-    private final ChunkStore store;
+    private final StoreFolders folders;
+    private final Syscalls sys;
     private final int threads;
     private final Progress progress;
 
     public Verifier(ChunkStore store, int threads, Progress progress) {
-        this.store = store;
+        this.folders = store.folders();
+        this.sys = folders.sys;
         this.threads = Math.max(1, threads);
         this.progress = progress;
     }
@@ -45,16 +43,11 @@ public final class Verifier {
         progress.phase("verify", StoreLayout.PREFIXES);
         List<Task> tasks = new ArrayList<>();
         for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
-            Path folder = store.layout().prefixDir(prefix);
+            Folder folder = folders.prefix(prefix);
             tasks.add(tally -> {
-                // Straight from the folder entries: no digest is parsed or path rebuilt per chunk.
-                try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
-                    for (Path entry : entries) {
-                        String name = entry.getFileName().toString();
-                        if (Digest.isValid(name)) {
-                            tally.check(entry, name, null, false);
-                        }
-                    }
+                // Straight from the folder entries: no digest is parsed per chunk.
+                try (Stream<String> names = sys.list(folder)) {
+                    names.filter(Digest::isValid).forEach(name -> tally.check(folder, name, null, false));
                 }
                 progress.advance(1);
             });
@@ -74,7 +67,7 @@ public final class Verifier {
                 batch.clear();
                 tasks.add(tally -> {
                     for (Digest digest : mine) {
-                        tally.check(store.layout().chunkPath(digest), digest.toString(), digest, true);
+                        tally.check(folders.prefix(digest), digest.toString(), digest, true);
                     }
                     progress.advance(mine.size());
                 });
@@ -128,12 +121,12 @@ public final class Verifier {
         private final ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER));
         private final ThreadLocal<MessageDigest> hashers = ThreadLocal.withInitial(Digest::newSha256);
 
-        void check(Path chunk, String name, Digest digest, boolean reportMissing) {
+        void check(Folder folder, String name, Digest digest, boolean reportMissing) {
             MessageDigest sha256 = hashers.get();
             sha256.reset();
             ByteBuffer buffer = buffers.get();
             long read = 0;
-            try (FileChannel channel = FileChannel.open(chunk, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            try (FileChannel channel = sys.openRead(folder, name).channel()) {
                 buffer.clear();
                 for (int n; (n = channel.read(buffer)) >= 0; buffer.clear()) {
                     buffer.flip();
@@ -145,6 +138,11 @@ public final class Verifier {
                     missing.add(digest);
                 }
                 return;
+            } catch (PosixException e) {
+                // Not a regular file (a FIFO, a socket, a device planted at a chunk's name): as bad as wrong bytes.
+                bad.add(digest != null ? digest : Digest.parse(name));
+                setAside(sys, folder, name);
+                return;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -153,22 +151,28 @@ public final class Verifier {
             Digest actual = Digest.of(sha256.digest());
             if (!actual.toString().equals(name)) {
                 bad.add(digest != null ? digest : Digest.parse(name));
-                setAside(chunk);
+                setAside(sys, folder, name);
             }
         }
     }
 
-    /** Renames {@code chunk} to its first free {@code .N.bad} name, never replacing one. */
-    static Path setAside(Path chunk) {
+    /**
+     * Sets a chunk aside under its first free {@code .N.bad} name, never replacing one.
+     *
+     * @return the name it got, or null if it was gone already (set aside by someone else)
+     */
+    static String setAside(Syscalls sys, Folder folder, String name) {
         try {
             for (int n = 0; ; n++) {
-                Path bad = chunk.resolveSibling(chunk.getFileName() + "." + n + ".bad");
+                String bad = name + "." + n + ".bad";
                 try {
-                    Files.createLink(bad, chunk);
-                    Files.delete(chunk);
+                    sys.link(folder, name, folder, bad);
+                    sys.unlink(folder, name);
                     return bad;
                 } catch (FileAlreadyExistsException e) {
                     // try the next number
+                } catch (NoSuchFileException e) {
+                    return null;
                 }
             }
         } catch (IOException e) {

@@ -32,15 +32,7 @@ public final class WriteSession implements AutoCloseable {
 
     /** Starts a chunk whose bytes arrive piecemeal; see {@link StagedChunk}. */
     public StagedChunk stage() throws IOException {
-        return new StagedChunk(store, tempPath());
-    }
-
-    /**
-     * A fresh path in the store's temporary folder, owned by this session: if the process dies, the
-     * next start-up removes whatever was left there.
-     */
-    public Path tempPath() {
-        return store.newTempPath();
+        return new StagedChunk(store, store.newTempFile());
     }
 
     /** Inserts {@code data} as a chunk; a chunk already present is touched, not rewritten. */

@@ -5,33 +5,40 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 
 /**
- * Tells garbage collections in any process when the oldest active writer of this process started.
+ * Tells garbage collections in any process when the oldest active writer of this process started, and tells
+ * the next start-up what a process that died may have left unsynced.
  *
  * <p>Each open store that writes owns one file {@code STORE/.writers/ID}, locked while the store is
- * open; it holds the start (epoch milliseconds, fixed width) of this process's oldest active write
- * session, or {@link #NONE}. A file whose lock can be taken belongs to a process that died: it and
- * the temporary files named {@code ID-N} are cleaned up. One file per process rather than per
- * session keeps a write session free of file creation, which is the cost that dominates small files.
+ * open; it holds, in fixed-width ASCII, the start (epoch milliseconds) of this process's oldest active write
+ * session or {@link #NONE}, its sync level, and when its last completed store sync began. A file whose lock
+ * can be taken belongs to a process that died: it and the temporary files named {@code ID-N} are cleaned
+ * up, and if that process did not fsync every chunk, {@link Recovery} first checks what it wrote since its
+ * last sync. One file per process rather than per session keeps a write session free of file creation,
+ * which is the cost that dominates small files.
  */
 final class WriterRegistry {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final int WIDTH = 20;
+    private static final int LEVEL_WIDTH = 10;
+    /** Where the sync level and the last sync start: after the oldest start and a space. */
+    private static final int LEVEL_AT = WIDTH + 1;
+    private static final int SYNC_AT = LEVEL_AT + LEVEL_WIDTH + 1;
     private static final long NONE = 99_999_999_999_999_999L;
     /**
      * Registrations of this JVM. They are never probed with a lock: POSIX drops every lock a process holds
@@ -40,14 +47,21 @@ final class WriterRegistry {
     private static final Map<String, WriterRegistry> OWN = new ConcurrentHashMap<>();
 
     private final StoreLayout layout;
+    private final StoreFolders folders;
+    private final Syscalls sys;
+    private final SyncLevel level;
     private final String id = HexFormat.of().formatHex(randomBytes());
     /** Start times of the active sessions of this store, with their counts. */
     private final TreeMap<Long, Integer> active = new TreeMap<>();
     private FileChannel file;
     private long published = -1;
+    private boolean closed;
 
-    WriterRegistry(StoreLayout layout) {
+    WriterRegistry(StoreLayout layout, StoreFolders folders, SyncLevel level) {
         this.layout = layout;
+        this.folders = folders;
+        this.sys = folders.sys;
+        this.level = level;
     }
 
     /** The prefix of this process's temporary file names. */
@@ -57,6 +71,9 @@ final class WriterRegistry {
 
     /** Records a session starting now; returns its start. */
     synchronized long begin() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the store " + layout.root() + " is closed");
+        }
         long start = System.currentTimeMillis();
         active.merge(start, 1, Integer::sum);
         try {
@@ -76,6 +93,13 @@ final class WriterRegistry {
         }
     }
 
+    /** Records that a store sync which began at {@code startedMillis} completed. */
+    synchronized void recordSync(long startedMillis) throws IOException {
+        if (file != null) {
+            file.write(ascii(number(startedMillis)), SYNC_AT);
+        }
+    }
+
     private void publish() throws IOException {
         long oldest = active.isEmpty() ? NONE : active.firstKey();
         if (oldest == published) {
@@ -84,42 +108,54 @@ final class WriterRegistry {
         if (file == null) {
             file = createOwnFile();
         }
-        // Locale.ROOT: another process parses this; some locales (ar_EG) format with non-ASCII digits.
-        String text = String.format(java.util.Locale.ROOT, "%0" + WIDTH + "d", oldest);
-        file.write(ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII)), 0);
+        file.write(ascii(number(oldest)), 0);
         published = oldest;
     }
 
     private FileChannel createOwnFile() throws IOException {
-        // Locked under a name gc ignores, then renamed: gc must never see the file unlocked.
-        Path pending = layout.writersDir().resolve("pending-" + id);
-        FileChannel channel = FileChannel.open(pending, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        // Locked under a name gc ignores, then renamed: gc must never see the file unlocked. It is made
+        // durable before anything is written, so that a crash always leaves it for the next start to find.
+        String pending = "pending-" + id;
+        FileChannel channel = sys.create(folders.writers, pending, folders.fileMode);
         try {
             channel.lock();
+            String levelText = String.format(Locale.ROOT, "%-" + LEVEL_WIDTH + "s", level);
+            channel.write(ascii(number(NONE) + " " + levelText + " " + number(System.currentTimeMillis())), 0);
+            sys.fsync(channel);
             OWN.put(id, this);
-            Files.move(pending, layout.writersDir().resolve(id), StandardCopyOption.ATOMIC_MOVE);
+            sys.rename(folders.writers, pending, folders.writers, id);
+            sys.fsync(folders.writers);
             return channel;
         } catch (IOException | RuntimeException e) {
             OWN.remove(id);
             channel.close();
-            Files.deleteIfExists(pending);
+            sys.unlink(folders.writers, pending);
             throw e;
         }
     }
 
     /** Ends the registration of this store (its sessions must have ended). */
     synchronized void close() throws IOException {
+        closed = true;
         if (file == null) {
             return;
         }
         try {
-            Files.deleteIfExists(layout.writersDir().resolve(id));
+            sys.unlink(folders.writers, id);
         } finally {
             file.close();
             file = null;
             OWN.remove(id);
         }
+    }
+
+    /** Locale.ROOT: another process parses this, and some locales (ar_EG) format with non-ASCII digits. */
+    private static String number(long value) {
+        return String.format(Locale.ROOT, "%0" + WIDTH + "d", value);
+    }
+
+    private static ByteBuffer ascii(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.US_ASCII));
     }
 
     private static byte[] randomBytes() {
@@ -131,7 +167,7 @@ final class WriterRegistry {
     /** The start of the oldest session that is still active, in any process. */
     OptionalLong oldestActiveStart() throws IOException {
         long oldest = Long.MAX_VALUE;
-        for (long start : liveRegistrations().values()) {
+        for (long start : liveRegistrations(null).values()) {
             if (start != NONE) {
                 oldest = Math.min(oldest, start);
             }
@@ -140,55 +176,97 @@ final class WriterRegistry {
     }
 
     /**
-     * Removes the registrations and temporary files of processes that died.
+     * Removes the registrations and temporary files of processes that died; a registration whose process may
+     * have left unsynced chunks is handed to {@code recovery} instead, which removes it once they are checked.
      *
      * @return the number of temporary files removed
      */
-    int removeLeftovers() throws IOException {
-        Set<String> live = new HashSet<>(liveRegistrations().keySet());
+    int removeLeftovers(Recovery recovery) throws IOException {
+        Set<String> live = new HashSet<>(liveRegistrations(recovery).keySet());
         live.add(id);
         int removed = 0;
-        try (DirectoryStream<Path> temps = Files.newDirectoryStream(layout.tmpDir())) {
-            for (Path temp : temps) {
-                String name = temp.getFileName().toString();
+        List<String> dead = new ArrayList<>();
+        try (Stream<String> temps = sys.list(folders.tmp)) {
+            temps.forEach(name -> {
                 int dash = name.indexOf('-');
                 String owner = dash < 0 ? "" : name.substring(0, dash);
-                if (!live.contains(owner) && Files.deleteIfExists(temp)) {
-                    removed++;
+                if (!live.contains(owner)) {
+                    dead.add(name);
                 }
+            });
+        }
+        for (String name : dead) {
+            if (sys.unlink(folders.tmp, name)) {
+                removed++;
             }
         }
         return removed;
     }
 
-    /** Live registrations by id, with the oldest start each publishes; dead ones are deleted on the way. */
-    private Map<String, Long> liveRegistrations() throws IOException {
-        Map<String, Long> live = new java.util.HashMap<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(layout.writersDir())) {
-            for (Path path : files) {
-                String name = path.getFileName().toString();
-                if (name.startsWith("pending-")) {
+    /** Removes a dead process's registration once recovery is done with it. */
+    void forget(String deadId) throws IOException {
+        sys.unlink(folders.writers, deadId);
+    }
+
+    /**
+     * Live registrations by id, with the oldest start each publishes. Dead ones are deleted on the way, unless
+     * their process may have left unsynced chunks: those go to {@code recovery} when given, and stay otherwise.
+     */
+    private Map<String, Long> liveRegistrations(Recovery recovery) throws IOException {
+        Map<String, Long> live = new HashMap<>();
+        List<String> names;
+        try (Stream<String> files = sys.list(folders.writers)) {
+            names = files.filter(name -> !name.startsWith("pending-")).toList();
+        }
+        for (String name : names) {
+            WriterRegistry own = OWN.get(name);
+            if (own != null) {
+                live.put(name, own.oldestInThisStore());
+                continue;
+            }
+            FileChannel channel;
+            try {
+                channel = sys.openReadWrite(folders.writers, name);
+            } catch (NoSuchFileException e) {
+                continue; // ended meanwhile
+            }
+            try (channel) {
+                FileLock lock = channel.tryLock();
+                if (lock == null) {
+                    live.put(name, readNumber(channel, 0));
                     continue;
                 }
-                WriterRegistry own = OWN.get(name);
-                if (own != null) {
-                    live.put(name, own.oldestInThisStore());
-                    continue;
-                }
-                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                    FileLock lock = channel.tryLock();
-                    if (lock == null) {
-                        live.put(name, readStart(channel));
-                    } else {
-                        lock.release();
-                        Files.deleteIfExists(path);
-                    }
-                } catch (NoSuchFileException e) {
-                    // ended meanwhile
+                lock.release();
+                long lastSync = unsyncedSince(channel);
+                if (lastSync == Long.MAX_VALUE) {
+                    sys.unlink(folders.writers, name);
+                } else if (recovery != null) {
+                    recovery.add(name, lastSync);
                 }
             }
         }
         return live;
+    }
+
+    /**
+     * For a dead process's registration: when its last completed store sync began, or {@link Long#MAX_VALUE}
+     * if it fsynced every chunk (sync level file) and left nothing to check. A registration from before the
+     * sync level was recorded counts as never synced.
+     */
+    private static long unsyncedSince(FileChannel channel) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate(SYNC_AT + WIDTH);
+        while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) > 0) {
+            // read the fixed-width record
+        }
+        if (buffer.position() < SYNC_AT + WIDTH) {
+            return 0;
+        }
+        String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
+        if (text.substring(LEVEL_AT, LEVEL_AT + LEVEL_WIDTH).strip().equals(SyncLevel.FILE.toString())) {
+            return Long.MAX_VALUE;
+        }
+        long lastSync = parse(text.substring(SYNC_AT, SYNC_AT + WIDTH));
+        return lastSync == NONE ? 0 : lastSync;
     }
 
     private synchronized long oldestInThisStore() {
@@ -196,14 +274,17 @@ final class WriterRegistry {
     }
 
     /** A registration just created may not hold a number yet: that counts as no writer. */
-    private static long readStart(FileChannel channel) throws IOException {
+    private static long readNumber(FileChannel channel, long at) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(WIDTH);
-        while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) > 0) {
+        while (buffer.hasRemaining() && channel.read(buffer, at + buffer.position()) > 0) {
             // read the fixed-width number
         }
-        String text = new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
+        return buffer.position() == WIDTH ? parse(new String(buffer.array(), StandardCharsets.US_ASCII)) : NONE;
+    }
+
+    private static long parse(String text) {
         try {
-            return text.length() == WIDTH ? Long.parseLong(text) : NONE;
+            return Long.parseLong(text);
         } catch (NumberFormatException e) {
             return NONE;
         }

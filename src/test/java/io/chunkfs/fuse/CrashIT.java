@@ -97,6 +97,64 @@ class CrashIT {
         }
     }
 
+    /**
+     * Writers copying identical bytes under different names, kill -9 of the mount, then the page cache
+     * dropped: every acknowledged file's chunk and receipt is there, read back from disk with the right bytes.
+     */
+    @Test
+    void killDuringIdenticalWritesThenDropCaches() throws Exception {
+        Path sources = Files.createDirectories(dir.resolve("same"));
+        for (int i = 0; i < 16; i++) {
+            Files.write(sources.resolve("s" + i), io.chunkfs.testing.Shell.class.getName().repeat(100 + i * 37)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        Path done = Files.createDirectories(dir.resolve("done-same"));
+        try (MountFixture fixture = new MountFixture(dir).mount()) {
+            String writer = "i=0; while :; do i=$((i+1)); s=$((i % 16)); "
+                    + "cp " + sources + "/s$s incoming/w$W-$i && echo \"w$W-$i s$s\" >> " + done + "/$W || exit 0; done";
+            List<Process> writers = new java.util.ArrayList<>();
+            for (int w = 0; w < 6; w++) {
+                ProcessBuilder builder = new ProcessBuilder("bash", "-c", writer).directory(fixture.mnt.toFile());
+                builder.environment().put("W", Integer.toString(w));
+                writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            }
+            while (countLines(done) < 200) {
+                assertTrue(writers.get(0).isAlive(), "writers died early");
+                Thread.sleep(20);
+            }
+            Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
+            assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
+            for (Process process : writers) {
+                assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
+            }
+            fixture.awaitMounted(false);
+            Shell.run(dir, Map.of(), List.of("bash", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"), 60).ok();
+
+            List<String> acknowledged;
+            try (Stream<Path> files = Files.list(done)) {
+                acknowledged = files.flatMap(file -> {
+                    try {
+                        return Files.readAllLines(file).stream();
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }).toList();
+            }
+            assertTrue(acknowledged.size() >= 200);
+            for (String line : acknowledged) {
+                String[] parts = line.split(" ");
+                byte[] bytes = Files.readAllBytes(sources.resolve(parts[1]));
+                Digest digest = Digest.sha256(bytes);
+                Path chunk = fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+                assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(chunk)), "chunk of acknowledged " + parts[0]);
+                Path receipt = fixture.store.resolve("receipts").resolve(parts[0]);
+                assertEquals(digest.toString(), Files.readSymbolicLink(receipt).getFileName().toString(),
+                        "receipt of acknowledged " + parts[0]);
+            }
+            assertTrue(fixture.verify().bad().isEmpty());
+        }
+    }
+
     private static long countLines(Path done) throws Exception {
         long lines = 0;
         try (Stream<Path> files = Files.list(done)) {

@@ -1,0 +1,32 @@
+package io.chunkfs.store;
+
+import java.nio.file.attribute.FileTime;
+
+/**
+ * What {@code statx} says of one file, without following a symlink.
+ *
+ * @param mode  type and permission bits, as {@code st_mode}
+ * @param inode inode number; with {@code ctime} and {@code size} it tells whether a file changed
+ */
+record FileStat(int mode, long size, long inode, FileTime atime, FileTime mtime, FileTime ctime) {
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFDIR = 0040000;
+    private static final int S_IFLNK = 0120000;
+
+    boolean isRegularFile() {
+        return (mode & S_IFMT) == S_IFREG;
+    }
+
+    boolean isDirectory() {
+        return (mode & S_IFMT) == S_IFDIR;
+    }
+
+    boolean isSymbolicLink() {
+        return (mode & S_IFMT) == S_IFLNK;
+    }
+
+    int permissions() {
+        return mode & 07777;
+    }
+}
