@@ -2,6 +2,7 @@ package io.chunkfs.fuse;
 
 import io.chunkfs.testing.Shell;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,6 +10,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,23 +67,21 @@ class OpenFileLimitIT {
     @TempDir
     Path dir;
 
-    /** 2,000 chunks in the store before it is mounted, and their names under the mount in a list. */
+    /** 2,000 chunks in the store before it is mounted (unsynced: this is about reading), and their names. */
     @BeforeEach
     void chunks() throws Exception {
         MountFixture.requireFuse();
-        Path files = Files.createDirectories(dir.resolve("files"));
-        for (int i = 0; i < CHUNKS; i++) {
-            Files.writeString(files.resolve("f" + i), "chunk " + i + "\n");
-        }
-        Files.writeString(dir.resolve("open-all.py"), OPEN_ALL);
-        String put = Shell.bash(files, "java -jar " + Shell.JAR + " -s " + dir.resolve("store") + " put f*").ok().out();
+        Path store = dir.resolve("store");
+        ChunkStore.init(store);
         StringBuilder names = new StringBuilder();
-        put.lines().forEach(line -> {
-            String digest = line.substring(0, 64);
-            names.append(digest, 0, 2).append('/').append(digest).append('\n');
-        });
-        assertEquals(CHUNKS, put.lines().count());
+        try (ChunkStore opened = ChunkStore.open(store, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE))) {
+            for (int i = 0; i < CHUNKS; i++) {
+                Digest digest = opened.insertChunk(("chunk " + i + "\n").getBytes(StandardCharsets.UTF_8)).digest();
+                names.append(digest.prefix()).append('/').append(digest).append('\n');
+            }
+        }
         Files.writeString(dir.resolve("names"), names);
+        Files.writeString(dir.resolve("open-all.py"), OPEN_ALL);
     }
 
     private Shell.Result openAll(MountFixture fixture) {

@@ -37,6 +37,10 @@ class StoreModesIT {
         return mode;
     }
 
+    private static String octal(int mode) {
+        return String.format(Locale.ROOT, "%04o", mode);
+    }
+
     /** Every folder and file of {@code store} whose mode breaks the rules, as "path mode". */
     private static List<String> wrongModes(Path store) throws IOException {
         List<String> wrong = new ArrayList<>();
@@ -52,7 +56,7 @@ class StoreModesIT {
                 boolean ok = Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) ? mode == 0755 || mode == 0700
                         : chunk ? mode == 0444 : (mode & 0022) == 0;
                 if (!ok) {
-                    wrong.add(store.relativize(path) + " " + String.format(Locale.ROOT, "%04o", mode));
+                    wrong.add((path.equals(store) ? "." : store.relativize(path).toString()) + " " + octal(mode));
                 }
             }
         }
@@ -67,7 +71,8 @@ class StoreModesIT {
         Shell.bash(dir, "umask " + umask + " && java -jar " + Shell.JAR + " -s " + store + " init"
                 + " && java -jar " + Shell.JAR + " -s " + store + " put f").ok();
         Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("f")));
-        assertEquals(0444, mode(store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+        assertEquals("0444", octal(mode(store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString()))),
+                "a chunk under umask " + umask);
         assertEquals(List.of(), wrongModes(store), "under umask " + umask);
     }
 
@@ -81,7 +86,8 @@ class StoreModesIT {
             fixture.mountWith(List.of("bash", "-c", "umask " + umask + " && exec \"$@\"", "umask"), Map.of(), List.of());
             fixture.sh("cp " + dir.resolve("f") + " incoming/f").ok();
             assertTrue(Files.isSymbolicLink(fixture.store.resolve("receipts/f")));
-            assertEquals(0444, mode(fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+            assertEquals("0444", octal(mode(fixture.store.resolve(".chunks").resolve(digest.prefix())
+                    .resolve(digest.toString()))), "a chunk under umask " + umask);
             assertEquals(List.of(), wrongModes(fixture.store), "under umask " + umask);
         }
     }

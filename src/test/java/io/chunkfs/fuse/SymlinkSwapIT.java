@@ -87,15 +87,22 @@ class SymlinkSwapIT {
         return entries;
     }
 
-    /** Runs {@code script} in the mount under a 20 s timeout; it may fail, but it must not hang. */
-    private static Shell.Result bounded(MountFixture fixture, String script) {
-        Shell.Result result = Shell.run(fixture.mnt, Map.of(), List.of("timeout", "-k", "5", "20", "bash", "-c", script), 60);
-        assertFalse(TIMED_OUT.contains(result.exit()), () -> "hung: " + script + "; " + result);
-        return result;
+    /**
+     * Runs {@code script} in the mount under a 20 s timeout; it may fail, but it must not hang. Its output
+     * goes to files: a process stuck in a FUSE request cannot be killed, and a pipe it held would never close.
+     */
+    private Shell.Result bounded(MountFixture fixture, String script) throws IOException {
+        Path out = dir.resolve("bounded.out");
+        Path err = dir.resolve("bounded.err");
+        Shell.Result result = Shell.run(fixture.mnt, Map.of(), List.of("bash", "-c",
+                "timeout -k 5 20 bash -c \"$1\" > " + out + " 2> " + err, "bounded", script), 60);
+        Shell.Result bounded = new Shell.Result(result.exit(), Files.readString(out), Files.readString(err));
+        assertFalse(TIMED_OUT.contains(bounded.exit()), () -> "hung: " + script + "; " + bounded);
+        return bounded;
     }
 
     /** What a local user can do through the mount; none of it may reach {@code outside}. */
-    private void useTheMount(MountFixture fixture) {
+    private void useTheMount(MountFixture fixture) throws IOException {
         String prefix = plantedDigest.prefix();
         Shell.Result listed = bounded(fixture, "ls -a " + prefix + "/");
         assertFalse(listed.out().contains(plantedDigest.toString()), "listed outside: " + listed);
