@@ -38,7 +38,8 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
 
     @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
             description = "Comma-separated: ro, allow_other, sync=file|filesystem|none (default file: a file is "
-                    + "durable when close returns), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
+                    + "durable when close returns), verify=on|off (default on: every chunk is hashed whole before its first byte is "
+                    + "served; off: no hashing, for stores on ZFS or btrfs), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
                     + "user… are accepted and ignored.")
     List<String> options = new ArrayList<>();
 
@@ -59,7 +60,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
                 .with(String.join(",", options));
         Mounter.checkMountPoint(mountPoint);
         StoreOptions storeOptions = StoreOptions.defaults().withSyncLevel(mountOptions.syncLevel())
-                .withReadOnly(mountOptions.readOnly());
+                .withReadOnly(mountOptions.readOnly()).withVerifyReads(mountOptions.verify());
         if (!foreground) {
             return startInBackground();
         }
