@@ -117,6 +117,17 @@ class VerifiedReadsIT {
         }
     }
 
+    /** Puts the set-aside damaged files back at their digest paths (a rename: a new ctime, so checked again). */
+    private void putBack(MountFixture fixture, List<Case> cases) throws Exception {
+        for (Case c : cases) {
+            Path file = chunkFile(fixture, c.digest());
+            Path bad = file.resolveSibling(c.digest() + ".0.bad");
+            if (Files.exists(bad)) {
+                Files.move(bad, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+    }
+
     private static void clearSetAside(MountFixture fixture) throws Exception {
         try (Stream<Path> files = Files.walk(fixture.store.resolve(".chunks"))) {
             for (Path bad : files.filter(f -> f.toString().endsWith(".bad")).collect(Collectors.toList())) {
@@ -151,7 +162,8 @@ class VerifiedReadsIT {
                     {"cat", "cat \"$p\"; r=$?; grep -q 'Input/output error' " + dir + "/out/$label.err && cat \"$p\" || exit 9; exit $r"},
                     {"head -c 100", "head -c 100 \"$p\""},
                     {"dd at an offset", "dd if=\"$p\" bs=65536 count=1 iflag=skip_bytes skip=$off status=none"},
-                    {"mmap", "python3 -c 'import mmap, sys\n"
+                    // The system's python3 if there is one: a pyenv shim costs seconds per start on a busy machine.
+                    {"mmap", "$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 ) -c 'import mmap, sys\n"
                             + "f = open(sys.argv[1], \"rb\")\n"
                             + "m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
                             + "sys.stdout.buffer.write(m[:])' \"$p\""},
@@ -159,14 +171,16 @@ class VerifiedReadsIT {
                     {"rewrite of a receipt", "printf XY | dd of=incoming/f-$label bs=1 seek=1 conv=notrunc status=none"},
             };
             for (int round = 0; round < 3; round++) {
+                damage(fixture, cases, round);
                 for (String[] method : methods) {
-                    damage(fixture, cases, round);
                     everyReadFails(fixture, cases, method[0] + " (round " + round + ")", method[1]);
                     allSetAside(fixture, cases, method[0]);
-                    clearSetAside(fixture);
+                    putBack(fixture, cases);
                 }
                 // Copy-on-write never turned damaged bytes into a new, validly named chunk.
-                check(chunkNames(fixture).isEmpty(), "round " + round + ": chunks made of damaged bytes: " + chunkNames(fixture));
+                Set<String> made = new HashSet<>(chunkNames(fixture));
+                made.removeAll(good);
+                check(made.isEmpty(), "round " + round + ": chunks made of damaged bytes: " + made);
                 for (Case c : cases) {
                     // The receipt (a symlink in the store) still names the chunk.
                     Path receipt = Files.readSymbolicLink(fixture.store.resolve("receipts/f-" + c.label()));
@@ -174,7 +188,6 @@ class VerifiedReadsIT {
                 }
                 // chunkfs get opens the store read-only: it refuses, and verify then sets the chunks aside.
                 // A JVM start per get is slow: every size once, the page-aligned and the largest every round.
-                damage(fixture, cases, round);
                 List<Case> getCases = round == 1 ? cases : List.of(cases.get(3), cases.get(7));
                 everyReadFails(fixture, getCases, "chunkfs get (round " + round + ")",
                         "java -XX:TieredStopAtLevel=1 -jar " + jar + " -s " + fixture.store + " get \"$d\"");
