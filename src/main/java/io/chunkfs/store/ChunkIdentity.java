@@ -27,4 +27,13 @@ record ChunkIdentity(long device, long inode, FileTime ctime, long size) {
         return new ChunkIdentity((Long) attributes.get("dev"), (Long) attributes.get("ino"),
                 (FileTime) attributes.get("ctime"), (Long) attributes.get("size"));
     }
+
+    /** The identity at {@code path}, or null if nothing is there (gc may have set it aside for a moment). */
+    static ChunkIdentity ofOrNull(Path path, Digest digest) throws IOException {
+        try {
+            return of(path, digest);
+        } catch (ChunkNotFoundException e) {
+            return null;
+        }
+    }
 }

@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 
@@ -22,6 +25,8 @@ final class VerifiedReads {
     private final ChunkStore store;
     private final VerifiedChunks verified;
     private final AtomicLong damaged = new AtomicLong();
+    /** Files being hashed right now: a second open of one waits for that verdict instead of hashing again. */
+    private final ConcurrentHashMap<ChunkIdentity, CompletableFuture<Boolean>> hashing = new ConcurrentHashMap<>();
 
     VerifiedReads(ChunkStore store, int remembered) {
         this.store = store;
@@ -44,7 +49,7 @@ final class VerifiedReads {
         ChunkIdentity before = ChunkIdentity.of(path, digest);
         FileChannel channel = store.openChunk(digest);
         try {
-            ChunkIdentity after = ChunkIdentity.of(path, digest);
+            ChunkIdentity after = ChunkIdentity.ofOrNull(path, digest);
             boolean stable = before.equals(after) && channel.size() == after.size();
             boolean known = stable && verified.contains(after);
             if (known || !verify) {
@@ -53,18 +58,56 @@ final class VerifiedReads {
                 }
                 return new ChunkReader(digest, channel, channel.size(), known);
             }
-            WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, after.size());
-            if (!result.digest().equals(digest)) {
-                throw failed(digest, result.digest(), path, stable ? after : null);
+            CompletableFuture<Boolean> mine = new CompletableFuture<>();
+            CompletableFuture<Boolean> other = stable ? hashing.putIfAbsent(after, mine) : null;
+            if (other != null) {
+                // Another open is hashing this very file (same inode, ctime, size): its verdict holds here.
+                Boolean good = verdict(other);
+                if (good == Boolean.TRUE) {
+                    return new ChunkReader(digest, channel, channel.size(), false);
+                }
+                if (good == Boolean.FALSE) {
+                    throw new CorruptChunkException(digest, "chunk " + digest + " is damaged (found by a read "
+                            + "at the same time); run 'chunkfs verify' to check the whole store");
+                }
+                mine = null;
             }
-            // Remember it only if nothing changed the file while it was hashed.
-            if (stable && result.bytes() == after.size() && after.equals(ChunkIdentity.of(path, digest))) {
-                verified.add(after);
+            try {
+                WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, channel.size());
+                boolean good = result.digest().equals(digest);
+                if (mine != null) {
+                    mine.complete(good);
+                }
+                if (!good) {
+                    throw failed(digest, result.digest(), path, stable ? after : null);
+                }
+                // Remember it only if nothing changed the file while it was hashed.
+                if (stable && result.bytes() == after.size() && after.equals(ChunkIdentity.ofOrNull(path, digest))) {
+                    verified.add(after);
+                }
+                return new ChunkReader(digest, channel, result.bytes(), false);
+            } finally {
+                if (mine != null) {
+                    // A hash that failed to read has no verdict: whoever waits on it hashes on its own.
+                    mine.complete(null);
+                    hashing.remove(after, mine);
+                }
             }
-            return new ChunkReader(digest, channel, result.bytes(), false);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
+        }
+    }
+
+    /** The verdict of another open's hash: true, false, or null if it could not read the file. */
+    private static Boolean verdict(CompletableFuture<Boolean> other) throws IOException {
+        try {
+            return other.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while another read verified the chunk");
+        } catch (ExecutionException e) {
+            return null;
         }
     }
 
@@ -76,7 +119,7 @@ final class VerifiedReads {
         } else if (hashed != null) {
             try {
                 // Only the file that was hashed: not a good copy an insert put there meanwhile.
-                if (hashed.equals(ChunkIdentity.of(path, digest))) {
+                if (hashed.equals(ChunkIdentity.ofOrNull(path, digest))) {
                     where = "set aside as " + Verifier.setAside(path).getFileName();
                 }
             } catch (IOException | UncheckedIOException e) {

@@ -177,4 +177,46 @@ class VerifiedReadsTest {
             assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
         }
     }
+
+    @Test
+    void concurrentOpensOfOneChunkShareAVerdict() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] good = random(20 << 20, 7);
+            Digest digest = store.insertChunk(good).digest();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                java.util.List<java.util.concurrent.Future<Long>> reads = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    reads.add(pool.submit(() -> {
+                        try (ChunkReader reader = store.openVerified(digest)) {
+                            return reader.size();
+                        }
+                    }));
+                }
+                for (var read : reads) {
+                    assertEquals(good.length, read.get());
+                }
+                flip(store, digest, good.length / 3);
+                java.util.List<java.util.concurrent.Future<Class<?>>> failures = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    failures.add(pool.submit(() -> {
+                        try (ChunkReader reader = store.openVerified(digest)) {
+                            return ChunkReader.class;
+                        } catch (java.io.IOException e) {
+                            return e.getClass();
+                        }
+                    }));
+                }
+                for (var failure : failures) {
+                    Class<?> outcome = failure.get();
+                    assertTrue(outcome == CorruptChunkException.class || outcome == ChunkNotFoundException.class,
+                            "no open of the damaged chunk succeeds: " + outcome);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(Files.exists(setAside(store, digest)));
+            assertFalse(Files.exists(path(store, digest).resolveSibling(digest + ".1.bad")), "set aside once");
+        }
+    }
 }
