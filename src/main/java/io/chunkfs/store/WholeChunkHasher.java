@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -27,6 +28,8 @@ final class WholeChunkHasher {
     /** Chunks up to this size are read and hashed on the caller's thread: a hand-over costs more. */
     private static final long INLINE = 2L * BLOCK;
     private static final int POOLED_BUFFERS = 32;
+    /** Overlapped passes at once (DEPTH buffers each); more hash on their own thread with one buffer. */
+    private static final Semaphore PASSES = new Semaphore(4);
 
     private static final ConcurrentLinkedQueue<ByteBuffer> BUFFERS = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger POOLED = new AtomicInteger();
@@ -47,20 +50,24 @@ final class WholeChunkHasher {
 
     static Result hash(FileChannel channel, long expectedSize) throws IOException {
         MessageDigest sha256 = Digest.newSha256();
-        if (expectedSize <= INLINE) {
-            ByteBuffer buffer = borrow();
+        if (expectedSize > INLINE && PASSES.tryAcquire()) {
             try {
-                long position = 0;
-                for (int n; (n = channel.read(buffer.clear(), position)) >= 0; ) {
-                    sha256.update(buffer.flip());
-                    position += n;
-                }
-                return new Result(Digest.of(sha256.digest()), position);
+                return new Pass(channel).run(sha256);
             } finally {
-                giveBack(buffer);
+                PASSES.release();
             }
         }
-        return new Pass(channel).run(sha256);
+        ByteBuffer buffer = borrow();
+        try {
+            long position = 0;
+            for (int n; (n = channel.read(buffer.clear(), position)) >= 0; ) {
+                sha256.update(buffer.flip());
+                position += n;
+            }
+            return new Result(Digest.of(sha256.digest()), position);
+        } finally {
+            giveBack(buffer);
+        }
     }
 
     /** One overlapped pass: the read-ahead task fills buffers, the caller hashes them in order. */
