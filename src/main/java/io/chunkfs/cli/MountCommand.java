@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
         description = {"Mount the store on MOUNTPOINT through FUSE:",
                 "  incoming/   copy files here; each becomes a chunk when it is closed, and stays as a receipt",
                 "              (getfattr -n user.chunkfs.digest incoming/NAME prints its digest)",
-                "  00/ … ff/   the chunks, read-only; 'touch' on a chunk marks it for gc",
+                "  00/ … ff/   the chunks, read-only, each checked against its digest before it is served;",
+                "              'touch' on a chunk marks it for gc",
                 "Returns once the mount is live and serves it in the background (-f: in the foreground, "
                         + "logging to stderr). The store is created if its folder is missing or empty.",
                 "Unmount with 'chunkfs umount MOUNTPOINT' (or fusermount -u, SIGTERM, SIGINT)."})
