@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
         description = {"Mount the store on MOUNTPOINT through FUSE:",
                 "  incoming/   copy files here; each becomes a chunk when it is closed, and stays as a receipt",
                 "              (getfattr -n user.chunkfs.digest incoming/NAME prints its digest)",
-                "  00/ … ff/   the chunks, read-only; 'touch' on a chunk marks it for gc",
+                "  00/ … ff/   the chunks, read-only, each checked against its digest before it is served;",
+                "              'touch' on a chunk marks it for gc",
                 "Returns once the mount is live and serves it in the background (-f: in the foreground, "
                         + "logging to stderr). The store is created if its folder is missing or empty.",
                 "Unmount with 'chunkfs umount MOUNTPOINT' (or fusermount -u, SIGTERM, SIGINT)."})
@@ -38,7 +39,8 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
 
     @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
             description = "Comma-separated: ro, allow_other, sync=file|filesystem|none (default file: a file is "
-                    + "durable when close returns), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
+                    + "durable when close returns), verify=on|off (default on: every chunk is hashed whole before its first byte is "
+                    + "served; off: no hashing, for stores on ZFS or btrfs), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
                     + "user… are accepted and ignored.")
     List<String> options = new ArrayList<>();
 
@@ -59,7 +61,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
                 .with(String.join(",", options));
         Mounter.checkMountPoint(mountPoint);
         StoreOptions storeOptions = StoreOptions.defaults().withSyncLevel(mountOptions.syncLevel())
-                .withReadOnly(mountOptions.readOnly());
+                .withReadOnly(mountOptions.readOnly()).withVerifyReads(mountOptions.verify());
         if (!foreground) {
             return startInBackground();
         }

@@ -20,6 +20,7 @@ import com.kenai.jffi.MemoryIO;
 import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Receipts;
 import io.chunkfs.store.SyncLevel;
@@ -302,9 +303,13 @@ public final class ChunkFs extends FuseStubFS {
                     // EACCES (not EPERM) lets touch(1) fall back to utimensat.
                     throw refuseWrite();
                 }
-                int result = openChunk(fi, chunk.digest());
-                keepCache(fi);
-                return result;
+                ChunkReader reader = openChecked(chunk.digest());
+                if (reader.knownBefore()) {
+                    // Only a chunk verified in this mount and unchanged since: any other open drops
+                    // what the kernel kept, which may be pages of a file that was replaced.
+                    keepCache(fi);
+                }
+                return open(fi, new ChunkHandle(reader));
             }
             if (node instanceof Node.IncomingFile file) {
                 return openIncoming(fi, file, writing, (flags & O_TRUNC) != 0);
@@ -316,8 +321,13 @@ public final class ChunkFs extends FuseStubFS {
         });
     }
 
-    private int openChunk(FuseFileInfo fi, Digest digest) throws IOException {
-        return open(fi, new ChunkHandle(store.openVerified(digest)));
+    /** Opens a chunk checked whole (unless verify=off); a damaged one is EIO, logged once by the store. */
+    private ChunkReader openChecked(Digest digest) throws IOException {
+        try {
+            return store.openVerified(digest);
+        } catch (CorruptChunkException e) {
+            throw new FsError(Errno.EIO, e.getMessage());
+        }
     }
 
     private int openIncoming(FuseFileInfo fi, Node.IncomingFile file, boolean writing, boolean truncate)
@@ -331,7 +341,8 @@ public final class ChunkFs extends FuseStubFS {
             if (open == null) {
                 Optional<Digest> receipt = receipts.get(file.name());
                 if (!writing) {
-                    return openChunk(fi, receipt.orElseThrow(() -> missing(file)));
+                    // Never keep_cache: a receipt's name can point at another chunk at the next open.
+                    return open(fi, new ChunkHandle(openChecked(receipt.orElseThrow(() -> missing(file)))));
                 }
                 Optional<io.chunkfs.store.ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
                 if (committed.isPresent()) {
@@ -360,7 +371,7 @@ public final class ChunkFs extends FuseStubFS {
     }
 
     private static void keepCache(FuseFileInfo fi) {
-        // Chunks never change, so the kernel may keep their pages between opens.
+        // The chunk file was verified before and is unchanged: the kernel may keep its pages between opens.
         Pointer info = Struct.getMemory(fi);
         info.putInt(FILE_INFO_BITS_OFFSET, info.getInt(FILE_INFO_BITS_OFFSET) | KEEP_CACHE);
     }
@@ -383,7 +394,7 @@ public final class ChunkFs extends FuseStubFS {
             Handle handle = handle(fi);
             ByteBuffer into = view(buf, size);
             if (handle instanceof ChunkHandle chunk) {
-                // A read that completes a damaged chunk fails with EIO (CorruptChunkException).
+                // Checked whole at open: a damaged chunk never got a handle.
                 return chunk.reader().read(into, offset);
             }
             PendingFile file = ((IncomingHandle) handle).file();

@@ -15,8 +15,12 @@ import io.chunkfs.store.SyncLevel;
  * @param syncLevel   {@code sync=file|filesystem|none}
  * @param fsName      {@code fsname=}: what {@code mount} and {@code df} show as the source
  * @param debug       {@code debug}: libfuse logs every request
+ * @param verify      {@code verify=on|off}: hash every chunk whole before serving its first byte (on,
+ *                    the default), or serve without hashing (for stores on ZFS or btrfs, which
+ *                    checksum their own data)
  */
-public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncLevel, String fsName, boolean debug) {
+public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncLevel, String fsName, boolean debug,
+                           boolean verify) {
     /** Options mount(8) and fstab pass that mean nothing here. */
     private static final Set<String> IGNORED = Set.of("rw", "defaults", "auto", "noauto", "user", "nouser", "users",
             "_netdev", "nofail", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime",
@@ -32,7 +36,7 @@ public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncL
             + "hard_remove,auto_unmount,entry_timeout=1,attr_timeout=1,negative_timeout=0";
 
     public static MountOptions defaults(String fsName) {
-        return new MountOptions(false, false, SyncLevel.FILE, fsName, false);
+        return new MountOptions(false, false, SyncLevel.FILE, fsName, false, true);
     }
 
     /** Applies comma-separated options; an unknown one is an {@link IllegalArgumentException}. */
@@ -44,23 +48,37 @@ public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncL
                 continue;
             }
             if (trimmed.equals("ro")) {
-                result = new MountOptions(true, result.allowOther, result.syncLevel, result.fsName, result.debug);
+                result = new MountOptions(true, result.allowOther, result.syncLevel, result.fsName, result.debug,
+                        result.verify);
             } else if (trimmed.equals("allow_other")) {
-                result = new MountOptions(result.readOnly, true, result.syncLevel, result.fsName, result.debug);
+                result = new MountOptions(result.readOnly, true, result.syncLevel, result.fsName, result.debug,
+                        result.verify);
             } else if (trimmed.equals("debug")) {
-                result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, result.fsName, true);
+                result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, result.fsName, true,
+                        result.verify);
             } else if (trimmed.startsWith("sync=")) {
                 result = new MountOptions(result.readOnly, result.allowOther, SyncLevel.parse(trimmed.substring(5)),
-                        result.fsName, result.debug);
+                        result.fsName, result.debug, result.verify);
             } else if (trimmed.startsWith("fsname=") && trimmed.length() > 7) {
                 result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, trimmed.substring(7),
-                        result.debug);
+                        result.debug, result.verify);
+            } else if (trimmed.startsWith("verify=")) {
+                result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, result.fsName,
+                        result.debug, parseVerify(trimmed.substring(7)));
             } else {
                 throw new IllegalArgumentException("unknown mount option '" + trimmed
-                        + "' (known: ro, allow_other, sync=file|filesystem|none, fsname=NAME, debug)");
+                        + "' (known: ro, allow_other, sync=file|filesystem|none, verify=on|off, fsname=NAME, debug)");
             }
         }
         return result;
+    }
+
+    private static boolean parseVerify(String value) {
+        return switch (value) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new IllegalArgumentException("bad mount option 'verify=" + value + "' (use verify=on or verify=off)");
+        };
     }
 
     /** The arguments for libfuse after the mount point. */

@@ -2,10 +2,11 @@ package io.chunkfs.fuse;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.time.Instant;
 
+import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.InsertResult;
 import io.chunkfs.store.Receipts;
@@ -28,6 +29,8 @@ final class PendingFile {
     /** The committed bytes the file starts from; null for an empty file. */
     private Digest base;
     private long baseSize;
+    /** The committed bytes, checked whole when first read and open until they are replaced. */
+    private ChunkReader baseReader;
     private StagedChunk staged;
     private boolean dirty;
     /** A write failed: the staged bytes are incomplete and must never be committed. */
@@ -69,7 +72,8 @@ final class PendingFile {
     synchronized void write(ByteBuffer data, long offset) throws IOException {
         try {
             stagedCopy().write(data, offset);
-        } catch (IOException e) {
+        } catch (IOException | FsError e) {
+            // Also a damaged committed chunk under a copy-on-write (EIO): close(2) must fail too.
             failedErrno = Errno.of(e);
             throw e;
         }
@@ -84,13 +88,33 @@ final class PendingFile {
         if (base == null) {
             return -1;
         }
-        try (FileChannel chunk = store.openChunk(base)) {
-            return chunk.read(into, offset);
+        int n = baseReader().read(into, offset);
+        return n == 0 && into.hasRemaining() ? -1 : n;
+    }
+
+    /** The committed chunk, verified whole before its first byte is read (or copied). */
+    private ChunkReader baseReader() throws IOException {
+        if (baseReader == null) {
+            try {
+                baseReader = store.openVerified(base);
+            } catch (CorruptChunkException e) {
+                throw new FsError(Errno.EIO, e.getMessage());
+            }
+        }
+        return baseReader;
+    }
+
+    private void closeBaseReader() throws IOException {
+        if (baseReader != null) {
+            ChunkReader closing = baseReader;
+            baseReader = null;
+            closing.close();
         }
     }
 
     synchronized void truncate(long size) throws IOException {
         if (size == 0 && staged == null) {
+            closeBaseReader();
             base = null;
             baseSize = 0;
         } else {
@@ -134,6 +158,7 @@ final class PendingFile {
         staged = null;
         dirty = false;
         InsertResult result = toCommit.commit();
+        closeBaseReader();
         base = result.digest();
         baseSize = result.size();
         if (name != null) {
@@ -144,6 +169,7 @@ final class PendingFile {
     /** Drops uncommitted bytes and ends the write session. */
     synchronized void close() throws IOException {
         try {
+            closeBaseReader();
             discardStaged();
         } finally {
             session.close();
@@ -164,28 +190,28 @@ final class PendingFile {
             StagedChunk fresh = session.stage();
             try {
                 if (base != null) {
-                    copyChunk(base, fresh);
+                    // Copy-on-write starts from checked bytes: a damaged chunk must not become a new one.
+                    copyChunk(baseReader(), fresh);
                 }
             } catch (IOException | RuntimeException e) {
                 fresh.close();
                 throw e;
             }
             staged = fresh;
+            closeBaseReader();
         }
         return staged;
     }
 
-    private void copyChunk(Digest digest, StagedChunk into) throws IOException {
-        try (FileChannel chunk = store.openChunk(digest)) {
-            ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
-            long position = 0;
-            while (chunk.read(buffer, position) > 0) {
-                buffer.flip();
-                int n = buffer.remaining();
-                into.write(buffer, position);
-                position += n;
-                buffer.clear();
-            }
+    private static void copyChunk(ChunkReader chunk, StagedChunk into) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
+        long position = 0;
+        while (chunk.read(buffer, position) > 0) {
+            buffer.flip();
+            int n = buffer.remaining();
+            into.write(buffer, position);
+            position += n;
+            buffer.clear();
         }
     }
 }

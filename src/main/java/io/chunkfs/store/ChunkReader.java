@@ -4,89 +4,77 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.security.MessageDigest;
 
 /**
- * Reads one chunk and checks it on the way: the bytes from the start are hashed as reads cover them,
- * and the read that reaches the end fails with {@link CorruptChunkException} if they do not hash to
- * the chunk's name; so do all reads after it. A read that starts a little ahead of what was hashed
- * (the kernel's read-ahead runs requests in parallel) first hashes the gap from the file; one far
- * ahead (random access) is served unchecked. So a sequential reader ({@code cat}, {@code cp},
- * {@code sha256sum}) never finishes reading a damaged chunk without an error. Thread-safe.
+ * One chunk open for reading, whose bytes were checked whole against its digest before this reader
+ * was handed out (see {@link ChunkStore#openVerified}); reads never go past the bytes that were
+ * checked. Reads at any offset, from any number of threads at once.
  */
 public final class ChunkReader implements Closeable {
-    /** How far ahead of the hashed bytes a read may start and still be checked. */
-    private static final long MAX_CATCH_UP = 16L << 20;
-
     private final Digest digest;
     private final FileChannel channel;
-    private final MessageDigest sha256 = Digest.newSha256();
-    private long hashedUpTo;
-    private boolean checked;
-    /** Set once the chunk was found damaged: every later read fails too, whatever its offset. */
-    private CorruptChunkException corrupt;
+    private final long size;
+    private final boolean knownBefore;
 
-    ChunkReader(Digest digest, FileChannel channel) {
+    ChunkReader(Digest digest, FileChannel channel, long size, boolean knownBefore) {
         this.digest = digest;
         this.channel = channel;
+        this.size = size;
+        this.knownBefore = knownBefore;
     }
 
     public Digest digest() {
         return digest;
     }
 
+    /** The number of bytes that were checked, and that can be read. */
+    public long size() {
+        return size;
+    }
+
+    /**
+     * True if this same file (inode, ctime, size) was verified by this store before this open: then
+     * anything a cache kept of it is still good. False for a first open, or a file changed since.
+     */
+    public boolean knownBefore() {
+        return knownBefore;
+    }
+
     /**
      * Reads into {@code dst} from {@code position} until it is full or the chunk ends.
      *
      * @return the number of bytes read, 0 at the end
-     * @throws CorruptChunkException if this read completed an in-order pass whose hash is wrong
      */
-    public synchronized int read(ByteBuffer dst, long position) throws IOException {
-        if (corrupt != null) {
-            throw corrupt;
+    public int read(ByteBuffer dst, long position) throws IOException {
+        if (position >= size) {
+            return 0;
         }
         int start = dst.position();
-        boolean atEnd = false;
-        while (dst.hasRemaining()) {
-            int n = channel.read(dst, position + dst.position() - start);
-            if (n < 0) {
-                atEnd = true;
-                break;
+        int limit = dst.limit();
+        dst.limit(start + (int) Math.min(dst.remaining(), size - position));
+        try {
+            while (dst.hasRemaining()) {
+                if (channel.read(dst, position + dst.position() - start) < 0) {
+                    break;
+                }
             }
+        } finally {
+            dst.limit(limit);
         }
-        int read = dst.position() - start;
-        if (!checked && position > hashedUpTo && position - hashedUpTo <= MAX_CATCH_UP) {
-            hashFromFile(position);
-        }
-        if (!checked && position <= hashedUpTo && position + read > hashedUpTo) {
-            ByteBuffer view = dst.duplicate();
-            view.position(start + (int) (hashedUpTo - position)).limit(start + read);
-            sha256.update(view);
-            hashedUpTo = position + read;
-        }
-        if (!checked && atEnd && position + read == hashedUpTo) {
-            checked = true;
-            Digest actual = Digest.of(sha256.digest());
-            if (!actual.equals(digest)) {
-                corrupt = new CorruptChunkException(digest, actual);
-                throw corrupt;
-            }
-        }
-        return read;
+        return dst.position() - start;
     }
 
-    private void hashFromFile(long upTo) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(1 << 20, upTo - hashedUpTo));
-        while (hashedUpTo < upTo) {
-            buffer.clear().limit((int) Math.min(buffer.capacity(), upTo - hashedUpTo));
-            int n = channel.read(buffer, hashedUpTo);
-            if (n < 0) {
-                return;
-            }
-            buffer.flip();
-            sha256.update(buffer);
-            hashedUpTo += n;
+    /** The whole chunk on the heap: for small chunks only. */
+    byte[] readAll() throws IOException {
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IOException("chunk " + digest + " is too large to load into memory (" + size + " bytes)");
         }
+        ByteBuffer all = ByteBuffer.allocate((int) size);
+        read(all, 0);
+        if (all.hasRemaining()) {
+            throw new IOException("chunk " + digest + " became shorter while it was read");
+        }
+        return all.array();
     }
 
     @Override

@@ -42,6 +42,7 @@ public final class ChunkStore implements Closeable {
     private final ScheduledExecutorService periodicSync;
     private final AtomicLong tempCounter = new AtomicLong();
     private final Recovery recovery;
+    private final VerifiedReads reads = new VerifiedReads(this, VerifiedReads.REMEMBERED);
 
     private ChunkStore(StoreLayout layout, StoreOptions options, StoreFolders folders) {
         this.layout = layout;
@@ -161,19 +162,10 @@ public final class ChunkStore implements Closeable {
         }
     }
 
-    /** The raw bytes of a chunk. */
+    /** The raw bytes of a chunk, checked against its digest as {@link #openVerified} does. */
     public byte[] loadChunk(Digest digest) throws IOException {
-        try (FileChannel channel = openChunk(digest)) {
-            long size = channel.size();
-            if (size > Integer.MAX_VALUE - 8) {
-                throw new StoreException("chunk " + digest + " is too big to load into memory (" + size + " bytes)");
-            }
-            ByteBuffer buffer = ByteBuffer.allocate((int) size);
-            while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
-                // read it all
-            }
-            return buffer.position() == buffer.capacity() ? buffer.array()
-                    : java.util.Arrays.copyOf(buffer.array(), buffer.position());
+        try (ChunkReader chunk = openVerified(digest)) {
+            return chunk.readAll();
         }
     }
 
@@ -194,9 +186,22 @@ public final class ChunkStore implements Closeable {
         }
     }
 
-    /** Opens a chunk for reading, checking its bytes against its name as they are read in order. */
+    /**
+     * Opens a chunk for reading after checking it whole against its digest, so that no byte of a
+     * damaged chunk is ever served; a file this store verified before and that has not changed since
+     * (same inode, ctime and size) is not hashed again. With {@link StoreOptions#verifyReads()} off
+     * nothing is hashed.
+     *
+     * @throws CorruptChunkException if the bytes do not match (the chunk is then set aside as
+     *                               {@code DIGEST.N.bad} in a writable store, and logged)
+     */
     public ChunkReader openVerified(Digest digest) throws IOException {
-        return new ChunkReader(digest, openChunk(digest));
+        return reads.open(digest, options.verifyReads());
+    }
+
+    /** How many damaged chunks {@link #openVerified} found since this store was opened. */
+    public long damagedChunksRead() {
+        return reads.damagedFound();
     }
 
     /** Size and times of a chunk, or empty if the store does not hold it. */

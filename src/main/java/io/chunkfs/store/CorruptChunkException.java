@@ -6,7 +6,19 @@ import java.io.IOException;
 public final class CorruptChunkException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    private final transient Digest digest;
+
     public CorruptChunkException(Digest digest, Digest actual) {
-        super("chunk " + digest + " is corrupt: its bytes hash to " + actual + " (run 'chunkfs verify')");
+        this(digest, "chunk " + digest + " is corrupt: its bytes hash to " + actual + " (run 'chunkfs verify')");
+    }
+
+    CorruptChunkException(Digest digest, String message) {
+        super(message);
+        this.digest = digest;
+    }
+
+    /** The chunk that is damaged. */
+    public Digest digest() {
+        return digest;
     }
 }

@@ -8,17 +8,23 @@ import java.time.Duration;
  * @param syncLevel     durability of inserts
  * @param readOnly      refuse every change (inserts and touches)
  * @param syncInterval  how often a {@link SyncLevel#FILESYSTEM} store syncs in the background
+ * @param verifyReads   hash every chunk whole before serving it (off: for file systems that checksum
+ *                      their own data)
  */
-public record StoreOptions(SyncLevel syncLevel, boolean readOnly, Duration syncInterval) {
+public record StoreOptions(SyncLevel syncLevel, boolean readOnly, Duration syncInterval, boolean verifyReads) {
     public static StoreOptions defaults() {
-        return new StoreOptions(SyncLevel.FILE, false, Duration.ofSeconds(30));
+        return new StoreOptions(SyncLevel.FILE, false, Duration.ofSeconds(30), true);
     }
 
     public StoreOptions withSyncLevel(SyncLevel level) {
-        return new StoreOptions(level, readOnly, syncInterval);
+        return new StoreOptions(level, readOnly, syncInterval, verifyReads);
     }
 
     public StoreOptions withReadOnly(boolean value) {
-        return new StoreOptions(syncLevel, value, syncInterval);
+        return new StoreOptions(syncLevel, value, syncInterval, verifyReads);
+    }
+
+    public StoreOptions withVerifyReads(boolean value) {
+        return new StoreOptions(syncLevel, readOnly, syncInterval, value);
     }
 }

@@ -61,7 +61,8 @@ class BackingStoreTroubleIT {
                 Shell.Result receipt = fixture.sh("sha256sum incoming/f" + i);
                 assertEquals(1, receipt.exit(), "the receipt reads the same damaged chunk");
             }
-            Files.delete(chunkFile(fixture, digests[1]));
+            // The mount set the damaged chunks aside already; a chunk deleted behind its back is just missing.
+            Files.deleteIfExists(chunkFile(fixture, digests[1]));
             // The kernel may cache the name for attr_timeout (1 s): wait for the lookup to see it gone.
             long deadline = System.nanoTime() + 5_000_000_000L;
             Shell.Result gone;
@@ -72,8 +73,9 @@ class BackingStoreTroubleIT {
 
             fixture.unmount();
             var result = fixture.verify();
-            assertEquals(2, result.bad().size(), "verify reports both replaced chunks: " + result);
+            assertTrue(result.ok(), "the reads set every damaged chunk aside, as verify would: " + result);
             assertTrue(Files.exists(replaced.resolveSibling(digests[0] + ".0.bad")));
+            assertTrue(Files.exists(replacedBig.resolveSibling(digests[2] + ".0.bad")));
             // Copying the good bytes again restores the chunk.
             fixture.mount();
             fixture.sh("cp " + dir.resolve("f0") + " incoming/again").ok();

@@ -276,30 +276,4 @@ class ChunkStoreTest {
             assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
         }
     }
-
-    @Test
-    void readerFailsOnADamagedChunk() throws Exception {
-        try (ChunkStore store = newStore(dir)) {
-            byte[] data = random(300_000, 7);
-            Digest digest = store.insertChunk(data).digest();
-            path(store, digest).toFile().setWritable(true);
-            Files.write(path(store, digest), random(300_000, 8));
-            try (ChunkReader reader = store.openVerified(digest)) {
-                ByteBuffer buffer = ByteBuffer.allocate(100_000);
-                assertThrows(CorruptChunkException.class, () -> {
-                    long position = 0;
-                    while (true) {
-                        buffer.clear();
-                        int n = reader.read(buffer, position);
-                        if (n == 0) {
-                            return;
-                        }
-                        position += n;
-                    }
-                });
-                buffer.clear();
-                assertThrows(CorruptChunkException.class, () -> reader.read(buffer, 0), "and every read after");
-            }
-        }
-    }
 }

@@ -1,0 +1,134 @@
+package io.chunkfs.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+
+/**
+ * Opens chunks for reading so that no byte of a damaged chunk is ever handed out. A SHA-256 proves
+ * nothing until its last byte, so a chunk is hashed whole before its reader exists, unless this very
+ * file (see {@link ChunkIdentity}) was verified before. A chunk that fails is counted, logged by
+ * digest and set aside as {@code verify} does ({@code DIGEST.N.bad}), so that the next insert of its
+ * bytes restores it. Thread-safe.
+ */
+final class VerifiedReads {
+    private static final Logger LOG = Logger.getLogger(VerifiedReads.class.getName());
+    /** About 100 bytes each: 64 K files remembered cost a few MiB. */
+    static final int REMEMBERED = 1 << 16;
+
+    private final ChunkStore store;
+    private final VerifiedChunks verified;
+    private final AtomicLong damaged = new AtomicLong();
+    /** Files being hashed right now: a second open of one waits for that verdict instead of hashing again. */
+    private final ConcurrentHashMap<ChunkIdentity, CompletableFuture<Boolean>> hashing = new ConcurrentHashMap<>();
+
+    VerifiedReads(ChunkStore store, int remembered) {
+        this.store = store;
+        this.verified = new VerifiedChunks(remembered);
+    }
+
+    /** How many damaged chunks reads found since the store was opened. */
+    long damagedFound() {
+        return damaged.get();
+    }
+
+    /**
+     * Opens {@code digest}; with {@code verify}, hashes it whole first unless it is known good.
+     *
+     * @throws CorruptChunkException if its bytes do not hash to its name (it is set aside then)
+     */
+    ChunkReader open(Digest digest, boolean verify) throws IOException {
+        // The identity of the file opened (fstat of its descriptor), and whether the name still shows it.
+        Syscalls.OpenFile opened = store.openChunkFile(digest);
+        FileChannel channel = opened.channel();
+        try {
+            ChunkIdentity after = ChunkIdentity.of(opened.stat());
+            boolean stable = after.equals(ChunkIdentity.ofName(store, digest)) && channel.size() == after.size();
+            boolean known = stable && verified.contains(after);
+            if (known || !verify) {
+                if (stable) {
+                    verified.add(after);
+                }
+                return new ChunkReader(digest, channel, channel.size(), known);
+            }
+            CompletableFuture<Boolean> mine = new CompletableFuture<>();
+            CompletableFuture<Boolean> other = stable ? hashing.putIfAbsent(after, mine) : null;
+            if (other != null) {
+                // Another open is hashing this very file (same inode, ctime, size): its verdict holds here.
+                Boolean good = verdict(other);
+                if (good == Boolean.TRUE) {
+                    return new ChunkReader(digest, channel, channel.size(), false);
+                }
+                if (good == Boolean.FALSE) {
+                    throw new CorruptChunkException(digest, "chunk " + digest + " is damaged (found by a read "
+                            + "at the same time); run 'chunkfs verify' to check the whole store");
+                }
+                mine = null;
+            }
+            try {
+                WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, channel.size());
+                boolean good = result.digest().equals(digest);
+                if (mine != null) {
+                    mine.complete(good);
+                }
+                if (!good) {
+                    throw failed(digest, result.digest(), stable ? after : null);
+                }
+                // Remember it only if nothing changed the file while it was hashed.
+                if (stable && result.bytes() == after.size() && after.equals(ChunkIdentity.ofName(store, digest))) {
+                    verified.add(after);
+                }
+                return new ChunkReader(digest, channel, result.bytes(), false);
+            } finally {
+                if (mine != null) {
+                    // A hash that failed to read has no verdict: whoever waits on it hashes on its own.
+                    mine.complete(null);
+                    hashing.remove(after, mine);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** The verdict of another open's hash: true, false, or null if it could not read the file. */
+    private static Boolean verdict(CompletableFuture<Boolean> other) throws IOException {
+        try {
+            return other.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while another read verified the chunk");
+        } catch (ExecutionException e) {
+            return null;
+        }
+    }
+
+    private CorruptChunkException failed(Digest digest, Digest actual, ChunkIdentity hashed) {
+        damaged.incrementAndGet();
+        String where = "left in place";
+        if (store.options().readOnly()) {
+            where = "left in place (read-only store)";
+        } else if (hashed != null) {
+            try {
+                // Only the file that was hashed: not a good copy an insert put there meanwhile.
+                if (hashed.equals(ChunkIdentity.ofName(store, digest))) {
+                    String aside = Verifier.setAside(store.folders().sys, store.folders().prefix(digest),
+                            digest.toString());
+                    where = aside == null ? "set aside by someone else meanwhile" : "set aside as " + aside;
+                }
+            } catch (IOException | UncheckedIOException e) {
+                where = "could not be set aside (" + e.getMessage() + ")";
+            }
+        }
+        String message = "chunk " + digest + " is damaged: its bytes hash to " + actual + "; refused to serve it, "
+                + where + "; run 'chunkfs verify' to check the whole store";
+        LOG.warning(message);
+        return new CorruptChunkException(digest, message);
+    }
+}

@@ -1,0 +1,222 @@
+package io.chunkfs.store;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static io.chunkfs.store.StoreTesting.newStore;
+import static io.chunkfs.store.StoreTesting.path;
+import static io.chunkfs.store.StoreTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A chunk is checked whole before any byte of it is served, whatever the size and read pattern. */
+class VerifiedReadsTest {
+    @TempDir
+    Path dir;
+
+    /** Flips one byte of the chunk file in place (same inode, new ctime). */
+    private static void flip(ChunkStore store, Digest digest, long offset) throws Exception {
+        Path file = path(store, digest);
+        file.toFile().setWritable(true);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer one = ByteBuffer.allocate(1);
+            channel.read(one, offset);
+            one.put(0, (byte) (one.get(0) ^ 0x5a)).rewind();
+            channel.write(one, offset);
+        }
+    }
+
+    private static Path setAside(ChunkStore store, Digest digest) {
+        return path(store, digest).resolveSibling(digest + ".0.bad");
+    }
+
+    // 4096 and 8192 end on a page: the old streaming check never saw their end through the mount.
+    @ParameterizedTest
+    @ValueSource(ints = {1, 4095, 4096, 8192, 1 << 20, 5 << 20})
+    void aFlippedByteAnywhereFailsTheOpenAndSetsTheChunkAside(int size) throws Exception {
+        for (long offset : new long[] {0, size / 2, size - 1}) {
+            try (ChunkStore store = newStore(dir.resolve("s" + offset))) {
+                byte[] good = random(size, size + offset);
+                Digest digest = store.insertChunk(good).digest();
+                flip(store, digest, offset);
+                CorruptChunkException error = assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
+                assertEquals(digest, error.digest());
+                assertTrue(error.getMessage().contains(digest.toString()) && error.getMessage().contains("chunkfs verify"),
+                        error.getMessage());
+                assertEquals(1, store.damagedChunksRead());
+                assertTrue(Files.exists(setAside(store, digest)), "quarantined as verify does");
+                assertThrows(ChunkNotFoundException.class, () -> store.openVerified(digest));
+                // The next insert of the right bytes heals it.
+                assertFalse(store.insertChunk(good).duplicate());
+                assertArrayEquals(good, store.loadChunk(digest));
+            }
+        }
+    }
+
+    @Test
+    void aChunkTruncatedToNothingFails() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest digest = store.insertChunk(random(8192, 1)).digest();
+            path(store, digest).toFile().setWritable(true);
+            Files.write(path(store, digest), new byte[0]);
+            assertThrows(CorruptChunkException.class, () -> store.loadChunk(digest));
+            assertTrue(Files.exists(setAside(store, digest)));
+        }
+    }
+
+    @Test
+    void loadChunkIsVerified() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest digest = store.insertChunk(random(3000, 2)).digest();
+            flip(store, digest, 1500);
+            assertThrows(CorruptChunkException.class, () -> store.loadChunk(digest));
+        }
+    }
+
+    @Test
+    void aChunkChangedAfterItWasVerifiedIsCheckedAgain() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] good = random(3 << 20, 3);
+            Digest digest = store.insertChunk(good).digest();
+            try (ChunkReader first = store.openVerified(digest)) {
+                assertFalse(first.knownBefore(), "a first open is not known");
+            }
+            try (ChunkReader second = store.openVerified(digest)) {
+                assertTrue(second.knownBefore(), "unchanged since it was verified");
+                ByteBuffer tail = ByteBuffer.allocate(10);
+                assertEquals(10, second.read(tail, good.length - 10));
+                assertEquals(0, second.read(ByteBuffer.allocate(1), good.length));
+            }
+            // Replaced by another file of the same size (new inode), then damaged in place (new ctime).
+            Path file = path(store, digest);
+            Path replacement = dir.resolve("replacement");
+            byte[] bad = good.clone();
+            bad[good.length - 1] ^= 1;
+            Files.write(replacement, bad);
+            Files.move(replacement, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
+            store.insertChunk(good);
+            try (ChunkReader healed = store.openVerified(digest)) {
+                assertFalse(healed.knownBefore());
+            }
+            flip(store, digest, 0);
+            assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
+            assertEquals(2, store.damagedChunksRead());
+        }
+    }
+
+    @Test
+    void aReadOnlyStoreReportsButLeavesTheChunkInPlace() throws Exception {
+        Digest digest;
+        try (ChunkStore store = newStore(dir)) {
+            digest = store.insertChunk(random(5000, 4)).digest();
+            flip(store, digest, 4999);
+        }
+        try (ChunkStore store = ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
+            CorruptChunkException error = assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
+            assertTrue(error.getMessage().contains("read-only"), error.getMessage());
+            assertTrue(Files.exists(path(store, digest)));
+        }
+    }
+
+    @Test
+    void verifyOffServesWithoutHashing() throws Exception {
+        Digest digest;
+        try (ChunkStore store = newStore(dir)) {
+            digest = store.insertChunk(random(5000, 5)).digest();
+            flip(store, digest, 0);
+        }
+        try (ChunkStore store = ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withVerifyReads(false))) {
+            try (ChunkReader reader = store.openVerified(digest)) {
+                assertEquals(5000, reader.size());
+                assertFalse(reader.knownBefore());
+            }
+            try (ChunkReader reader = store.openVerified(digest)) {
+                assertTrue(reader.knownBefore(), "the same file seen before: caches may keep it");
+            }
+            assertEquals(0, store.damagedChunksRead());
+        }
+    }
+
+    @Test
+    void theSetOfVerifiedFilesIsBounded() {
+        VerifiedChunks set = new VerifiedChunks(2);
+        ChunkIdentity a = new ChunkIdentity(1, java.nio.file.attribute.FileTime.fromMillis(1), 1);
+        ChunkIdentity b = new ChunkIdentity(2, java.nio.file.attribute.FileTime.fromMillis(1), 1);
+        ChunkIdentity c = new ChunkIdentity(3, java.nio.file.attribute.FileTime.fromMillis(1), 1);
+        set.add(a);
+        set.add(b);
+        assertTrue(set.contains(a));
+        set.add(c);
+        assertEquals(2, set.size());
+        assertFalse(set.contains(b), "the least recently used is forgotten");
+        assertTrue(set.contains(a) && set.contains(c));
+    }
+
+    @Test
+    void largeChunksHashOverlappedWithTheirReads() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] good = random((17 << 20) + 1, 6);
+            Digest digest = store.insertChunk(good).digest();
+            try (ChunkReader reader = store.openVerified(digest)) {
+                assertEquals(good.length, reader.size());
+            }
+            assertArrayEquals(good, store.loadChunk(digest));
+            flip(store, digest, good.length - 1);
+            assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
+        }
+    }
+
+    @Test
+    void concurrentOpensOfOneChunkShareAVerdict() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] good = random(20 << 20, 7);
+            Digest digest = store.insertChunk(good).digest();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            try {
+                java.util.List<java.util.concurrent.Future<Long>> reads = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    reads.add(pool.submit(() -> {
+                        try (ChunkReader reader = store.openVerified(digest)) {
+                            return reader.size();
+                        }
+                    }));
+                }
+                for (var read : reads) {
+                    assertEquals(good.length, read.get());
+                }
+                flip(store, digest, good.length / 3);
+                java.util.List<java.util.concurrent.Future<Class<?>>> failures = new java.util.ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    failures.add(pool.submit(() -> {
+                        try (ChunkReader reader = store.openVerified(digest)) {
+                            return ChunkReader.class;
+                        } catch (java.io.IOException e) {
+                            return e.getClass();
+                        }
+                    }));
+                }
+                for (var failure : failures) {
+                    Class<?> outcome = failure.get();
+                    assertTrue(outcome == CorruptChunkException.class || outcome == ChunkNotFoundException.class,
+                            "no open of the damaged chunk succeeds: " + outcome);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertTrue(Files.exists(setAside(store, digest)));
+            assertFalse(Files.exists(path(store, digest).resolveSibling(digest + ".1.bad")), "set aside once");
+        }
+    }
+}
