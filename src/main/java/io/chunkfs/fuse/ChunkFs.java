@@ -20,6 +20,7 @@ import com.kenai.jffi.MemoryIO;
 import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Receipts;
 import jnr.ffi.Pointer;
@@ -55,6 +56,12 @@ public final class ChunkFs extends FuseStubFS {
     /** {@code fuse_file_info.keep_cache}: bit 1 of the bit-field int at byte 20. */
     private static final int FILE_INFO_BITS_OFFSET = 20;
     private static final int KEEP_CACHE = 1 << 1;
+    /** {@code fuse_file_info.direct_io}: bit 0 of the same int. */
+    private static final int DIRECT_IO = 1;
+    /** The root holds incoming/ and the 256 prefix folders, each of which links back with "..". */
+    private static final int ROOT_LINKS = 2 + 1 + 256;
+    /** Read by name on the root: where {@code chunkfs status} reaches this mount process. */
+    public static final String CONTROL_XATTR = "user.chunkfs.control";
 
     private final ChunkStore store;
     private final Receipts receipts;
@@ -68,11 +75,16 @@ public final class ChunkFs extends FuseStubFS {
     private final Instant mountedAt = Instant.now();
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
+    private final MountStats stats;
+    private volatile String controlSocket;
 
     private sealed interface Handle {
     }
 
-    /** A chunk (or a receipt) open for reading. */
+    /**
+     * A chunk (or a receipt) open for reading: pinned to its digest, so a receipt opened before its
+     * name was rewritten keeps reading (and fstat-ing) the old version.
+     */
     private record ChunkHandle(ChunkReader reader) implements Handle {
     }
 
@@ -84,6 +96,7 @@ public final class ChunkFs extends FuseStubFS {
         this.store = store;
         this.receipts = new Receipts(store.layout());
         this.readOnly = store.options().readOnly();
+        this.stats = new MountStats(store.options().syncLevel() == io.chunkfs.store.SyncLevel.FILE);
         this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
         this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
         Pointer operations = Struct.getMemory(fuseOperations);
@@ -105,18 +118,49 @@ public final class ChunkFs extends FuseStubFS {
         int run() throws IOException;
     }
 
-    private static int call(String what, String path, Operation operation) {
+    private int call(String what, String path, Operation operation) {
         try {
             return operation.run();
         } catch (FsError e) {
+            stats.answered(what, e.errno);
             return -e.errno;
         } catch (IOException | RuntimeException e) {
             int errno = Errno.of(e);
             if (errno == Errno.EIO) {
                 LOG.log(Level.WARNING, what + " " + path + " failed", e);
             }
+            if (e instanceof CorruptChunkException corrupt) {
+                stats.verifyFailed(corrupt.digest());
+            }
+            stats.answered(what, errno);
             return -errno;
         }
+    }
+
+    /** The counters {@code chunkfs status} reports; verified reads record their failures there. */
+    public MountStats stats() {
+        return stats;
+    }
+
+    /** Open handles: {chunks and receipts read by digest, files of incoming/ being written or read}. */
+    int[] openHandleCounts() {
+        int[] counts = new int[2];
+        for (Handle handle : handles.values()) {
+            counts[handle instanceof ChunkHandle ? 0 : 1]++;
+        }
+        return counts;
+    }
+
+    /** Files of incoming/ open for writing, by name. */
+    java.util.List<PendingFile> pendingFiles() {
+        java.util.List<PendingFile> files = new java.util.ArrayList<>(pending.values());
+        files.sort(java.util.Comparator.comparing(file -> String.valueOf(file.name())));
+        return files;
+    }
+
+    /** Where the control socket of this mount is, for {@code getfattr -n user.chunkfs.control MOUNTPOINT}. */
+    void controlSocket(java.nio.file.Path socket) {
+        this.controlSocket = socket == null ? null : socket.toString();
     }
 
     private FsError refuseWrite() {
@@ -140,9 +184,11 @@ public final class ChunkFs extends FuseStubFS {
         return call("getattr", path, () -> {
             Node node = Node.parse(path);
             if (node instanceof Node.IncomingDir) {
-                directory(stat, readOnly ? 0555 : 0755);
-            } else if (node instanceof Node.Root || node instanceof Node.PrefixDir) {
-                directory(stat, 0555);
+                directory(stat, readOnly ? 0555 : 0755, 2);
+            } else if (node instanceof Node.Root) {
+                directory(stat, 0555, ROOT_LINKS);
+            } else if (node instanceof Node.PrefixDir) {
+                directory(stat, 0555, 2);
             } else if (node instanceof Node.Chunk chunk) {
                 ChunkInfo info = store.stat(chunk.digest()).orElseThrow(() -> missing(node));
                 file(stat, 0444, info.size(), info.lastAccessTime(), info.lastModifiedTime());
@@ -167,9 +213,9 @@ public final class ChunkFs extends FuseStubFS {
         return digest.isPresent() ? store.stat(digest.get()) : Optional.empty();
     }
 
-    private void directory(FileStat stat, int mode) {
+    private void directory(FileStat stat, int mode, int links) {
         stat.st_mode.set(FileStat.S_IFDIR | mode);
-        stat.st_nlink.set(2);
+        stat.st_nlink.set(links);
         stat.st_uid.set(uid);
         stat.st_gid.set(gid);
         setTime(stat.st_atim, mountedAt);
@@ -197,6 +243,16 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         Handle handle = handles.get(fi.fh.get());
+        if (handle instanceof ChunkHandle chunk) {
+            // The version this handle reads, not whatever the name shows now.
+            return call("fgetattr", path, () -> {
+                Digest digest = chunk.reader().digest();
+                ChunkInfo info = store.stat(digest).orElseThrow(() -> new FsError(Errno.ENOENT, "chunk removed"));
+                file(stat, path != null && path.startsWith("/" + Node.INCOMING + "/") ? (readOnly ? 0444 : 0644) : 0444,
+                        info.size(), info.lastAccessTime(), info.lastModifiedTime());
+                return 0;
+            });
+        }
         if (!(handle instanceof IncomingHandle incoming)) {
             return getattr(path, stat);
         }
@@ -223,7 +279,13 @@ public final class ChunkFs extends FuseStubFS {
                 }
             } else if (node instanceof Node.IncomingDir) {
                 TreeSet<String> names = new TreeSet<>(pending.keySet());
-                receipts.list().forEach(receipt -> names.add(receipt.name()));
+                for (Receipts.Receipt receipt : receipts.list()) {
+                    // A receipt whose chunk is gone (set aside by verify, removed behind the mount) would
+                    // list as "??????????" in ls -l: leave it out; writing the name again replaces it.
+                    if (store.contains(receipt.digest())) {
+                        names.add(receipt.name());
+                    }
+                }
                 for (String name : names) {
                     filler.apply(buf, name, null, 0);
                 }
@@ -330,7 +392,9 @@ public final class ChunkFs extends FuseStubFS {
             if (open == null) {
                 Optional<Digest> receipt = receipts.get(file.name());
                 if (!writing) {
-                    return openChunk(fi, receipt.orElseThrow(() -> missing(file)));
+                    int result = openChunk(fi, receipt.orElseThrow(() -> missing(file)));
+                    directIo(fi);
+                    return result;
                 }
                 Optional<io.chunkfs.store.ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
                 if (committed.isPresent()) {
@@ -356,6 +420,16 @@ public final class ChunkFs extends FuseStubFS {
         handles.put(id, handle);
         fi.fh.set(id);
         return 0;
+    }
+
+    /**
+     * Reads of this handle bypass the kernel's page cache and its idea of the file's size: the inode
+     * of incoming/NAME is shared with a writer rewriting NAME, whose O_TRUNC and writes would change
+     * what a reader opened before sees. The handle reads its own chunk to its own end instead.
+     */
+    private static void directIo(FuseFileInfo fi) {
+        Pointer info = Struct.getMemory(fi);
+        info.putInt(FILE_INFO_BITS_OFFSET, info.getInt(FILE_INFO_BITS_OFFSET) | DIRECT_IO);
     }
 
     private static void keepCache(FuseFileInfo fi) {
@@ -410,7 +484,7 @@ public final class ChunkFs extends FuseStubFS {
     public int flush(String path, FuseFileInfo fi) {
         return call("flush", path, () -> {
             if (handle(fi) instanceof IncomingHandle handle && handle.writable()) {
-                handle.file().commitIfChanged();
+                stats.committed(handle.file().commitIfChanged());
             }
             return 0;
         });
@@ -420,7 +494,7 @@ public final class ChunkFs extends FuseStubFS {
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         return call("fsync", path, () -> {
             if (handle(fi) instanceof IncomingHandle handle) {
-                handle.file().commitIfChanged();
+                stats.committed(handle.file().commitIfChanged());
                 store.sync();
             }
             return 0;
@@ -455,7 +529,7 @@ public final class ChunkFs extends FuseStubFS {
         if (handle.writable()) {
             try {
                 // close(2) has returned already; a failure here can only be logged.
-                file.commitIfChanged();
+                stats.committed(file.commitIfChanged());
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
             }
@@ -477,7 +551,8 @@ public final class ChunkFs extends FuseStubFS {
         return call("truncate", path, () -> {
             Node node = Node.parse(path);
             if (node instanceof Node.Chunk) {
-                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "chunks are immutable");
+                // As open(O_WRONLY) of a chunk answers, and as the kernel answers a non-root caller (mode 0444).
+                throw refuseWrite();
             }
             if (!(node instanceof Node.IncomingFile file)) {
                 throw node instanceof Node.Nothing ? missing(node) : new FsError(Errno.EISDIR, "a folder");
@@ -494,7 +569,7 @@ public final class ChunkFs extends FuseStubFS {
             PendingFile temporary = new PendingFile(store, receipts, file.name(), receipt, baseSize);
             try {
                 temporary.truncate(size);
-                temporary.commitIfChanged();
+                stats.committed(temporary.commitIfChanged());
             } finally {
                 temporary.close();
             }
@@ -506,7 +581,7 @@ public final class ChunkFs extends FuseStubFS {
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
         return call("ftruncate", path, () -> {
             if (!(handle(fi) instanceof IncomingHandle handle)) {
-                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "chunks are immutable");
+                throw refuseWrite();
             }
             handle.file().truncate(size);
             return 0;
@@ -615,8 +690,9 @@ public final class ChunkFs extends FuseStubFS {
     }
 
     /**
-     * Modes and owners are fixed. On files of incoming/ a change is accepted and ignored, so that
-     * {@code cp -p} and {@code rsync -a} can deliver; everywhere else it is refused.
+     * Modes and owners are fixed. On incoming/ and its files a change is accepted and ignored, so that
+     * {@code cp -p}, {@code rsync -a} and {@code tar -x} (which sets the mode of {@code ./}) can
+     * deliver; everywhere else it is refused.
      */
     private int metadataChange(String path) throws IOException {
         Node node = Node.parse(path);
@@ -624,7 +700,7 @@ public final class ChunkFs extends FuseStubFS {
             throw missing(node);
         }
         requireWritable();
-        if (node instanceof Node.IncomingFile) {
+        if (node instanceof Node.IncomingFile || node instanceof Node.IncomingDir) {
             return 0;
         }
         throw new FsError(Errno.EPERM, "modes and owners are fixed");
@@ -632,8 +708,8 @@ public final class ChunkFs extends FuseStubFS {
 
     /**
      * The conditional touch. On a chunk, whatever times were asked for, atime becomes now and mtime
-     * is kept; a chunk that does not exist is ENOENT. On files of incoming/ times are accepted and
-     * ignored (a receipt shows its chunk's times).
+     * is kept; a chunk that does not exist is ENOENT. On incoming/ and its files times are accepted and
+     * ignored (a receipt shows its chunk's times; rsync -a and tar -x set the folder's).
      */
     @Override
     public int utimens(String path, Timespec[] timespec) {
@@ -651,6 +727,10 @@ public final class ChunkFs extends FuseStubFS {
                 }
                 return 0;
             }
+            if (node instanceof Node.IncomingDir) {
+                requireWritable();
+                return 0;
+            }
             if (node instanceof Node.Nothing) {
                 throw missing(node);
             }
@@ -663,6 +743,9 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         return call("getxattr", path, () -> {
+            if (CONTROL_XATTR.equals(name) && "/".equals(path) && controlSocket != null) {
+                return replyXattr(value, size, controlSocket.getBytes(StandardCharsets.UTF_8));
+            }
             if (!DIGEST_XATTR.equals(name)) {
                 // The kernel asks for security.capability before every write: answer without any I/O.
                 throw new FsError(Errno.ENODATA, "no such attribute");
@@ -724,21 +807,34 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return call("setxattr", path, () -> refuseXattrChange(path));
+        return call("setxattr", path, () -> xattrChange(path, name));
     }
 
     @Override
     public int removexattr(String path, String name) {
-        return call("removexattr", path, () -> refuseXattrChange(path));
+        return call("removexattr", path, () -> xattrChange(path, name));
     }
 
-    private int refuseXattrChange(String path) throws IOException {
+    /**
+     * Attributes are fixed. On incoming/ and its files, {@code user.*} changes are accepted and
+     * ignored, as modes and times are: rsync -aX removes user.chunkfs.digest from its temporary file
+     * and copies the source's, cp -a and shutil.copy2 copy them, and each fails the whole copy on any
+     * refusal. Other namespaces answer EOPNOTSUPP, on which they fall back quietly.
+     */
+    private int xattrChange(String path, String name) throws IOException {
         Node node = Node.parse(path);
         if (node instanceof Node.Nothing) {
             throw missing(node);
         }
         requireWritable();
-        throw new FsError(node instanceof Node.Chunk ? Errno.EPERM : Errno.ENOTSUP, "attributes are fixed");
+        if (node instanceof Node.Chunk) {
+            throw new FsError(Errno.EPERM, "chunks are immutable");
+        }
+        boolean incoming = node instanceof Node.IncomingFile || node instanceof Node.IncomingDir;
+        if (incoming && name != null && name.startsWith("user.")) {
+            return 0;
+        }
+        throw new FsError(Errno.EOPNOTSUPP, "attributes are fixed");
     }
 
     // ---- the file system ----
@@ -771,7 +867,7 @@ public final class ChunkFs extends FuseStubFS {
             for (Handle handle : handles.values()) {
                 if (handle instanceof IncomingHandle incoming) {
                     try {
-                        incoming.file().commitIfChanged();
+                        stats.committed(incoming.file().commitIfChanged());
                     } catch (IOException | RuntimeException e) {
                         LOG.log(Level.WARNING, "commit of incoming/" + incoming.file().name() + " at unmount failed", e);
                     }

@@ -53,14 +53,23 @@ public final class Mounter {
      * {@code fusermount -u}, SIGTERM or SIGINT).
      *
      * @param onReady called once the mount is live
+     * @param status  renders the report {@code chunkfs status} asks the control socket for
      */
-    public void serve(Runnable onReady) throws IOException, InterruptedException {
+    public void serve(Runnable onReady, StatusFormat status) throws IOException, InterruptedException {
         checkMountPoint(mountPoint);
         if (!"UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))) {
             java.util.logging.Logger.getLogger(Mounter.class.getName()).warning(
                     "the locale's charset is not UTF-8: names with non-ASCII characters will be refused (set LC_ALL=C.UTF-8)");
         }
         ChunkFs fs = new ChunkFs(store);
+        try (ControlSocket control = ControlSocket.open(
+                () -> StatusReport.of(fs, store, mountPoint, options), status)) {
+            fs.controlSocket(control.path());
+            serve(fs, onReady);
+        }
+    }
+
+    private void serve(ChunkFs fs, Runnable onReady) throws IOException, InterruptedException {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread loop = new Thread(() -> {
             try {

@@ -13,6 +13,7 @@ import java.nio.file.ReadOnlyFileSystemException;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.Spliterator;
@@ -40,6 +41,8 @@ public final class ChunkStore implements Closeable {
     private final WriterRegistry writers;
     private final GroupSync[] folderSyncs = new GroupSync[StoreLayout.PREFIXES];
     private final ScheduledExecutorService periodicSync;
+    /** Start of the last completed syncfs: everything written before it is on disk. */
+    private volatile Instant lastSync;
     private final AtomicLong tempCounter = new AtomicLong();
 
     private ChunkStore(StoreLayout layout, StoreOptions options) {
@@ -218,7 +221,14 @@ public final class ChunkStore implements Closeable {
 
     /** Flushes everything written so far to disk ({@code syncfs}), whatever the sync level. */
     public void sync() throws IOException {
+        Instant started = Instant.now();
         Posix.syncfs(layout.chunksDir());
+        lastSync = started;
+    }
+
+    /** When the last {@link #sync} (explicit or periodic) started, or null if there was none. */
+    public Instant lastSync() {
+        return lastSync;
     }
 
     @Override
