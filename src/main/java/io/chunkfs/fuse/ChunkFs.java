@@ -5,8 +5,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -23,6 +27,7 @@ import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Receipts;
+import io.chunkfs.store.SyncLevel;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 import jnr.ffi.types.mode_t;
@@ -83,7 +88,7 @@ public final class ChunkFs extends FuseStubFS {
 
     /**
      * A chunk (or a receipt) open for reading: pinned to its digest, so a receipt opened before its
-     * name was rewritten keeps reading (and fstat-ing) the old version.
+     * name was rewritten keeps reading the old version, and {@link #fgetattr} answers for that version.
      */
     private record ChunkHandle(ChunkReader reader) implements Handle {
     }
@@ -96,7 +101,7 @@ public final class ChunkFs extends FuseStubFS {
         this.store = store;
         this.receipts = new Receipts(store.layout());
         this.readOnly = store.options().readOnly();
-        this.stats = new MountStats(store.options().syncLevel() == io.chunkfs.store.SyncLevel.FILE);
+        this.stats = new MountStats(store.options().syncLevel() == SyncLevel.FILE);
         this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
         this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
         Pointer operations = Struct.getMemory(fuseOperations);
@@ -152,14 +157,14 @@ public final class ChunkFs extends FuseStubFS {
     }
 
     /** Files of incoming/ open for writing, by name. */
-    java.util.List<PendingFile> pendingFiles() {
-        java.util.List<PendingFile> files = new java.util.ArrayList<>(pending.values());
-        files.sort(java.util.Comparator.comparing(file -> String.valueOf(file.name())));
+    List<PendingFile> pendingFiles() {
+        List<PendingFile> files = new ArrayList<>(pending.values());
+        files.sort(Comparator.comparing(file -> String.valueOf(file.name())));
         return files;
     }
 
     /** Where the control socket of this mount is, for {@code getfattr -n user.chunkfs.control MOUNTPOINT}. */
-    void controlSocket(java.nio.file.Path socket) {
+    void controlSocket(Path socket) {
         this.controlSocket = socket == null ? null : socket.toString();
     }
 
@@ -244,7 +249,8 @@ public final class ChunkFs extends FuseStubFS {
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         Handle handle = handles.get(fi.fh.get());
         if (handle instanceof ChunkHandle chunk) {
-            // The version this handle reads, not whatever the name shows now.
+            // The version this handle reads, not whatever the name shows now. (Linux asks with the handle
+            // only on some paths, lseek(SEEK_END) for one; fstat asks by inode, as getattr.)
             return call("fgetattr", path, () -> {
                 Digest digest = chunk.reader().digest();
                 ChunkInfo info = store.stat(digest).orElseThrow(() -> new FsError(Errno.ENOENT, "chunk removed"));
