@@ -126,4 +126,25 @@ class StatusIT {
             }
         }
     }
+
+    @Test
+    void onlyTheMountingUserMayAsk(@TempDir Path dir) throws Exception {
+        boolean root = "0".equals(Shell.bash(dir, "id -u").out().strip());
+        if (!"true".equals(System.getenv("CI"))) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(root, "needs root to create a second user");
+        }
+        Shell.bash(dir, "id " + SecurityIT.USER + " >/dev/null 2>&1 || useradd --no-create-home --shell "
+                + "/usr/sbin/nologin " + SecurityIT.USER).ok();
+        // The other user reaches the jar, the mount (allow_other) and its root attribute, but not the socket.
+        java.nio.file.Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path jar = java.nio.file.Files.copy(Path.of(Shell.JAR), dir.resolve("chunkfs.jar"));
+        try (MountFixture mount = new MountFixture(dir).mount("allow_other")) {
+            Shell.Result other = Shell.run(dir, java.util.Map.of(), List.of("runuser", "-u", SecurityIT.USER, "--",
+                    "java", "-jar", jar.toString(), "status", mount.mnt.toString()), 60);
+            assertEquals(1, other.exit(), other.out());
+            assertTrue(other.err().contains("only the user who mounted it may ask"), other.err());
+            assertEquals("", other.out());
+            Shell.chunkfs(dir, "status", mount.mnt.toString()).ok();
+        }
+    }
 }
