@@ -62,10 +62,21 @@ public final class Mounter {
                     "the locale's charset is not UTF-8: names with non-ASCII characters will be refused (set LC_ALL=C.UTF-8)");
         }
         ChunkFs fs = new ChunkFs(store);
-        try (ControlSocket control = ControlSocket.open(
-                () -> StatusReport.of(fs, store, mountPoint, options), status)) {
+        ControlSocket control = null;
+        try {
+            control = ControlSocket.open(() -> StatusReport.of(fs, store, mountPoint, options), status);
             fs.controlSocket(control.path());
+        } catch (IOException e) {
+            // The mount matters more than its status: serve it, and say why status will not answer.
+            java.util.logging.Logger.getLogger(Mounter.class.getName()).warning(
+                    "no control socket, 'chunkfs status' will not answer: " + e.getMessage());
+        }
+        try {
             serve(fs, onReady);
+        } finally {
+            if (control != null) {
+                control.close();
+            }
         }
     }
 
