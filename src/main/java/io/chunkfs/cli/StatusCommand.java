@@ -71,7 +71,7 @@ final class StatusCommand implements Callable<Integer> {
             return Path.of(StandardCharsets.UTF_8.decode(value).toString());
         } catch (FileSystemException e) {
             throw new StoreException("the mount at " + mount + " has no control socket (" + e.getReason()
-                    + "); is it served by an older chunkfs?");
+                    + "): an older chunkfs serves it, or it could not make one (see the mount's log)");
         }
     }
 
