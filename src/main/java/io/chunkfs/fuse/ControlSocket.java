@@ -9,7 +9,9 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
@@ -53,6 +55,7 @@ final class ControlSocket implements Closeable {
     }
 
     static ControlSocket open(Supplier<Map<String, Object>> report, StatusFormat format) throws IOException {
+        removeStale(baseFolder());
         Path folder = Files.createTempDirectory(baseFolder(), "chunkfs-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         ControlSocket control;
@@ -77,6 +80,40 @@ final class ControlSocket implements Closeable {
             return Path.of(runtime);
         }
         return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /**
+     * Removes the socket folders of mounts whose process was killed (kill -9 runs no clean-up): ours,
+     * and nothing listens on their socket any more.
+     */
+    private static void removeStale(Path base) {
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(base, "chunkfs-*")) {
+            UserPrincipal me = base.getFileSystem().getUserPrincipalLookupService()
+                    .lookupPrincipalByName(System.getProperty("user.name"));
+            for (Path folder : folders) {
+                Path socket = folder.resolve("control.sock");
+                if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)
+                        || !me.equals(Files.getOwner(folder, LinkOption.NOFOLLOW_LINKS)) || isListening(socket)) {
+                    continue;
+                }
+                Files.deleteIfExists(socket);
+                Files.deleteIfExists(folder);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.FINE, "could not look for stale control sockets in " + base, e);
+        }
+    }
+
+    private static boolean isListening(Path socket) {
+        if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException e) {
+            // ECONNREFUSED: the socket file outlived its process.
+            return !String.valueOf(e.getMessage()).contains("Connection refused");
+        }
     }
 
     Path path() {

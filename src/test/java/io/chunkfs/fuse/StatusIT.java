@@ -3,6 +3,9 @@ package io.chunkfs.fuse;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -118,6 +121,17 @@ class StatusIT {
 
             mount.unmount();
             assertTrue(!Files.exists(Path.of(socket)), "the control socket goes with the mount");
+            // A mount killed with -9 leaves its socket folder behind: the next mount clears it.
+            Path stale = Files.createDirectories(Path.of(socket).getParent().getParent()
+                    .resolve("chunkfs-stale-" + ProcessHandle.current().pid()));
+            try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+                dead.bind(UnixDomainSocketAddress.of(stale.resolve("control.sock")));
+            }
+            assertTrue(Files.exists(stale.resolve("control.sock")));
+            mount.mount();
+            assertTrue(!Files.exists(stale), "a stale control socket folder is removed");
+            Shell.chunkfs(dir, "status", mount.mnt.toString()).ok();
+            mount.unmount();
             VerifyResult verified = mount.verify();
             assertEquals(List.of(damaged), verified.bad(), "only the chunk damaged on purpose is bad");
         } finally {
