@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
                 + "that mounts as a directory.",
         subcommands = {InitCommand.class, PutCommand.class, GetCommand.class, TouchCommand.class,
                 GcCommand.class, VerifyCommand.class, StatsCommand.class, MountCommand.class, UmountCommand.class,
-                ReceiptsCommand.class, CommandLine.HelpCommand.class},
+                StatusCommand.class, ReceiptsCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "The store is -s/--store DIR, else $CHUNKFS_STORE, else $XDG_DATA_HOME/chunkfs "
                 + "(~/.local/share/chunkfs).",
                 "Run 'chunkfs COMMAND --help' for the options of a command."})

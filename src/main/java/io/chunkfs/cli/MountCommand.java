@@ -70,7 +70,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             new Mounter(chunkStore, mountPoint, mountOptions).serve(() -> {
                 err().println("chunkfs: mounted " + chunkStore.root() + " on " + mountPoint.toAbsolutePath());
                 err().flush();
-            });
+            }, StatusCommand::render);
         }
         return 0;
     }
@@ -127,6 +127,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
         out().println("  copy files in:   cp FILE " + absolute + "/incoming/");
         out().println("  their digests:   getfattr -n user.chunkfs.digest " + absolute + "/incoming/FILE");
         out().println("  read a chunk:    cat " + absolute + "/PP/DIGEST");
+        out().println("  its state:       chunkfs status " + absolute);
         out().println("  unmount:         chunkfs umount " + absolute);
         return 0;
     }

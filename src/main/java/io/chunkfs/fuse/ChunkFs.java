@@ -5,8 +5,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -57,6 +61,12 @@ public final class ChunkFs extends FuseStubFS {
     /** {@code fuse_file_info.keep_cache}: bit 1 of the bit-field int at byte 20. */
     private static final int FILE_INFO_BITS_OFFSET = 20;
     private static final int KEEP_CACHE = 1 << 1;
+    /** {@code fuse_file_info.direct_io}: bit 0 of the same int. */
+    private static final int DIRECT_IO = 1;
+    /** The root holds incoming/ and the 256 prefix folders, each of which links back with "..". */
+    private static final int ROOT_LINKS = 2 + 1 + 256;
+    /** Read by name on the root: where {@code chunkfs status} reaches this mount process. */
+    public static final String CONTROL_XATTR = "user.chunkfs.control";
 
     private final ChunkStore store;
     private final Receipts receipts;
@@ -70,11 +80,16 @@ public final class ChunkFs extends FuseStubFS {
     private final Instant mountedAt = Instant.now();
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
+    private final MountStats stats;
+    private volatile String controlSocket;
 
     private sealed interface Handle {
     }
 
-    /** A chunk (or a receipt) open for reading. */
+    /**
+     * A chunk (or a receipt) open for reading: pinned to its digest, so a receipt opened before its
+     * name was rewritten keeps reading the old version, and {@link #fgetattr} answers for that version.
+     */
     private record ChunkHandle(ChunkReader reader) implements Handle {
     }
 
@@ -86,6 +101,7 @@ public final class ChunkFs extends FuseStubFS {
         this.store = store;
         this.receipts = store.receipts();
         this.readOnly = store.options().readOnly();
+        this.stats = new MountStats(store.options().syncLevel() == SyncLevel.FILE);
         this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
         this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
         Pointer operations = Struct.getMemory(fuseOperations);
@@ -107,18 +123,49 @@ public final class ChunkFs extends FuseStubFS {
         int run() throws IOException;
     }
 
-    private static int call(String what, String path, Operation operation) {
+    private int call(String what, String path, Operation operation) {
         try {
             return operation.run();
         } catch (FsError e) {
+            stats.answered(what, e.errno);
             return -e.errno;
         } catch (IOException | RuntimeException e) {
             int errno = Errno.of(e);
             if (errno == Errno.EIO) {
                 LOG.log(Level.WARNING, what + " " + path + " failed", e);
             }
+            if (e instanceof CorruptChunkException corrupt) {
+                stats.verifyFailed(corrupt.digest());
+            }
+            stats.answered(what, errno);
             return -errno;
         }
+    }
+
+    /** The counters {@code chunkfs status} reports; verified reads record their failures there. */
+    public MountStats stats() {
+        return stats;
+    }
+
+    /** Open handles: {chunks and receipts read by digest, files of incoming/ being written or read}. */
+    int[] openHandleCounts() {
+        int[] counts = new int[2];
+        for (Handle handle : handles.values()) {
+            counts[handle instanceof ChunkHandle ? 0 : 1]++;
+        }
+        return counts;
+    }
+
+    /** Files of incoming/ open for writing, by name. */
+    List<PendingFile> pendingFiles() {
+        List<PendingFile> files = new ArrayList<>(pending.values());
+        files.sort(Comparator.comparing(file -> String.valueOf(file.name())));
+        return files;
+    }
+
+    /** Where the control socket of this mount is, for {@code getfattr -n user.chunkfs.control MOUNTPOINT}. */
+    void controlSocket(Path socket) {
+        this.controlSocket = socket == null ? null : socket.toString();
     }
 
     private FsError refuseWrite() {
@@ -142,9 +189,11 @@ public final class ChunkFs extends FuseStubFS {
         return call("getattr", path, () -> {
             Node node = Node.parse(path);
             if (node instanceof Node.IncomingDir) {
-                directory(stat, readOnly ? 0555 : 0755);
-            } else if (node instanceof Node.Root || node instanceof Node.PrefixDir) {
-                directory(stat, 0555);
+                directory(stat, readOnly ? 0555 : 0755, 2);
+            } else if (node instanceof Node.Root) {
+                directory(stat, 0555, ROOT_LINKS);
+            } else if (node instanceof Node.PrefixDir) {
+                directory(stat, 0555, 2);
             } else if (node instanceof Node.Chunk chunk) {
                 ChunkInfo info = store.stat(chunk.digest()).orElseThrow(() -> missing(node));
                 file(stat, 0444, info.size(), info.lastAccessTime(), info.lastModifiedTime());
@@ -169,9 +218,9 @@ public final class ChunkFs extends FuseStubFS {
         return digest.isPresent() ? store.stat(digest.get()) : Optional.empty();
     }
 
-    private void directory(FileStat stat, int mode) {
+    private void directory(FileStat stat, int mode, int links) {
         stat.st_mode.set(FileStat.S_IFDIR | mode);
-        stat.st_nlink.set(2);
+        stat.st_nlink.set(links);
         stat.st_uid.set(uid);
         stat.st_gid.set(gid);
         setTime(stat.st_atim, mountedAt);
@@ -199,6 +248,17 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
         Handle handle = handles.get(fi.fh.get());
+        if (handle instanceof ChunkHandle chunk) {
+            // The version this handle reads, not whatever the name shows now. (Linux asks with the handle
+            // only on some paths, lseek(SEEK_END) for one; fstat asks by inode, as getattr.)
+            return call("fgetattr", path, () -> {
+                Digest digest = chunk.reader().digest();
+                ChunkInfo info = store.stat(digest).orElseThrow(() -> new FsError(Errno.ENOENT, "chunk removed"));
+                file(stat, path != null && path.startsWith("/" + Node.INCOMING + "/") ? (readOnly ? 0444 : 0644) : 0444,
+                        info.size(), info.lastAccessTime(), info.lastModifiedTime());
+                return 0;
+            });
+        }
         if (!(handle instanceof IncomingHandle incoming)) {
             return getattr(path, stat);
         }
@@ -225,7 +285,13 @@ public final class ChunkFs extends FuseStubFS {
                 }
             } else if (node instanceof Node.IncomingDir) {
                 TreeSet<String> names = new TreeSet<>(pending.keySet());
-                receipts.list().forEach(receipt -> names.add(receipt.name()));
+                for (Receipts.Receipt receipt : receipts.list()) {
+                    // A receipt whose chunk is gone (set aside by verify, removed behind the mount) would
+                    // list as "??????????" in ls -l: leave it out; writing the name again replaces it.
+                    if (store.contains(receipt.digest())) {
+                        names.add(receipt.name());
+                    }
+                }
                 for (String name : names) {
                     filler.apply(buf, name, null, 0);
                 }
@@ -342,7 +408,9 @@ public final class ChunkFs extends FuseStubFS {
                 Optional<Digest> receipt = receipts.get(file.name());
                 if (!writing) {
                     // Never keep_cache: a receipt's name can point at another chunk at the next open.
-                    return open(fi, new ChunkHandle(openChecked(receipt.orElseThrow(() -> missing(file)))));
+                    int result = open(fi, new ChunkHandle(openChecked(receipt.orElseThrow(() -> missing(file)))));
+                    directIo(fi);
+                    return result;
                 }
                 Optional<io.chunkfs.store.ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
                 if (committed.isPresent()) {
@@ -368,6 +436,16 @@ public final class ChunkFs extends FuseStubFS {
         handles.put(id, handle);
         fi.fh.set(id);
         return 0;
+    }
+
+    /**
+     * Reads of this handle bypass the kernel's page cache and its idea of the file's size: the inode
+     * of incoming/NAME is shared with a writer rewriting NAME, whose O_TRUNC and writes would change
+     * what a reader opened before sees. The handle reads its own chunk to its own end instead.
+     */
+    private static void directIo(FuseFileInfo fi) {
+        Pointer info = Struct.getMemory(fi);
+        info.putInt(FILE_INFO_BITS_OFFSET, info.getInt(FILE_INFO_BITS_OFFSET) | DIRECT_IO);
     }
 
     private static void keepCache(FuseFileInfo fi) {
@@ -422,7 +500,7 @@ public final class ChunkFs extends FuseStubFS {
     public int flush(String path, FuseFileInfo fi) {
         return call("flush", path, () -> {
             if (handle(fi) instanceof IncomingHandle handle && handle.writable()) {
-                handle.file().commitIfChanged();
+                stats.committed(handle.file().commitIfChanged());
             }
             return 0;
         });
@@ -432,7 +510,7 @@ public final class ChunkFs extends FuseStubFS {
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         return call("fsync", path, () -> {
             if (handle(fi) instanceof IncomingHandle handle) {
-                handle.file().commitIfChanged();
+                stats.committed(handle.file().commitIfChanged());
             }
             // Whatever the handle (a read-only open of a receipt reaches us as a chunk handle), an fsync makes
             // every acknowledged chunk and receipt durable: under sync=file they are already, under
@@ -472,7 +550,7 @@ public final class ChunkFs extends FuseStubFS {
         if (handle.writable()) {
             try {
                 // close(2) has returned already; a failure here can only be logged.
-                file.commitIfChanged();
+                stats.committed(file.commitIfChanged());
             } catch (IOException | RuntimeException e) {
                 LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
             }
@@ -494,7 +572,8 @@ public final class ChunkFs extends FuseStubFS {
         return call("truncate", path, () -> {
             Node node = Node.parse(path);
             if (node instanceof Node.Chunk) {
-                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "chunks are immutable");
+                // As open(O_WRONLY) of a chunk answers, and as the kernel answers a non-root caller (mode 0444).
+                throw refuseWrite();
             }
             if (!(node instanceof Node.IncomingFile file)) {
                 throw node instanceof Node.Nothing ? missing(node) : new FsError(Errno.EISDIR, "a folder");
@@ -511,7 +590,7 @@ public final class ChunkFs extends FuseStubFS {
             PendingFile temporary = new PendingFile(store, receipts, file.name(), receipt, baseSize);
             try {
                 temporary.truncate(size);
-                temporary.commitIfChanged();
+                stats.committed(temporary.commitIfChanged());
             } finally {
                 temporary.close();
             }
@@ -523,7 +602,7 @@ public final class ChunkFs extends FuseStubFS {
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
         return call("ftruncate", path, () -> {
             if (!(handle(fi) instanceof IncomingHandle handle)) {
-                throw new FsError(readOnly ? Errno.EROFS : Errno.EPERM, "chunks are immutable");
+                throw refuseWrite();
             }
             handle.file().truncate(size);
             return 0;
@@ -632,8 +711,9 @@ public final class ChunkFs extends FuseStubFS {
     }
 
     /**
-     * Modes and owners are fixed. On files of incoming/ a change is accepted and ignored, so that
-     * {@code cp -p} and {@code rsync -a} can deliver; everywhere else it is refused.
+     * Modes and owners are fixed. On incoming/ and its files a change is accepted and ignored, so that
+     * {@code cp -p}, {@code rsync -a} and {@code tar -x} (which sets the mode of {@code ./}) can
+     * deliver; everywhere else it is refused.
      */
     private int metadataChange(String path) throws IOException {
         Node node = Node.parse(path);
@@ -641,7 +721,7 @@ public final class ChunkFs extends FuseStubFS {
             throw missing(node);
         }
         requireWritable();
-        if (node instanceof Node.IncomingFile) {
+        if (node instanceof Node.IncomingFile || node instanceof Node.IncomingDir) {
             return 0;
         }
         throw new FsError(Errno.EPERM, "modes and owners are fixed");
@@ -649,8 +729,8 @@ public final class ChunkFs extends FuseStubFS {
 
     /**
      * The conditional touch. On a chunk, whatever times were asked for, atime becomes now and mtime
-     * is kept; a chunk that does not exist is ENOENT. On files of incoming/ times are accepted and
-     * ignored (a receipt shows its chunk's times).
+     * is kept; a chunk that does not exist is ENOENT. On incoming/ and its files times are accepted and
+     * ignored (a receipt shows its chunk's times; rsync -a and tar -x set the folder's).
      */
     @Override
     public int utimens(String path, Timespec[] timespec) {
@@ -668,6 +748,10 @@ public final class ChunkFs extends FuseStubFS {
                 }
                 return 0;
             }
+            if (node instanceof Node.IncomingDir) {
+                requireWritable();
+                return 0;
+            }
             if (node instanceof Node.Nothing) {
                 throw missing(node);
             }
@@ -680,6 +764,9 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
         return call("getxattr", path, () -> {
+            if (CONTROL_XATTR.equals(name) && "/".equals(path) && controlSocket != null) {
+                return replyXattr(value, size, controlSocket.getBytes(StandardCharsets.UTF_8));
+            }
             if (!DIGEST_XATTR.equals(name)) {
                 // The kernel asks for security.capability before every write: answer without any I/O.
                 throw new FsError(Errno.ENODATA, "no such attribute");
@@ -741,21 +828,34 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return call("setxattr", path, () -> refuseXattrChange(path));
+        return call("setxattr", path, () -> xattrChange(path, name));
     }
 
     @Override
     public int removexattr(String path, String name) {
-        return call("removexattr", path, () -> refuseXattrChange(path));
+        return call("removexattr", path, () -> xattrChange(path, name));
     }
 
-    private int refuseXattrChange(String path) throws IOException {
+    /**
+     * Attributes are fixed. On incoming/ and its files, {@code user.*} changes are accepted and
+     * ignored, as modes and times are: rsync -aX removes user.chunkfs.digest from its temporary file
+     * and copies the source's, cp -a and shutil.copy2 copy them, and each fails the whole copy on any
+     * refusal. Other namespaces answer EOPNOTSUPP, on which they fall back quietly.
+     */
+    private int xattrChange(String path, String name) throws IOException {
         Node node = Node.parse(path);
         if (node instanceof Node.Nothing) {
             throw missing(node);
         }
         requireWritable();
-        throw new FsError(node instanceof Node.Chunk ? Errno.EPERM : Errno.ENOTSUP, "attributes are fixed");
+        if (node instanceof Node.Chunk) {
+            throw new FsError(Errno.EPERM, "chunks are immutable");
+        }
+        boolean incoming = node instanceof Node.IncomingFile || node instanceof Node.IncomingDir;
+        if (incoming && name != null && name.startsWith("user.")) {
+            return 0;
+        }
+        throw new FsError(Errno.EOPNOTSUPP, "attributes are fixed");
     }
 
     // ---- the file system ----
@@ -788,7 +888,7 @@ public final class ChunkFs extends FuseStubFS {
             for (Handle handle : handles.values()) {
                 if (handle instanceof IncomingHandle incoming) {
                     try {
-                        incoming.file().commitIfChanged();
+                        stats.committed(incoming.file().commitIfChanged());
                     } catch (IOException | RuntimeException e) {
                         LOG.log(Level.WARNING, "commit of incoming/" + incoming.file().name() + " at unmount failed", e);
                     }

@@ -28,9 +28,10 @@ final class Errno {
     static final int ENAMETOOLONG = ErrorCodes.ENAMETOOLONG();
     static final int ENOTEMPTY = ErrorCodes.ENOTEMPTY();
     static final int ENODATA = ErrorCodes.ENODATA();
-    static final int ENOTSUP = ErrorCodes.ENOTSUP();
     static final int EMFILE = ErrorCodes.EMFILE();
     static final int ENFILE = ErrorCodes.ENFILE();
+    /** 95 on Linux; jnr's ErrorCodes.ENOTSUP() is 45 (EL2NSYNC), which no program recognises. */
+    static final int EOPNOTSUPP = 95;
     static final int EDQUOT = 122;
     static final int EFBIG = 27;
     static final int EILSEQ = 84;

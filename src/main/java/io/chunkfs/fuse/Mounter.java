@@ -53,8 +53,9 @@ public final class Mounter {
      * {@code fusermount -u}, SIGTERM or SIGINT).
      *
      * @param onReady called once the mount is live
+     * @param status  renders the report {@code chunkfs status} asks the control socket for
      */
-    public void serve(Runnable onReady) throws IOException, InterruptedException {
+    public void serve(Runnable onReady, StatusFormat status) throws IOException, InterruptedException {
         checkMountPoint(mountPoint);
         DescriptorLimit.atMountStart();
         if (!"UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))) {
@@ -62,6 +63,25 @@ public final class Mounter {
                     "the locale's charset is not UTF-8: names with non-ASCII characters will be refused (set LC_ALL=C.UTF-8)");
         }
         ChunkFs fs = new ChunkFs(store);
+        ControlSocket control = null;
+        try {
+            control = ControlSocket.open(() -> StatusReport.of(fs, store, mountPoint, options), status);
+            fs.controlSocket(control.path());
+        } catch (IOException e) {
+            // The mount matters more than its status: serve it, and say why status will not answer.
+            java.util.logging.Logger.getLogger(Mounter.class.getName()).warning(
+                    "no control socket, 'chunkfs status' will not answer: " + e.getMessage());
+        }
+        try {
+            serve(fs, onReady);
+        } finally {
+            if (control != null) {
+                control.close();
+            }
+        }
+    }
+
+    private void serve(ChunkFs fs, Runnable onReady) throws IOException, InterruptedException {
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread loop = new Thread(() -> {
             try {

@@ -132,6 +132,11 @@ final class PendingFile {
         return modified;
     }
 
+    /** Whether the bytes changed since the last commit (a failed write counts). */
+    synchronized boolean hasUncommittedChanges() {
+        return dirty || failedErrno != 0;
+    }
+
     /** The committed digest, or null if the current bytes are not committed. */
     synchronized Digest committedDigest() {
         return dirty ? null : base;
@@ -141,9 +146,10 @@ final class PendingFile {
      * Commits the bytes if they changed since the last commit: afterwards they are a chunk (durable
      * as the store's sync level says) and the receipt names it.
      *
+     * @return what was committed, or null if nothing had changed
      * @throws FsError with the errno of an earlier failed write, so that close(2) reports it
      */
-    synchronized void commitIfChanged() throws IOException {
+    synchronized InsertResult commitIfChanged() throws IOException {
         if (failedErrno != 0) {
             int errno = failedErrno;
             discardStaged();
@@ -152,7 +158,7 @@ final class PendingFile {
             throw new FsError(errno, "an earlier write to this file failed");
         }
         if (!dirty) {
-            return;
+            return null;
         }
         StagedChunk toCommit = stagedCopy();
         staged = null;
@@ -164,6 +170,7 @@ final class PendingFile {
         if (name != null) {
             receipts.put(name, base);
         }
+        return result;
     }
 
     /** Drops uncommitted bytes and ends the write session. */

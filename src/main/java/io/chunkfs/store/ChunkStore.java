@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
+import java.time.Instant;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Optional;
@@ -40,6 +41,8 @@ public final class ChunkStore implements Closeable {
     private final Receipts receipts;
     private final GroupSync[] folderSyncs = new GroupSync[StoreLayout.PREFIXES];
     private final ScheduledExecutorService periodicSync;
+    /** Start of the last completed syncfs: everything written before it is on disk. */
+    private volatile Instant lastSync;
     private final AtomicLong tempCounter = new AtomicLong();
     private final Recovery recovery;
     private final VerifiedReads reads = new VerifiedReads(this, VerifiedReads.REMEMBERED);
@@ -273,9 +276,15 @@ public final class ChunkStore implements Closeable {
      * when: after a crash, only chunks newer than the last completed sync need checking.
      */
     public void sync() throws IOException {
-        long startedMillis = System.currentTimeMillis();
+        Instant started = Instant.now();
         sys.syncfs(folders.chunks);
-        writers.recordSync(startedMillis);
+        writers.recordSync(started.toEpochMilli());
+        lastSync = started;
+    }
+
+    /** When the last {@link #sync} (explicit or periodic) started, or null if there was none. */
+    public Instant lastSync() {
+        return lastSync;
     }
 
     @Override
