@@ -139,6 +139,11 @@ public final class ChunkFs extends FuseStubFS {
             }
             stats.answered(what, errno);
             return -errno;
+        } catch (Error e) {
+            // Anything that escapes a callback would reach the kernel as success: answer EIO instead.
+            LOG.log(Level.SEVERE, what + " " + path + " failed", e);
+            stats.answered(what, Errno.EIO);
+            return -Errno.EIO;
         }
     }
 
@@ -392,6 +397,7 @@ public final class ChunkFs extends FuseStubFS {
         try {
             return store.openVerified(digest);
         } catch (CorruptChunkException e) {
+            stats.verifyFailed(e.digest());
             throw new FsError(Errno.EIO, e.getMessage());
         }
     }

@@ -60,6 +60,9 @@ final class Errno {
         if (error instanceof FsError e) {
             return e.errno;
         }
+        if (error instanceof io.chunkfs.store.CorruptChunkException) {
+            return EIO;
+        }
         if (error instanceof io.chunkfs.store.PosixException e) {
             return e.errno();
         }

@@ -6,7 +6,6 @@ import java.time.Instant;
 
 import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.InsertResult;
 import io.chunkfs.store.Receipts;
@@ -95,11 +94,8 @@ final class PendingFile {
     /** The committed chunk, verified whole before its first byte is read (or copied). */
     private ChunkReader baseReader() throws IOException {
         if (baseReader == null) {
-            try {
-                baseReader = store.openVerified(base);
-            } catch (CorruptChunkException e) {
-                throw new FsError(Errno.EIO, e.getMessage());
-            }
+            // A CorruptChunkException goes up as it is: the FUSE layer answers EIO and counts it for status.
+            baseReader = store.openVerified(base);
         }
         return baseReader;
     }
