@@ -42,7 +42,6 @@ class SymlinkSwapIT {
     byte[] planted;
     byte[] fresh;
     Digest plantedDigest;
-    Digest freshDigest;
 
     @BeforeEach
     void contents() throws IOException {
@@ -51,7 +50,6 @@ class SymlinkSwapIT {
         planted = "planted outside the store\n".getBytes(StandardCharsets.UTF_8);
         plantedDigest = Digest.sha256(planted);
         fresh = withPrefix(plantedDigest.prefix(), "copied in through the mount ");
-        freshDigest = Digest.sha256(fresh);
         Files.write(dir.resolve("planted"), planted);
         Files.write(dir.resolve("fresh"), fresh);
     }
