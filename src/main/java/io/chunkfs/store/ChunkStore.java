@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Spliterator;
@@ -259,6 +260,13 @@ public final class ChunkStore implements Closeable {
         ChunkIterator iterator = new ChunkIterator(prefix, prefix + 1);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
                 Spliterator.DISTINCT | Spliterator.NONNULL), false).onClose(iterator::close);
+    }
+
+    /** The names of the chunks in one prefix folder, read at once (a folder holds tens of thousands at most). */
+    List<String> chunkNames(int prefix) throws IOException {
+        try (Stream<String> names = names(prefix)) {
+            return names.filter(Digest::isValid).toList();
+        }
     }
 
     /** The names in one prefix folder, lazily; close the stream. */

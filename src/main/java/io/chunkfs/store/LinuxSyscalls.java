@@ -95,29 +95,21 @@ final class LinuxSyscalls implements Syscalls {
 
     @Override
     public OpenFile openRead(Folder folder, String name) throws IOException {
-        String file = folder.resolve(name).toString();
-        // O_NONBLOCK: a FIFO planted at a chunk's name must not hold a thread until someone writes to it.
-        int fd = LIBC.openat(folder.fd, Posix.cString(name),
-                Posix.O_RDONLY | Posix.O_NOFOLLOW | Posix.O_NONBLOCK | Posix.O_CLOEXEC, 0);
-        if (fd < 0) {
-            throw Posix.error("open", file, Posix.errno());
-        }
-        try {
-            FileStat stat = Posix.statx(fd, "", file);
-            if (stat == null || !stat.isRegularFile()) {
-                throw new PosixException("open", file + " (not a regular file)", EINVAL);
-            }
-            return new OpenFile(reopen(fd, StandardOpenOption.READ), stat);
-        } finally {
-            LIBC.close(fd);
-        }
+        return openRegular(folder, name, Posix.O_RDONLY, StandardOpenOption.READ);
     }
 
     @Override
     public FileChannel openReadWrite(Folder folder, String name) throws IOException {
+        return openRegular(folder, name, Posix.O_RDWR, StandardOpenOption.READ, StandardOpenOption.WRITE).channel();
+    }
+
+    /** Opens an existing regular file, refusing anything else (a symlink, a FIFO, a device, a folder). */
+    private static OpenFile openRegular(Folder folder, String name, int access, StandardOpenOption... options)
+            throws IOException {
         String file = folder.resolve(name).toString();
+        // O_NONBLOCK: a FIFO planted at a chunk's name must not hold a thread until someone writes to it.
         int fd = LIBC.openat(folder.fd, Posix.cString(name),
-                Posix.O_RDWR | Posix.O_NOFOLLOW | Posix.O_NONBLOCK | Posix.O_CLOEXEC, 0);
+                access | Posix.O_NOFOLLOW | Posix.O_NONBLOCK | Posix.O_CLOEXEC, 0);
         if (fd < 0) {
             throw Posix.error("open", file, Posix.errno());
         }
@@ -126,7 +118,7 @@ final class LinuxSyscalls implements Syscalls {
             if (stat == null || !stat.isRegularFile()) {
                 throw new PosixException("open", file + " (not a regular file)", EINVAL);
             }
-            return reopen(fd, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            return new OpenFile(reopen(fd, options), stat);
         } finally {
             LIBC.close(fd);
         }

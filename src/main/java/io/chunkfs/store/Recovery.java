@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 
 /**
  * Checks, after a process died, the chunks it may have left half-written. Under sync levels {@code filesystem}
@@ -99,11 +98,7 @@ final class Recovery {
                     return;
                 }
                 Folder folder = folders.prefix(prefix);
-                List<String> names;
-                try (Stream<String> entries = folders.sys.list(folder)) {
-                    names = entries.filter(Digest::isValid).toList();
-                }
-                for (String name : names) {
+                for (String name : store.chunkNames(prefix)) {
                     FileStat stat = folders.sys.stat(folder, name);
                     if (stat != null && stat.ctime().toMillis() >= fromMillis) {
                         suspects.add(Digest.parse(name));

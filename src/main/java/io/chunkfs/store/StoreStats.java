@@ -1,8 +1,6 @@
 package io.chunkfs.store;
 
 import java.io.IOException;
-import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * Chunk count and bytes of a store, in total and per prefix folder.
@@ -19,11 +17,7 @@ public record StoreStats(long chunks, long bytes, long[] chunksByPrefix) {
         long bytes = 0;
         for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
             Folder folder = folders.prefix(prefix);
-            List<String> names;
-            try (Stream<String> entries = folders.sys.list(folder)) {
-                names = entries.filter(Digest::isValid).toList();
-            }
-            for (String name : names) {
+            for (String name : store.chunkNames(prefix)) {
                 FileStat stat = folders.sys.stat(folder, name);
                 if (stat != null && stat.isRegularFile()) {
                     byPrefix[prefix]++;

@@ -67,16 +67,7 @@ class CrashIT {
         gc.waitFor(30, TimeUnit.SECONDS);
         fixture.awaitMounted(false);
 
-        List<String> acknowledged;
-        try (Stream<Path> files = Files.list(done)) {
-            acknowledged = files.flatMap(file -> {
-                try {
-                    return Files.readAllLines(file).stream();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }).toList();
-        }
+        List<String> acknowledged = acknowledged(done);
         assertTrue(acknowledged.size() >= 100);
         for (String name : acknowledged) {
             Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("src-" + name)));
@@ -130,16 +121,7 @@ class CrashIT {
             fixture.awaitMounted(false);
             Shell.run(dir, Map.of(), List.of("bash", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"), 60).ok();
 
-            List<String> acknowledged;
-            try (Stream<Path> files = Files.list(done)) {
-                acknowledged = files.flatMap(file -> {
-                    try {
-                        return Files.readAllLines(file).stream();
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }).toList();
-            }
+            List<String> acknowledged = acknowledged(done);
             assertTrue(acknowledged.size() >= 200);
             for (String line : acknowledged) {
                 String[] parts = line.split(" ");
@@ -153,6 +135,17 @@ class CrashIT {
             }
             assertTrue(fixture.verify().bad().isEmpty());
         }
+    }
+
+    /** Every line the writers wrote to their files in {@code done}, each after a cp that exited 0. */
+    private static List<String> acknowledged(Path done) throws java.io.IOException {
+        List<String> lines = new java.util.ArrayList<>();
+        try (Stream<Path> files = Files.list(done)) {
+            for (Path file : files.toList()) {
+                lines.addAll(Files.readAllLines(file));
+            }
+        }
+        return lines;
     }
 
     private static long countLines(Path done) throws Exception {
