@@ -382,6 +382,11 @@ public final class ChunkStore implements Closeable {
         sys.fsync(file);
     }
 
+    /** Waits for the check of a crashed process's chunks (tests); false if it did not finish within {@code millis}. */
+    boolean awaitRecovery(long millis) throws InterruptedException {
+        return recovery.await(millis);
+    }
+
     WriterRegistry writers() {
         return writers;
     }
