@@ -69,6 +69,7 @@ class FaultInjectionTest {
         assertTrue(faulty.fired(), "the fault was injected");
         assertEquals(1, failures.size(), "exactly the step that made the failed call reports it: " + failures);
         assertTrue(failures.get(0).contains(errno.description()), "the error names the errno: " + failures);
+        assertEquals(0, StoreTesting.countFiles(root.resolve(".tmp")), "the failed step removed its temporary file");
 
         try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults())) {
             assertEquals(List.of(), new Verifier(store, 1, Progress.NONE).verifyAll().bad(), "no wrong bytes at a digest path");
@@ -80,7 +81,6 @@ class FaultInjectionTest {
             for (Receipts.Receipt receipt : store.receipts().list()) {
                 assertTrue(store.contains(receipt.digest()), "receipt " + receipt + " names a chunk that is there");
             }
-            assertEquals(0, StoreTesting.countFiles(root.resolve(".tmp")), "no temporary file left");
             for (byte[] data : List.of(a, b, c)) {
                 Digest digest = Digest.sha256(data);
                 if (store.contains(digest)) {
