@@ -21,6 +21,7 @@ import java.util.logging.Logger;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -294,6 +295,61 @@ class CrashTest {
         scenario.close();
         int states = check(scenario, sample(scenario, 120), 1);
         report("gc with marks beside inserts", scenario, states);
+    }
+
+    /**
+     * A chunk re-inserted while the sweep sets it aside: the insert touches it and opens it, the sweep renames it
+     * aside, the insert fsyncs the folder (making the rename durable) and returns; the sweep then sees the fresh
+     * atime and puts the chunk back, but a crash before that folder's next fsync must not lose it.
+     */
+    @Test
+    void aChunkReinsertedWhileTheSweepSetsItAsideIsDurable() throws Exception {
+        Path root = dir.resolve("store");
+        ChunkStore.init(root);
+        CrashLedger ledger = new CrashLedger();
+        byte[] data = random(2000, 700);
+        Digest digest = ledger.chunk(data);
+        try (ChunkStore store = ChunkStore.open(root)) {
+            store.insertChunk(data);
+        }
+        Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+                FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+        Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
+        CountDownLatch opened = new CountDownLatch(1);
+        CountDownLatch setAside = new CountDownLatch(1);
+        Thread inserter = new Thread(() -> scenario.insert(data), "inserter");
+        scenario.sys.afterCall(call -> {
+            try {
+                if (Thread.currentThread() == inserter && call.op().equals("openRead")
+                        && digest.toString().equals(call.name())) {
+                    opened.countDown();
+                    assertTrue(setAside.await(30, TimeUnit.SECONDS));
+                } else if (call.op().equals("rename") && (digest + ".sweep").equals(call.name())) {
+                    setAside.countDown();
+                    inserter.join(30_000);
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        GarbageCollector gc = new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE);
+        gc.beforeSetAside(chunk -> {
+            if (chunk.equals(digest.toString()) && inserter.getState() == Thread.State.NEW) {
+                inserter.start();
+                try {
+                    assertTrue(opened.await(30, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        });
+        GcResult result = gc.collect(null);
+        inserter.join(30_000);
+        scenario.sys.afterCall(call -> { });
+        assertEquals(0, result.removedChunks(), "the re-inserted chunk was kept");
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 2);
+        report("chunk re-inserted during the sweep", scenario, states);
     }
 
     /** verify setting a damaged chunk aside loses no good chunk at any cut, and the damaged one heals. */
