@@ -104,6 +104,10 @@ public final class ChunkStore implements Closeable {
                 if (removed > 0) {
                     LOG.info(() -> "removed " + removed + " temporary files left by a process that died");
                 }
+                int restored = GarbageCollector.restoreAfterCrash(store);
+                if (restored > 0) {
+                    LOG.warning(() -> "put back " + restored + " chunks that a garbage collection which died had set aside");
+                }
                 store.recovery.startIfNeeded();
             } catch (IOException | RuntimeException e) {
                 store.close();
