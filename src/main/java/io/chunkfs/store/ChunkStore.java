@@ -324,11 +324,6 @@ public final class ChunkStore implements Closeable {
                 return Existing.NONE;
             }
             folderSyncs[digest.prefixIndex()].sync();
-            // A sweep may have set it aside after the touch, and that folder fsync made the move durable: then a
-            // power cut before the sweep's move back would leave it only under its aside name. Write it again.
-            if (statFile(digest) == null) {
-                return Existing.NONE;
-            }
         }
         return Existing.TOUCHED;
     }

@@ -342,9 +342,13 @@ public final class GarbageCollector {
             }
         }
 
-        /** Puts a chunk back under its name; a fresh copy written meanwhile has the same bytes. */
+        /**
+         * Puts a chunk back under its name; a fresh copy written meanwhile has the same bytes. Durably: once the
+         * sweep's marker is gone, nothing else would put it back after a power cut.
+         */
         private void restore(Folder folder, String aside, String chunk) throws IOException {
             sys.rename(folder, aside, folder, chunk);
+            sys.fsync(folder);
         }
     }
 }

@@ -352,7 +352,7 @@ class CrashTest {
         scenario.sys.afterCall(call -> { });
         assertEquals(0, result.removedChunks(), "the re-inserted chunk was kept");
         scenario.close();
-        int states = check(scenario, allCuts(scenario), 2);
+        int states = check(scenario, allCuts(scenario), 6);
         report("chunk re-inserted during the sweep", scenario, states);
     }
 
@@ -382,7 +382,7 @@ class CrashTest {
         GcResult result = gc.collect(null);
         assertEquals(0, result.removedChunks(), "the re-inserted chunk was kept");
         scenario.close();
-        int states = check(scenario, allCuts(scenario), 3);
+        int states = check(scenario, allCuts(scenario), 6);
         report("chunk touched just before the sweep sets it aside", scenario, states);
     }
 
