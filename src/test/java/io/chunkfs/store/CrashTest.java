@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -281,9 +282,26 @@ class CrashTest {
         List<Digest> marked = old.subList(0, 8);
         ledger.always.addAll(marked);
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
+        // Inserts start once the collection has taken its start: with a zero margin, a chunk touched before that
+        // is fair game (the margin exists for that), so only later acknowledgements are promised to survive.
+        CountDownLatch marking = new CountDownLatch(1);
+        Iterator<Digest> marks = marked.iterator();
+        Iterator<Digest> signallingMarks = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                marking.countDown();
+                return marks.hasNext();
+            }
+
+            @Override
+            public Digest next() {
+                return marks.next();
+            }
+        };
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<?> inserts = pool.submit(() -> {
+                assertTrue(marking.await(30, TimeUnit.SECONDS));
                 for (int i = 0; i < 6; i++) {
                     scenario.insert(random(800 + i, 400 + i));
                     // Re-inserting an unmarked old chunk while the sweep may be at it.
@@ -291,7 +309,7 @@ class CrashTest {
                 }
                 return null;
             });
-            new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE).collect(marked.iterator());
+            new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE).collect(signallingMarks);
             inserts.get(60, TimeUnit.SECONDS);
         } finally {
             pool.shutdownNow();
@@ -564,7 +582,13 @@ class CrashTest {
             // Checked once the store is open: opening may put back what a collection that died had set aside.
             for (Digest digest : required) {
                 Path chunk = layout.chunkPath(digest);
-                assertTrue(Files.isRegularFile(chunk), where + ": acknowledged chunk " + digest + " is lost");
+                if (!Files.isRegularFile(chunk)) {
+                    List<String> names;
+                    try (Stream<Path> entries = Files.list(chunk.getParent())) {
+                        names = entries.map(path -> path.getFileName().toString()).sorted().toList();
+                    }
+                    fail(where + ": acknowledged chunk " + digest + " is lost; its folder holds " + names);
+                }
                 assertArrayEquals(ledger.bytes.get(digest), Files.readAllBytes(chunk),
                         where + ": acknowledged chunk " + digest + " has wrong bytes");
             }
