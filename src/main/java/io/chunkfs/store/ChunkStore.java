@@ -109,6 +109,10 @@ public final class ChunkStore implements Closeable {
                 if (removed > 0) {
                     LOG.info(() -> "removed " + removed + " temporary files left by a process that died");
                 }
+                int restored = GarbageCollector.restoreAfterCrash(store);
+                if (restored > 0) {
+                    LOG.warning(() -> "put back " + restored + " chunks that a garbage collection which died had set aside");
+                }
                 store.recovery.startIfNeeded();
             } catch (IOException | RuntimeException e) {
                 store.close();
@@ -402,6 +406,11 @@ public final class ChunkStore implements Closeable {
     /** Makes a staged file's bytes durable. */
     void fsync(FileChannel file) throws IOException {
         sys.fsync(file);
+    }
+
+    /** Waits for the check of a crashed process's chunks (tests); false if it did not finish within {@code millis}. */
+    boolean awaitRecovery(long millis) throws InterruptedException {
+        return recovery.await(millis);
     }
 
     WriterRegistry writers() {

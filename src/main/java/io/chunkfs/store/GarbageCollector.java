@@ -36,6 +36,12 @@ public final class GarbageCollector {
     /** Lock files held by collections of this JVM: probing them with a second channel would free them. */
     private static final Set<Path> RUNNING = ConcurrentHashMap.newKeySet();
     private static final String ATIME_PROBE = ".atime-probe";
+    /**
+     * In {@code .chunks} while a sweep runs, durable before the first chunk is set aside: a power cut between
+     * setting a touched chunk aside and putting it back would otherwise leave it away from its digest path until
+     * the next collection. The next start sees the marker and puts such chunks back ({@link #restoreAfterCrash}).
+     */
+    private static final String SWEEP_MARKER = ".sweep-running";
 
     private final ChunkStore store;
     private final StoreLayout layout;
@@ -87,6 +93,49 @@ public final class GarbageCollector {
         }
     }
 
+    /**
+     * At the start of a store: if a sweep died (its marker is there) and no collection runs now, puts back every
+     * chunk it had set aside, durably, then drops the marker.
+     *
+     * @return how many chunks were put back
+     */
+    static int restoreAfterCrash(ChunkStore store) throws IOException {
+        StoreFolders folders = store.folders();
+        Syscalls sys = folders.sys;
+        if (sys.stat(folders.chunks, SWEEP_MARKER) == null) {
+            return 0;
+        }
+        Path lockFile = store.layout().lockFile();
+        if (!RUNNING.add(lockFile)) {
+            return 0; // a collection of this JVM runs: it puts them back itself
+        }
+        try (FileChannel channel = sys.openReadWrite(folders.root, ".lock"); FileLock lock = channel.tryLock()) {
+            if (lock == null) {
+                return 0;
+            }
+            int restored = 0;
+            for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
+                Folder folder = folders.prefix(prefix);
+                List<String> aside;
+                try (Stream<String> names = sys.list(folder)) {
+                    aside = names.filter(name -> name.endsWith(ASIDE_SUFFIX)
+                            && Digest.isValid(name.substring(0, name.length() - ASIDE_SUFFIX.length()))).toList();
+                }
+                for (String name : aside) {
+                    sys.rename(folder, name, folder, name.substring(0, name.length() - ASIDE_SUFFIX.length()));
+                    restored++;
+                }
+                if (!aside.isEmpty()) {
+                    sys.fsync(folder);
+                }
+            }
+            sys.unlink(folders.chunks, SWEEP_MARKER);
+            return restored;
+        } finally {
+            RUNNING.remove(lockFile);
+        }
+    }
+
     void beforeSetAside(java.util.function.Consumer<String> hook) {
         this.beforeSetAside = hook;
     }
@@ -122,7 +171,14 @@ public final class GarbageCollector {
         }
         long marginCutoff = start.minus(margin).toEpochMilli();
 
+        try {
+            sys.create(folders.chunks, SWEEP_MARKER, folders.fileMode).close();
+        } catch (FileAlreadyExistsException e) {
+            // left by a collection that died
+        }
+        sys.fsync(folders.chunks);
         Sweep sweep = sweepAll(cutoffMillis, marginCutoff);
+        sys.unlink(folders.chunks, SWEEP_MARKER);
         long removedReceipts = store.receipts().removeDangling();
         return new GcResult(start, Instant.ofEpochMilli(cutoffMillis), marked, missing,
                 sweep.kept + sweep.removed, sweep.keptBytes + sweep.removedBytes,
@@ -286,9 +342,13 @@ public final class GarbageCollector {
             }
         }
 
-        /** Puts a chunk back under its name; a fresh copy written meanwhile has the same bytes. */
+        /**
+         * Puts a chunk back under its name; a fresh copy written meanwhile has the same bytes. Durably: once the
+         * sweep's marker is gone, nothing else would put it back after a power cut.
+         */
         private void restore(Folder folder, String aside, String chunk) throws IOException {
             sys.rename(folder, aside, folder, chunk);
+            sys.fsync(folder);
         }
     }
 }

@@ -1,0 +1,659 @@
+package io.chunkfs.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import static io.chunkfs.store.StoreTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Power cuts, simulated: each scenario runs against a store whose calls go through {@link CrashingSyscalls},
+ * then the file tree a power cut would leave after each chosen call is written out and opened for real. Every
+ * crash state must open; every chunk and receipt acknowledged as durable before the cut must be there with the
+ * right bytes; after recovery no digest path may hold wrong bytes; and an insert of a damaged chunk's bytes
+ * must heal it. Strict states drop everything not made durable; adversarial ones keep a random prefix of
+ * each folder's pending changes.
+ */
+class CrashTest {
+    private static final long SEED = 20261126;
+
+    /** Crash states are full of what start-up logs about (leftovers, recovery): keep the test output readable. */
+    private static final Logger STORE_LOG = Logger.getLogger("io.chunkfs.store");
+
+    /** Where crash states are written out, by the hundred: tmpfs when there is one, which makes that 5-10x cheaper. */
+    private static final Path TMPFS = Path.of("/dev/shm");
+
+    @TempDir
+    Path dir;
+    private Path crashes;
+
+    @BeforeEach
+    void makeCrashFolder() throws IOException {
+        crashes = Files.isDirectory(TMPFS) && Files.isWritable(TMPFS)
+                ? Files.createTempDirectory(TMPFS, "chunkfs-crash") : Files.createDirectory(dir.resolve("crashes"));
+    }
+
+    @AfterEach
+    void removeCrashFolder() throws IOException {
+        delete(crashes);
+    }
+
+    @BeforeAll
+    static void quiet() {
+        STORE_LOG.setLevel(Level.SEVERE);
+    }
+
+    @AfterAll
+    static void loud() {
+        STORE_LOG.setLevel(null);
+    }
+
+    /** Item 3: a store whose creation returned opens after any later cut; an earlier cut leaves a creatable one. */
+    @Test
+    void initIsDurableWhenItReturns() throws Exception {
+        Path root = dir.resolve("store");
+        Files.createDirectory(root);
+        CrashingSyscalls sys = new CrashingSyscalls(root);
+        new StoreLayout(root).create(sys, false);
+        long done = sys.calls();
+        TreeSet<Long> cuts = sys.changePoints();
+        cuts.add(done);
+        Set<String> seen = new HashSet<>();
+        int states = 0;
+        for (long cut : cuts) {
+            for (int variant = 0; variant <= 1; variant++) {
+                CrashingSyscalls.CrashState state = sys.crashState(cut, seeded(cut, variant));
+                states++;
+                if (!seen.add(state.fingerprint() + (cut >= done))) {
+                    continue;
+                }
+                Path crashed = crashes.resolve("state");
+                state.writeTo(crashed);
+                String where = describe(cut, variant);
+                try (ChunkStore store = ChunkStore.open(crashed)) {
+                    store.insertChunk(random(10, (int) cut));
+                } catch (StoreException e) {
+                    if (cut >= done) {
+                        fail(where + ": a store whose creation returned does not open: " + e.getMessage(), e);
+                    }
+                    // Cut during creation: creating again must finish the job.
+                    ChunkStore.init(crashed);
+                    try (ChunkStore store = ChunkStore.open(crashed)) {
+                        store.insertChunk(random(10, (int) cut));
+                    }
+                }
+                delete(crashed);
+            }
+        }
+        report("init", sys, states, seen.size());
+    }
+
+    /** Item 1, deterministic: the second of two identical inserts returns while the first is between its rename and its folder fsync. */
+    @Test
+    void aDuplicateInsertAcknowledgesOnlyADurableChunk() throws Exception {
+        Scenario scenario = new Scenario(SyncLevel.FILE);
+        byte[] data = random(5000, 1);
+        Digest digest = scenario.ledger.chunk(data);
+        AtomicBoolean fired = new AtomicBoolean();
+        Thread first = Thread.currentThread();
+        scenario.sys.afterCall(call -> {
+            if (Thread.currentThread() == first && call.op().equals("rename") && call.folder() != null
+                    && call.folder().startsWith(".chunks/") && fired.compareAndSet(false, true)) {
+                // The first insert has renamed its chunk into place but not yet fsynced the folder.
+                CompletableFuture<Void> second = CompletableFuture.runAsync(() -> scenario.insert(data));
+                second.orTimeout(30, TimeUnit.SECONDS).join();
+            }
+        });
+        scenario.insert(data);
+        scenario.sys.afterCall(call -> { });
+        assertTrue(fired.get(), "the second insert ran between the first's rename and folder fsync");
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 2);
+        report("identical inserts, interleaved", scenario, states);
+        assertTrue(Files.exists(scenario.root.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+    }
+
+    /** Item 1 and inserts at large: three threads inserting mostly the same bytes in the same order, at once. */
+    @ParameterizedTest
+    @EnumSource(value = SyncLevel.class, names = {"FILE", "FILESYSTEM"})
+    void concurrentInsertsLoseNothingAcknowledged(SyncLevel level) throws Exception {
+        Scenario scenario = new Scenario(level);
+        List<byte[]> shared = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            shared.add(random(1000 + i, 100 + i));
+        }
+        // Widens the window between a rename into a chunk folder and that folder's fsync, so that other threads
+        // find the chunk there: a perturbation of the schedule, not a wait for anything.
+        scenario.sys.afterCall(call -> {
+            if (call.op().equals("rename") && call.folder() != null && call.folder().startsWith(".chunks/")) {
+                LockSupport.parkNanos(2_000_000);
+            }
+        });
+        int threads = 3;
+        CyclicBarrier start = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                workers.add(pool.submit(() -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    for (int i = 0; i < shared.size(); i++) {
+                        scenario.insert(shared.get(i));
+                        if (i % 3 == thread) {
+                            scenario.insert(random(700 + i, 1000 * thread + i));
+                        }
+                        if (level == SyncLevel.FILESYSTEM && thread == 0 && i % 2 == 1) {
+                            scenario.sync();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 1);
+        report("concurrent inserts, sync=" + level, scenario, states);
+    }
+
+    /**
+     * Item 5: under sync=filesystem a chunk is renamed into place before its bytes are durable, so a crash can
+     * leave an empty or zero-filled file at its digest path; recovery must set it aside and an insert heal it.
+     */
+    @Test
+    void filesystemLevelRecoversDamagedChunks() throws Exception {
+        Scenario scenario = new Scenario(SyncLevel.FILESYSTEM);
+        for (int i = 0; i < 6; i++) {
+            byte[] data = random(3000 + i, 200 + i);
+            Digest digest = scenario.ledger.chunk(data);
+            try (WriteSession session = scenario.store.beginWrite(); StagedChunk staged = session.stage()) {
+                // Sized first and synced then: a later crash can keep right-sized zeros at the digest path.
+                staged.truncate(data.length);
+                if (i % 2 == 0) {
+                    scenario.sync();
+                }
+                staged.write(ByteBuffer.wrap(data), 0);
+                staged.commit();
+            }
+            scenario.ledger.acknowledged(scenario.sys.calls(), digest);
+            if (i % 3 == 2) {
+                scenario.sync();
+            }
+        }
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 3);
+        report("sync=filesystem inserts", scenario, states);
+        assertTrue(scenario.healed > 0, "some crash state left a damaged chunk to heal");
+    }
+
+    /** Item 2: receipts made, replaced, renamed and removed are durable when the call returns (file) or at the next sync. */
+    @ParameterizedTest
+    @EnumSource(value = SyncLevel.class, names = {"FILE", "FILESYSTEM"})
+    void receiptsAreDurableAsTheSyncLevelSays(SyncLevel level) throws Exception {
+        Scenario scenario = new Scenario(level);
+        Digest a = scenario.insert(random(100, 1));
+        Digest b = scenario.insert(random(200, 2));
+        Digest c = scenario.insert(random(300, 3));
+        if (level == SyncLevel.FILESYSTEM) {
+            scenario.sync();
+        }
+        scenario.put("one", a);
+        scenario.put("two", b);
+        scenario.put("one", c);
+        if (level == SyncLevel.FILESYSTEM) {
+            scenario.sync();
+        }
+        scenario.rename("two", "three");
+        scenario.remove("one");
+        scenario.put("four", a);
+        scenario.rename("three", "four");
+        if (level == SyncLevel.FILESYSTEM) {
+            scenario.sync();
+        }
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 2);
+        report("receipts, sync=" + level, scenario, states);
+    }
+
+    /** A collection with marks, beside inserts: marked and acknowledged chunks survive every cut. */
+    @Test
+    void gcBesideInsertsKeepsMarkedAndAcknowledgedChunks() throws Exception {
+        Path root = dir.resolve("store");
+        ChunkStore.init(root);
+        CrashLedger ledger = new CrashLedger();
+        List<Digest> old = new ArrayList<>();
+        try (ChunkStore store = ChunkStore.open(root)) {
+            for (int i = 0; i < 16; i++) {
+                byte[] data = random(500 + i, 300 + i);
+                old.add(ledger.chunk(data));
+                store.insertChunk(data);
+            }
+        }
+        for (Digest digest : old) {
+            Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+                    FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+        }
+        List<Digest> marked = old.subList(0, 8);
+        ledger.always.addAll(marked);
+        Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
+        // Inserts start once the collection has taken its start: with a zero margin, a chunk touched before that
+        // is fair game (the margin exists for that), so only later acknowledgements are promised to survive.
+        CountDownLatch marking = new CountDownLatch(1);
+        Iterator<Digest> marks = marked.iterator();
+        Iterator<Digest> signallingMarks = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                marking.countDown();
+                return marks.hasNext();
+            }
+
+            @Override
+            public Digest next() {
+                return marks.next();
+            }
+        };
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> inserts = pool.submit(() -> {
+                assertTrue(marking.await(30, TimeUnit.SECONDS));
+                for (int i = 0; i < 6; i++) {
+                    scenario.insert(random(800 + i, 400 + i));
+                    // Re-inserting an unmarked old chunk while the sweep may be at it.
+                    scenario.insert(ledger.bytes.get(old.get(8 + i)));
+                }
+                return null;
+            });
+            new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE).collect(signallingMarks);
+            inserts.get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        scenario.close();
+        int states = check(scenario, sample(scenario, 120), 1);
+        report("gc with marks beside inserts", scenario, states);
+    }
+
+    /**
+     * A chunk re-inserted while the sweep sets it aside: the insert touches it and opens it, the sweep renames it
+     * aside, the insert fsyncs the folder (making the rename durable) and returns; the sweep then sees the fresh
+     * atime and puts the chunk back, but a crash before that folder's next fsync must not lose it.
+     */
+    @Test
+    void aChunkReinsertedWhileTheSweepSetsItAsideIsDurable() throws Exception {
+        Path root = dir.resolve("store");
+        ChunkStore.init(root);
+        CrashLedger ledger = new CrashLedger();
+        byte[] data = random(2000, 700);
+        Digest digest = ledger.chunk(data);
+        try (ChunkStore store = ChunkStore.open(root)) {
+            store.insertChunk(data);
+        }
+        Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+                FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+        Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
+        CountDownLatch opened = new CountDownLatch(1);
+        CountDownLatch setAside = new CountDownLatch(1);
+        Thread inserter = new Thread(() -> scenario.insert(data), "inserter");
+        scenario.sys.afterCall(call -> {
+            try {
+                if (Thread.currentThread() == inserter && call.op().equals("openRead")
+                        && digest.toString().equals(call.name())) {
+                    opened.countDown();
+                    assertTrue(setAside.await(30, TimeUnit.SECONDS));
+                } else if (call.op().equals("rename") && (digest + ".sweep").equals(call.name())) {
+                    setAside.countDown();
+                    inserter.join(30_000);
+                }
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        GarbageCollector gc = new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE);
+        gc.beforeSetAside(chunk -> {
+            if (chunk.equals(digest.toString()) && inserter.getState() == Thread.State.NEW) {
+                inserter.start();
+                try {
+                    assertTrue(opened.await(30, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        });
+        GcResult result = gc.collect(null);
+        inserter.join(30_000);
+        scenario.sys.afterCall(call -> { });
+        assertEquals(0, result.removedChunks(), "the re-inserted chunk was kept");
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 6);
+        report("chunk re-inserted during the sweep", scenario, states);
+    }
+
+    /**
+     * A chunk touched between the sweep's look at its atime and its rename aside: the sweep puts it back, but a
+     * power cut between the two renames, once the first is on disk, leaves it only under its aside name.
+     */
+    @Test
+    void aChunkTouchedJustBeforeTheSweepSetsItAsideSurvivesACrash() throws Exception {
+        Path root = dir.resolve("store");
+        ChunkStore.init(root);
+        CrashLedger ledger = new CrashLedger();
+        byte[] data = random(2000, 800);
+        Digest digest = ledger.chunk(data);
+        try (ChunkStore store = ChunkStore.open(root)) {
+            store.insertChunk(data);
+        }
+        Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+                FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+        Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
+        GarbageCollector gc = new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE);
+        gc.beforeSetAside(chunk -> {
+            if (chunk.equals(digest.toString())) {
+                scenario.insert(data);
+            }
+        });
+        GcResult result = gc.collect(null);
+        assertEquals(0, result.removedChunks(), "the re-inserted chunk was kept");
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 6);
+        report("chunk touched just before the sweep sets it aside", scenario, states);
+    }
+
+    /** verify setting a damaged chunk aside loses no good chunk at any cut, and the damaged one heals. */
+    @Test
+    void verifyLosesNothingGood() throws Exception {
+        Path root = dir.resolve("store");
+        ChunkStore.init(root);
+        CrashLedger ledger = new CrashLedger();
+        Digest damaged;
+        try (ChunkStore store = ChunkStore.open(root)) {
+            for (int i = 0; i < 6; i++) {
+                byte[] data = random(400 + i, 500 + i);
+                ledger.always.add(ledger.chunk(data));
+                store.insertChunk(data);
+            }
+            byte[] data = random(999, 600);
+            damaged = ledger.chunk(data);
+            store.insertChunk(data);
+        }
+        Path damagedPath = new StoreLayout(root).chunkPath(damaged);
+        damagedPath.toFile().setWritable(true);
+        Files.write(damagedPath, new byte[10]);
+        Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
+        VerifyResult result = new Verifier(scenario.store, 2, Progress.NONE).verifyAll();
+        assertEquals(List.of(damaged), result.bad());
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 2);
+        report("verify", scenario, states);
+    }
+
+    // ---- scenarios ----
+
+    /** A store opened through a {@link CrashingSyscalls}, and what it acknowledged. */
+    private final class Scenario {
+        final Path root;
+        final SyncLevel level;
+        final CrashLedger ledger;
+        final CrashingSyscalls sys;
+        final ChunkStore store;
+        long end;
+        int healed;
+        int distinct;
+
+        Scenario(SyncLevel level) throws IOException {
+            this(initialized(), level, new CrashLedger());
+        }
+
+        Scenario(Path root, SyncLevel level, CrashLedger ledger) throws IOException {
+            this.root = root;
+            this.level = level;
+            this.ledger = ledger;
+            this.sys = new CrashingSyscalls(root);
+            // No periodic sync: the scenario says when the store syncs.
+            this.store = ChunkStore.open(root, new StoreOptions(level, false, Duration.ofHours(1)), sys);
+        }
+
+        Digest insert(byte[] data) {
+            Digest digest = ledger.chunk(data);
+            try {
+                store.insertChunk(data);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            ledger.acknowledged(sys.calls(), digest);
+            return digest;
+        }
+
+        void sync() throws IOException {
+            long start = sys.calls();
+            store.sync();
+            ledger.synced(start, sys.calls());
+        }
+
+        void put(String name, Digest digest) throws IOException {
+            long start = sys.calls();
+            store.receipts().put(name, digest);
+            ledger.receiptChange(start, sys.calls(), receipts -> {
+                receipts.put(name, digest);
+                return receipts;
+            });
+        }
+
+        void rename(String from, String to) throws IOException {
+            long start = sys.calls();
+            store.receipts().rename(from, to);
+            ledger.receiptChange(start, sys.calls(), receipts -> {
+                receipts.put(to, receipts.remove(from));
+                return receipts;
+            });
+        }
+
+        void remove(String name) throws IOException {
+            long start = sys.calls();
+            store.receipts().remove(name);
+            ledger.receiptChange(start, sys.calls(), receipts -> {
+                receipts.remove(name);
+                return receipts;
+            });
+        }
+
+        /**
+         * Ends the scenario: cuts are taken up to here. The store is closed so that its registration no longer
+         * counts as a live process of this JVM when the crash states are opened.
+         */
+        void close() throws IOException {
+            end = sys.calls();
+            store.close();
+        }
+    }
+
+    private Path initialized() throws IOException {
+        Path root = dir.resolve("store");
+        ChunkStore.init(root);
+        return root;
+    }
+
+    /** Every cut point at which the crash state or the expectations differ. */
+    private static Collection<Long> allCuts(Scenario scenario) {
+        TreeSet<Long> cuts = scenario.sys.changePoints();
+        cuts.addAll(scenario.ledger.points());
+        cuts.add(scenario.end);
+        return cuts.headSet(scenario.end, true);
+    }
+
+    /** Random cut points among those that differ, plus every acknowledgement. */
+    private static Collection<Long> sample(Scenario scenario, int count) {
+        List<Long> changes = new ArrayList<>(scenario.sys.changePoints().headSet(scenario.end, true));
+        java.util.Collections.shuffle(changes, new Random(SEED));
+        TreeSet<Long> cuts = new TreeSet<>(changes.subList(0, Math.min(count, changes.size())));
+        scenario.ledger.points().stream().filter(point -> point <= scenario.end).forEach(cuts::add);
+        return cuts;
+    }
+
+    // ---- checking a crash state ----
+
+    /** Checks the strict state and {@code adversarial} random ones at every cut; returns how many states. */
+    private int check(Scenario scenario, Collection<Long> cuts, int adversarial) throws Exception {
+        Set<String> seen = new HashSet<>();
+        int states = 0;
+        for (long cut : cuts) {
+            for (int variant = 0; variant <= adversarial; variant++) {
+                CrashingSyscalls.CrashState state = scenario.sys.crashState(cut, seeded(cut, variant));
+                states++;
+                // The same tree with the same expectations needs checking once.
+                String key = state.fingerprint() + scenario.ledger.required(cut, scenario.level)
+                        + (scenario.ledger.hasReceipts() ? scenario.ledger.allowedReceipts(cut, scenario.level) : "");
+                if (!seen.add(key)) {
+                    continue;
+                }
+                Path crashed = crashes.resolve("state");
+                state.writeTo(crashed);
+                checkState(scenario, crashed, cut, describe(cut, variant));
+                delete(crashed);
+            }
+        }
+        scenario.distinct = seen.size();
+        return states;
+    }
+
+    private void checkState(Scenario scenario, Path crashed, long cut, String where) throws Exception {
+        CrashLedger ledger = scenario.ledger;
+        StoreLayout layout = new StoreLayout(crashed);
+        TreeSet<Digest> required = new TreeSet<>(ledger.required(cut, scenario.level));
+        List<Digest> damaged = new ArrayList<>();
+        for (Map.Entry<Digest, byte[]> chunk : ledger.bytes.entrySet()) {
+            Path path = layout.chunkPath(chunk.getKey());
+            if (Files.isRegularFile(path) && !Arrays.equals(chunk.getValue(), Files.readAllBytes(path))) {
+                damaged.add(chunk.getKey());
+            }
+        }
+        ChunkStore store;
+        try {
+            store = ChunkStore.open(crashed, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE));
+        } catch (IOException e) {
+            throw new AssertionError(where + ": the store does not open: " + e.getMessage(), e);
+        }
+        try (store) {
+            // Checked once the store is open: opening may put back what a collection that died had set aside.
+            for (Digest digest : required) {
+                Path chunk = layout.chunkPath(digest);
+                if (!Files.isRegularFile(chunk)) {
+                    List<String> names;
+                    try (Stream<Path> entries = Files.list(chunk.getParent())) {
+                        names = entries.map(path -> path.getFileName().toString()).sorted().toList();
+                    }
+                    fail(where + ": acknowledged chunk " + digest + " is lost; its folder holds " + names);
+                }
+                assertArrayEquals(ledger.bytes.get(digest), Files.readAllBytes(chunk),
+                        where + ": acknowledged chunk " + digest + " has wrong bytes");
+            }
+            // Half of the damaged chunks right away, while recovery may still be checking: an insert of the right
+            // bytes must replace them. The other half is left to recovery, which must set them aside.
+            for (int i = 0; i < damaged.size(); i += 2) {
+                heal(store, scenario, damaged.get(i), where);
+            }
+            assertTrue(store.awaitRecovery(30_000), where + ": recovery did not finish");
+            VerifyResult verified = new Verifier(store, 1, Progress.NONE).verifyAll();
+            assertEquals(List.of(), verified.bad(), where + ": wrong bytes at digest paths after recovery");
+            for (int i = 1; i < damaged.size(); i += 2) {
+                heal(store, scenario, damaged.get(i), where);
+            }
+            for (Digest digest : required) {
+                assertArrayEquals(ledger.bytes.get(digest), store.loadChunk(digest),
+                        where + ": acknowledged chunk " + digest + " did not survive recovery");
+            }
+            if (ledger.hasReceipts()) {
+                Map<String, Digest> receipts = new TreeMap<>();
+                for (Receipts.Receipt receipt : store.receipts().list()) {
+                    receipts.put(receipt.name(), receipt.digest());
+                }
+                List<Map<String, Digest>> allowed = ledger.allowedReceipts(cut, scenario.level);
+                assertTrue(allowed.contains(receipts), where + ": receipts " + receipts + ", expected one of " + allowed);
+                if (scenario.level == SyncLevel.FILE) {
+                    for (Digest digest : receipts.values()) {
+                        assertTrue(store.contains(digest), where + ": a receipt names lost chunk " + digest);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void heal(ChunkStore store, Scenario scenario, Digest digest, String where) throws IOException {
+        byte[] bytes = scenario.ledger.bytes.get(digest);
+        store.insertChunk(bytes);
+        assertArrayEquals(bytes, store.loadChunk(digest), where + ": inserting the right bytes did not heal damaged chunk "
+                + digest);
+        scenario.healed++;
+    }
+
+    /** None for the strict state, a seeded one for each adversarial variant. */
+    private static Random seeded(long cut, int variant) {
+        return variant == 0 ? null : new Random(SEED * 1_000_003 + cut * 31 + variant);
+    }
+
+    private static String describe(long cut, int variant) {
+        return "crash after call " + cut + (variant == 0 ? " (strict)" : " (adversarial " + variant + ")");
+    }
+
+    private static void delete(Path tree) throws IOException {
+        try (Stream<Path> paths = Files.walk(tree)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
+    }
+
+    private static void report(String scenario, CrashingSyscalls sys, int states, int distinct) {
+        System.out.printf(java.util.Locale.ROOT, "crash scenario %s: %d calls, %d crash states, %d distinct checked%n",
+                scenario, sys.calls(), states, distinct);
+    }
+
+    private static void report(String scenario, Scenario run, int states) {
+        report(scenario, run.sys, states, run.distinct);
+    }
+}
