@@ -31,6 +31,12 @@ public final class GarbageCollector {
     public static final Duration DEFAULT_MARGIN = Duration.ofHours(24).plusMinutes(5);
     /** Writers record their start with the system clock; file times use a coarser clock. */
     private static final long WRITER_CLOCK_SLACK_MILLIS = 2_000;
+    /**
+     * The start is the atime of a probe touched just before; a touch a moment later may carry an earlier time
+     * (the kernel stamps with a coarse clock, or a fine one for a file whose times were just read): a few
+     * clock ticks of slack keep a mark made right after the start.
+     */
+    private static final long FILE_CLOCK_SLACK_MILLIS = 50;
     private static final String ASIDE_SUFFIX = ".sweep";
     private static final Pattern BAD_NAME = Pattern.compile("[0-9a-f]{64}\\.\\d+\\.bad");
     /** Lock files held by collections of this JVM: probing them with a second channel would free them. */
@@ -163,7 +169,7 @@ public final class GarbageCollector {
             }
         }
 
-        long cutoffMillis = start.minus(margin).toEpochMilli();
+        long cutoffMillis = start.minus(margin).toEpochMilli() - FILE_CLOCK_SLACK_MILLIS;
         OptionalLong writerNow = store.writers().oldestActiveStart();
         long oldestWriter = Math.min(writerAtStart.orElse(Long.MAX_VALUE), writerNow.orElse(Long.MAX_VALUE));
         if (oldestWriter != Long.MAX_VALUE) {

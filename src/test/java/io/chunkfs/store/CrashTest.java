@@ -455,7 +455,7 @@ class CrashTest {
             this.ledger = ledger;
             this.sys = new CrashingSyscalls(root);
             // No periodic sync: the scenario says when the store syncs.
-            this.store = ChunkStore.open(root, new StoreOptions(level, false, Duration.ofHours(1)), sys);
+            this.store = ChunkStore.open(root, new StoreOptions(level, false, Duration.ofHours(1), true), sys);
         }
 
         Digest insert(byte[] data) {

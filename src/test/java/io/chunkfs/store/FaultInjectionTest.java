@@ -117,7 +117,7 @@ class FaultInjectionTest {
         });
         steps.put("sync", ChunkStore::sync);
         List<String> failures = new ArrayList<>();
-        ChunkStore store = ChunkStore.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1)), sys);
+        ChunkStore store = ChunkStore.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true), sys);
         steps.put("close", ChunkStore::close);
         for (Map.Entry<String, Step> step : steps.entrySet()) {
             boolean firedBefore = sys.fired();
