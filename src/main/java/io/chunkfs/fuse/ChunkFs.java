@@ -913,6 +913,15 @@ public final class ChunkFs extends FuseStubFS {
             }
             handles.clear();
             pending.clear();
+            // On SIGTERM the JVM may halt once the unmount hook returns, before the store is closed:
+            // make everything acknowledged durable here, so that a mount process that exited synced.
+            if (!readOnly && store.options().syncLevel() == SyncLevel.FILESYSTEM) {
+                try {
+                    store.sync();
+                } catch (IOException e) {
+                    LOG.log(Level.WARNING, "the store sync at unmount failed", e);
+                }
+            }
         } finally {
             destroyed.countDown();
         }

@@ -32,7 +32,10 @@ final class PendingFile {
     private ChunkReader baseReader;
     private StagedChunk staged;
     private boolean dirty;
-    /** A write failed: the staged bytes are incomplete and must never be committed. */
+    /**
+     * A write or a commit failed: the bytes are incomplete and must never be committed. Sticky: every
+     * later write, flush and fsync fails with it, until the file is truncated to 0 (rewritten whole).
+     */
     private int failedErrno;
     private int openHandles;
     private Instant modified = Instant.now();
@@ -69,6 +72,9 @@ final class PendingFile {
     }
 
     synchronized void write(ByteBuffer data, long offset) throws IOException {
+        if (failedErrno != 0) {
+            throw new FsError(failedErrno, "an earlier write to this file failed; rewrite it from the start");
+        }
         try {
             stagedCopy().write(data, offset);
         } catch (IOException | FsError e) {
@@ -109,6 +115,14 @@ final class PendingFile {
     }
 
     synchronized void truncate(long size) throws IOException {
+        if (size == 0 && failedErrno != 0) {
+            // Rewritten from the start: what an earlier failure lost no longer matters.
+            discardStaged();
+            failedErrno = 0;
+        }
+        if (failedErrno != 0) {
+            throw new FsError(failedErrno, "an earlier write to this file failed; rewrite it from the start");
+        }
         if (size == 0 && staged == null) {
             closeBaseReader();
             base = null;
@@ -147,26 +161,31 @@ final class PendingFile {
      */
     synchronized InsertResult commitIfChanged() throws IOException {
         if (failedErrno != 0) {
-            int errno = failedErrno;
             discardStaged();
             dirty = false;
-            failedErrno = 0;
-            throw new FsError(errno, "an earlier write to this file failed");
+            throw new FsError(failedErrno, "an earlier write or commit of this file failed");
         }
         if (!dirty) {
             return null;
         }
-        StagedChunk toCommit = stagedCopy();
-        staged = null;
-        dirty = false;
-        InsertResult result = toCommit.commit();
-        closeBaseReader();
-        base = result.digest();
-        baseSize = result.size();
-        if (name != null) {
-            receipts.put(name, base);
+        try {
+            StagedChunk toCommit = stagedCopy();
+            staged = null;
+            dirty = false;
+            InsertResult result = toCommit.commit();
+            closeBaseReader();
+            base = result.digest();
+            baseSize = result.size();
+            if (name != null) {
+                receipts.put(name, base);
+            }
+            return result;
+        } catch (IOException | RuntimeException e) {
+            // The staged bytes are gone with the failed commit: a later commit must not pass off the old
+            // base plus later writes as this file.
+            failedErrno = Errno.of(e);
+            throw e;
         }
-        return result;
     }
 
     /** Drops uncommitted bytes and ends the write session. */

@@ -238,7 +238,23 @@ public final class ChunkStore implements Closeable {
      */
     public boolean condTouchChunk(Digest digest, boolean assertExists) throws IOException {
         requireWritable();
-        boolean touched = touchAtime(folders.prefix(digest), digest.toString());
+        Folder folder = folders.prefix(digest);
+        String name = digest.toString();
+        boolean touched = touchAtime(folder, name);
+        // A sweep (maybe in another process) holds an old chunk aside for a moment to look at its atime once
+        // more, and puts it back if it was touched meanwhile: wait for its verdict rather than answer "missing"
+        // for a chunk that stays. No event crosses processes, so look again after a short pause, a bounded
+        // number of times.
+        for (int tries = 0; !touched && tries < 200 && sys.stat(folder, name + GarbageCollector.ASIDE_SUFFIX) != null;
+                tries++) {
+            try {
+                Thread.sleep(1 + tries / 20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while a sweep held " + digest + " aside");
+            }
+            touched = touchAtime(folder, name);
+        }
         if (!touched && assertExists) {
             throw new ChunkNotFoundException(digest);
         }
@@ -305,6 +321,11 @@ public final class ChunkStore implements Closeable {
             recovery.stop();
             if (periodicSync != null) {
                 periodicSync.shutdownNow();
+                try {
+                    periodicSync.awaitTermination(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 sync();
             }
         } finally {

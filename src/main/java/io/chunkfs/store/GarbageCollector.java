@@ -37,7 +37,7 @@ public final class GarbageCollector {
      * clock ticks of slack keep a mark made right after the start.
      */
     private static final long FILE_CLOCK_SLACK_MILLIS = 50;
-    private static final String ASIDE_SUFFIX = ".sweep";
+    static final String ASIDE_SUFFIX = ".sweep";
     private static final Pattern BAD_NAME = Pattern.compile("[0-9a-f]{64}\\.\\d+\\.bad");
     /** Lock files held by collections of this JVM: probing them with a second channel would free them. */
     private static final Set<Path> RUNNING = ConcurrentHashMap.newKeySet();
@@ -79,21 +79,24 @@ public final class GarbageCollector {
      */
     public GcResult collect(Iterator<Digest> referenced) throws IOException {
         Path lockFile = layout.lockFile();
-        FileChannel channel;
-        try {
-            channel = sys.openReadWrite(folders.root, ".lock");
-        } catch (NoSuchFileException | PosixException e) {
-            throw new StoreException("store " + layout.root() + " is damaged: missing lock file " + lockFile);
-        }
+        // Checked before the lock file is opened: closing a second descriptor of it would drop the lock a
+        // collection of this JVM holds (POSIX locks belong to the process).
         if (!RUNNING.add(lockFile)) {
-            channel.close();
             throw alreadyRunning();
         }
-        try (channel; FileLock lock = channel.tryLock()) {
-            if (lock == null) {
-                throw alreadyRunning();
+        try {
+            FileChannel channel;
+            try {
+                channel = sys.openReadWrite(folders.root, ".lock");
+            } catch (NoSuchFileException | PosixException e) {
+                throw new StoreException("store " + layout.root() + " is damaged: missing lock file " + lockFile);
             }
-            return collectLocked(referenced);
+            try (channel; FileLock lock = channel.tryLock()) {
+                if (lock == null) {
+                    throw alreadyRunning();
+                }
+                return collectLocked(referenced);
+            }
         } finally {
             RUNNING.remove(lockFile);
         }
@@ -206,6 +209,9 @@ public final class GarbageCollector {
             parts.add(pool.submit(() -> {
                 Sweep part = new Sweep(cutoffMillis, marginCutoff);
                 for (int prefix; (prefix = next.getAndIncrement()) < StoreLayout.PREFIXES; ) {
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new java.io.InterruptedIOException("sweep stopped: another part failed");
+                    }
                     part.folder(folders.prefix(prefix));
                     synchronized (progress) {
                         progress.advance(1);
@@ -229,6 +235,12 @@ public final class GarbageCollector {
             throw new IllegalStateException(e.getCause());
         } finally {
             pool.shutdownNow();
+            // The workers use the store's folder descriptors: none may outlive this call.
+            try {
+                pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         return total;
     }

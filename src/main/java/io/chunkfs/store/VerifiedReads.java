@@ -117,12 +117,10 @@ final class VerifiedReads {
         } else if (hashed != null) {
             try {
                 // Only the file that was hashed: not a good copy an insert put there meanwhile.
-                if (hashed.equals(ChunkIdentity.ofName(store, digest))) {
-                    String aside = Verifier.setAside(store.folders().sys, store.folders().prefix(digest),
-                            digest.toString());
-                    where = aside == null ? "set aside by someone else meanwhile" : "set aside as " + aside;
-                }
-            } catch (IOException | UncheckedIOException e) {
+                String aside = Verifier.setAside(store.folders().sys, store.folders().prefix(digest),
+                        digest.toString(), hashed.inode());
+                where = aside == null ? "set aside by someone else meanwhile" : "set aside as " + aside;
+            } catch (UncheckedIOException e) {
                 where = "could not be set aside (" + e.getMessage() + ")";
             }
         }

@@ -24,6 +24,12 @@ import java.util.stream.Stream;
  * restores a good copy.
  */
 public final class Verifier {
+    /** For {@link #setAside}: whatever file the name shows. */
+    static final long ANY_FILE = -1;
+    /** What an open of a name that is not a regular file answers: EINVAL (FIFO, device), ELOOP (symlink), ENXIO. */
+    private static final java.util.Set<Integer> NOT_A_CHUNK = java.util.Set.of(
+            jnr.constants.platform.Errno.EINVAL.intValue(), jnr.constants.platform.Errno.ELOOP.intValue(),
+            jnr.constants.platform.Errno.ENXIO.intValue());
     private static final int BUFFER = 1 << 20;
 
     private final StoreFolders folders;
@@ -105,6 +111,12 @@ public final class Verifier {
             throw new IllegalStateException(cause);
         } finally {
             pool.shutdownNow();
+            // The workers use the store's folder descriptors: none may outlive this call.
+            try {
+                pool.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         List<Digest> bad = new ArrayList<>(tally.bad);
         List<Digest> missing = new ArrayList<>(tally.missing);
@@ -126,23 +138,34 @@ public final class Verifier {
             sha256.reset();
             ByteBuffer buffer = buffers.get();
             long read = 0;
-            try (FileChannel channel = sys.openRead(folder, name).channel()) {
-                buffer.clear();
-                for (int n; (n = channel.read(buffer)) >= 0; buffer.clear()) {
-                    buffer.flip();
-                    sha256.update(buffer);
-                    read += n;
-                }
+            Syscalls.OpenFile opened;
+            try {
+                opened = sys.openRead(folder, name);
             } catch (NoSuchFileException e) {
                 if (reportMissing) {
                     missing.add(digest);
                 }
                 return;
             } catch (PosixException e) {
-                // Not a regular file (a FIFO, a socket, a device planted at a chunk's name): as bad as wrong bytes.
+                if (!NOT_A_CHUNK.contains(e.errno())) {
+                    // Out of descriptors, an I/O error: nothing is known about the chunk, so it stays.
+                    throw new UncheckedIOException(e);
+                }
+                // Not a regular file (a FIFO, a socket, a device, a symlink planted at a chunk's name): as bad
+                // as wrong bytes.
                 bad.add(digest != null ? digest : Digest.parse(name));
-                setAside(sys, folder, name);
+                setAside(sys, folder, name, ANY_FILE);
                 return;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            try (FileChannel channel = opened.channel()) {
+                buffer.clear();
+                for (int n; (n = channel.read(buffer)) >= 0; buffer.clear()) {
+                    buffer.flip();
+                    sha256.update(buffer);
+                    read += n;
+                }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -151,29 +174,49 @@ public final class Verifier {
             Digest actual = Digest.of(sha256.digest());
             if (!actual.toString().equals(name)) {
                 bad.add(digest != null ? digest : Digest.parse(name));
-                setAside(sys, folder, name);
+                setAside(sys, folder, name, opened.stat().inode());
             }
         }
     }
 
     /**
-     * Sets a chunk aside under its first free {@code .N.bad} name, never replacing one.
+     * Sets the file {@code inode} at {@code name} aside under its first free {@code .N.bad} name, never
+     * replacing one. If an insert has meanwhile put other (good) bytes under the name, those stay: the
+     * name is moved aside once more and put back unless it still shows the damaged file.
      *
-     * @return the name it got, or null if it was gone already (set aside by someone else)
+     * @param inode the damaged file, or {@link #ANY_FILE} for whatever the name shows
+     * @return the name it got, or null if the damaged file was gone already (set aside by someone else)
      */
-    static String setAside(Syscalls sys, Folder folder, String name) {
+    static String setAside(Syscalls sys, Folder folder, String name, long inode) {
         try {
             for (int n = 0; ; n++) {
                 String bad = name + "." + n + ".bad";
                 try {
                     sys.link(folder, name, folder, bad);
-                    sys.unlink(folder, name);
-                    return bad;
                 } catch (FileAlreadyExistsException e) {
-                    // try the next number
+                    continue;
                 } catch (NoSuchFileException e) {
                     return null;
                 }
+                FileStat linked = sys.stat(folder, bad);
+                if (inode != ANY_FILE && (linked == null || linked.inode() != inode)) {
+                    sys.unlink(folder, bad);
+                    return null;
+                }
+                String aside = name + GarbageCollector.ASIDE_SUFFIX;
+                try {
+                    sys.rename(folder, name, folder, aside);
+                } catch (NoSuchFileException e) {
+                    return bad;
+                }
+                FileStat moved = sys.stat(folder, aside);
+                if (moved != null && (inode == ANY_FILE || moved.inode() == inode
+                        || (linked != null && moved.inode() == linked.inode()))) {
+                    sys.unlink(folder, aside);
+                } else {
+                    sys.rename(folder, aside, folder, name);
+                }
+                return bad;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -182,18 +182,22 @@ final class WriterRegistry {
      * @return the number of temporary files removed
      */
     int removeLeftovers(Recovery recovery) throws IOException {
+        // Temporary files first, registrations after: a process registers before it makes its first temporary
+        // file, so one that started in between is seen live and its files are left alone.
+        List<String> temps;
+        try (Stream<String> names = sys.list(folders.tmp)) {
+            temps = names.toList();
+        }
         Set<String> live = new HashSet<>(liveRegistrations(recovery).keySet());
         live.add(id);
         int removed = 0;
         List<String> dead = new ArrayList<>();
-        try (Stream<String> temps = sys.list(folders.tmp)) {
-            temps.forEach(name -> {
-                int dash = name.indexOf('-');
-                String owner = dash < 0 ? "" : name.substring(0, dash);
-                if (!live.contains(owner)) {
-                    dead.add(name);
-                }
-            });
+        for (String name : temps) {
+            int dash = name.indexOf('-');
+            String owner = dash < 0 ? "" : name.substring(0, dash);
+            if (!live.contains(owner)) {
+                dead.add(name);
+            }
         }
         for (String name : dead) {
             if (sys.unlink(folders.tmp, name)) {
