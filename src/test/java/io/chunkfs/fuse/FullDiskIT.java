@@ -60,6 +60,56 @@ class FullDiskIT {
         }
     }
 
+    /**
+     * A write that failed for lack of space loses the bytes staged so far: once space is back, writing the
+     * missing part again and closing must not commit the old version plus the late writes as this file.
+     * The failure stays until the file is rewritten from the start.
+     */
+    @Test
+    void aFailedWriteStaysFailedUntilTheFileIsRewrittenFromTheStart() throws Exception {
+        Files.writeString(disk.resolve("filler"), "x".repeat(9 << 20));
+        try (MountFixture fixture = new MountFixture(disk)) {
+            fixture.mount();
+            String script = String.join("\n",
+                    "import errno, os, sys",
+                    "fd = os.open('incoming/f', os.O_WRONLY | os.O_CREAT, 0o644)",
+                    "block = b'a' * (1 << 20)",
+                    "failed = None",
+                    "for i in range(12):",
+                    "    try:",
+                    "        os.pwrite(fd, block, i << 20)",
+                    "    except OSError as e:",
+                    "        failed = (i, e.errno)",
+                    "        break",
+                    "assert failed is not None and failed[1] == errno.ENOSPC, failed",
+                    "os.unlink('" + disk.resolve("filler") + "')",
+                    "try:",
+                    "    os.fsync(fd)",
+                    "    print('fsync ok')",
+                    "except OSError as e:",
+                    "    print('fsync', errno.errorcode[e.errno])",
+                    "try:",
+                    "    os.pwrite(fd, block, failed[0] << 20)",
+                    "    print('rewrite accepted')",
+                    "except OSError as e:",
+                    "    print('rewrite', errno.errorcode[e.errno])",
+                    "try:",
+                    "    os.close(fd)",
+                    "    print('close ok')",
+                    "except OSError as e:",
+                    "    print('close', errno.errorcode[e.errno])",
+                    "fd = os.open('incoming/f', os.O_WRONLY | os.O_TRUNC)",
+                    "os.write(fd, b'whole again')",
+                    "os.close(fd)",
+                    "print('rewritten from the start')");
+            Path program = Files.writeString(dir.resolve("rewrite.py"), script + "\n");
+            Shell.Result result = fixture.sh("python3 " + program);
+            assertEquals("fsync ENOSPC\nrewrite ENOSPC\nclose ENOSPC\nrewritten from the start", result.out().strip(), result.toString());
+            assertEquals("whole again", fixture.sh("cat incoming/f").ok().out());
+            assertTrue(fixture.verify().ok());
+        }
+    }
+
     @Test
     void putLargerThanTheFreeSpaceFailsThenSucceeds() throws Exception {
         Path store = disk.resolve("store");
