@@ -431,10 +431,18 @@ public final class ChunkFs extends FuseStubFS {
             }
             open.attach();
         }
+        IncomingHandle handle = new IncomingHandle(open, writing);
         if (writing && truncate) {
-            open.truncate(0);
+            try {
+                open.truncate(0);
+            } catch (IOException | RuntimeException e) {
+                // No handle reaches the kernel: let go of the file as its release would, or its write
+                // session would hold back every later collection's cutoff for the life of the mount.
+                releaseIncoming(new IncomingHandle(open, false));
+                throw e;
+            }
         }
-        return open(fi, new IncomingHandle(open, writing));
+        return open(fi, handle);
     }
 
     private int open(FuseFileInfo fi, Handle handle) {
