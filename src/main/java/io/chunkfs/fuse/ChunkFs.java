@@ -127,10 +127,11 @@ public final class ChunkFs extends FuseStubFS {
         try {
             return operation.run();
         } catch (FsError e) {
-            stats.answered(what, e.errno);
-            return -e.errno;
+            int errno = Errno.forCall(what, e.errno);
+            stats.answered(what, errno);
+            return -errno;
         } catch (IOException | RuntimeException e) {
-            int errno = Errno.of(e);
+            int errno = Errno.forCall(what, Errno.of(e));
             if (errno == Errno.EIO) {
                 LOG.log(Level.WARNING, what + " " + path + " failed", e);
             }

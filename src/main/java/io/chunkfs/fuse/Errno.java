@@ -39,6 +39,21 @@ final class Errno {
     private Errno() {
     }
 
+    /** What write(2), close(2) and fsync(2) may answer on Linux: anything else would puzzle the caller. */
+    private static final java.util.Set<Integer> DATA_CALL_ERRNOS = java.util.Set.of(
+            ErrorCodes.EIO(), ErrorCodes.ENOSPC(), EDQUOT, EFBIG, ErrorCodes.EROFS(), ErrorCodes.EBADF(),
+            ErrorCodes.EINTR(), ErrorCodes.EINVAL(), ErrorCodes.EAGAIN(), ErrorCodes.EPERM());
+
+    /**
+     * {@code errno} as the callback {@code what} may answer it: a write, flush or fsync that failed for a
+     * reason those calls never give (a committed chunk swept away before its copy-on-write: ENOENT; out of
+     * descriptors while committing: EMFILE) answers EIO, as a disk would.
+     */
+    static int forCall(String what, int errno) {
+        boolean dataCall = what.equals("write") || what.equals("flush") || what.equals("fsync");
+        return dataCall && !DATA_CALL_ERRNOS.contains(errno) ? EIO : errno;
+    }
+
     /**
      * The positive errno for {@code error}. Running out of descriptors is reported in the log once (the
      * caller sees EMFILE or ENFILE each time), since it means the limits need raising, not a broken store.

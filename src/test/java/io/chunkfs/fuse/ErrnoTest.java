@@ -21,4 +21,14 @@ class ErrnoTest {
         assertEquals(Errno.EMFILE, Errno.of(new IOException("wrapped", new FileSystemException("x: Too many open files"))));
         assertEquals(Errno.EIO, Errno.of(new IOException("something else")));
     }
+
+    @Test
+    void writeFlushAndFsyncAnswerOnlyWhatTheirManPagesList() {
+        assertEquals(Errno.EIO, Errno.forCall("write", Errno.ENOENT), "a base chunk swept before copy-on-write");
+        assertEquals(Errno.EIO, Errno.forCall("flush", Errno.EMFILE), "out of descriptors while committing");
+        assertEquals(Errno.ENOSPC, Errno.forCall("fsync", Errno.ENOSPC));
+        assertEquals(Errno.EDQUOT, Errno.forCall("flush", Errno.EDQUOT));
+        assertEquals(Errno.EMFILE, Errno.forCall("open", Errno.EMFILE), "other calls keep their errno");
+        assertEquals(Errno.ENOENT, Errno.forCall("getattr", Errno.ENOENT));
+    }
 }
