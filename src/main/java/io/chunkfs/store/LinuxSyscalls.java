@@ -83,7 +83,7 @@ final class LinuxSyscalls implements Syscalls {
             // Permissions are checked at open only: the channel keeps writing after the file turns read-only.
             try {
                 fchmod(fd, mode, file);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 channel.close();
                 throw e;
             }

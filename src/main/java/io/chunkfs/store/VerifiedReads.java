@@ -91,7 +91,8 @@ final class VerifiedReads {
                     hashing.remove(after, mine);
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // Errors too (direct buffer memory runs out under a small heap): the descriptor must not leak.
             channel.close();
             throw e;
         }
