@@ -14,7 +14,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The release tarball {@code mvn package} makes, and {@code install-deps}' choice of package names. */
 class ReleaseIT {
@@ -59,9 +58,7 @@ class ReleaseIT {
                 .ok().out(), "with libfuse and a Java runtime present, a release needs nothing (no JDK, no Maven)");
 
         boolean fuse = Files.exists(Path.of("/dev/fuse")) && Files.exists(Path.of("/usr/bin/fusermount"));
-        if (!"true".equals(System.getenv("CI"))) {
-            assumeTrue(fuse, "FUSE is not available on this machine");
-        }
+        io.chunkfs.testing.Requirement.require(fuse, "FUSE is not available on this machine");
         Path mnt = Files.createDirectories(dir.resolve("mnt"));
         Shell.run(dir, environment, List.of(release.resolve("mount.chunkfs").toString(), dir.resolve("store").toString(),
                 mnt.toString(), "-o", "sync=none"), 120).ok();
@@ -90,7 +87,7 @@ class ReleaseIT {
 
     @Test
     void installDepsPicksTheLibfuseTheDistributionHas(@TempDir Path dir) throws Exception {
-        assumeTrue(hasJdkAndMaven(dir), "the checkout's install-deps would also want a JDK or Maven here");
+        io.chunkfs.testing.Requirement.require(hasJdkAndMaven(dir), "the checkout's install-deps would also want a JDK or Maven here");
         Path installDeps = PROJECT.resolve("mount-scripts/install-deps");
         assertEquals("libfuse2t64\n", Shell.run(dir, aptKnowing(dir, "libfuse2t64"),
                 List.of(installDeps.toString(), "--dry-run"), 60).ok().out(), "Debian 13, Ubuntu 24.04");

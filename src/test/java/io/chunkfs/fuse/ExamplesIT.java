@@ -81,7 +81,7 @@ class ExamplesIT {
         if ("true".equals(System.getenv("CI"))) {
             assertTrue(Files.isWritable(helper.getParent()), "CI runs as root, to install the mount helper");
         } else {
-            org.junit.jupiter.api.Assumptions.assumeTrue(Files.isWritable(helper.getParent()), "needs root to install the mount helper");
+            io.chunkfs.testing.Requirement.require(Files.isWritable(helper.getParent()), "needs root to install the mount helper");
         }
         boolean installed = !Files.exists(helper, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         if (installed) {

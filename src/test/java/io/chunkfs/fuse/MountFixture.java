@@ -16,9 +16,7 @@ import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.store.Progress;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * A real mount of a fresh store, served by a child JVM ({@code chunkfs mount -f}). In CI a mount that
@@ -42,13 +40,8 @@ final class MountFixture implements AutoCloseable {
     }
 
     static void requireFuse() {
-        boolean ci = "true".equals(System.getenv("CI"));
         boolean available = Files.exists(Path.of("/dev/fuse")) && Files.exists(Path.of("/usr/bin/fusermount"));
-        if (ci) {
-            assertTrue(available, "CI=true but FUSE is not available (/dev/fuse, fusermount)");
-        } else {
-            assumeTrue(available, "FUSE is not available on this machine");
-        }
+        io.chunkfs.testing.Requirement.require(available, "FUSE is not available (/dev/fuse, fusermount)");
     }
 
     /** Mounts with the given -o options (may be empty) and waits until the mount is live. */

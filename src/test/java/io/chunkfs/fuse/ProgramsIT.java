@@ -212,7 +212,7 @@ class ProgramsIT {
             if ("true".equals(System.getenv("CI"))) {
                 result.ok();
             } else {
-                org.junit.jupiter.api.Assumptions.assumeTrue(result.exit() == 0, "bindfs is not available: " + result.err());
+                io.chunkfs.testing.Requirement.require(result.exit() == 0, "bindfs is not available: " + result.err());
             }
             return new BindFs(mountPoint);
         }

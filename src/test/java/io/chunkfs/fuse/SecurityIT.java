@@ -15,7 +15,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Another user gets nothing through the mount unless allow_other, and can never change chunks. */
 class SecurityIT {
@@ -30,7 +29,7 @@ class SecurityIT {
         if ("true".equals(System.getenv("CI"))) {
             assertTrue(root, "CI runs the security tests as root, to create the other user");
         } else {
-            assumeTrue(root, "needs root to create a second user");
+            io.chunkfs.testing.Requirement.require(root, "needs root to create a second user");
         }
         Shell.bash(Path.of("/"), "id " + USER + " >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin " + USER).ok();
     }

@@ -148,7 +148,7 @@ class StatusIT {
     void onlyTheMountingUserMayAsk(@TempDir Path dir) throws Exception {
         boolean root = "0".equals(Shell.bash(dir, "id -u").out().strip());
         if (!"true".equals(System.getenv("CI"))) {
-            org.junit.jupiter.api.Assumptions.assumeTrue(root, "needs root to create a second user");
+            io.chunkfs.testing.Requirement.require(root, "needs root to create a second user");
         }
         Shell.bash(dir, "id " + SecurityIT.USER + " >/dev/null 2>&1 || useradd --no-create-home --shell "
                 + "/usr/sbin/nologin " + SecurityIT.USER).ok();
