@@ -127,11 +127,10 @@ public final class GarbageCollector {
                 Folder folder = folders.prefix(prefix);
                 List<String> aside;
                 try (Stream<String> names = sys.list(folder)) {
-                    aside = names.filter(name -> name.endsWith(ASIDE_SUFFIX)
-                            && Digest.isValid(name.substring(0, name.length() - ASIDE_SUFFIX.length()))).toList();
+                    aside = names.filter(name -> setAsideChunk(name) != null).toList();
                 }
                 for (String name : aside) {
-                    sys.rename(folder, name, folder, name.substring(0, name.length() - ASIDE_SUFFIX.length()));
+                    sys.rename(folder, name, folder, setAsideChunk(name));
                     restored++;
                 }
                 if (!aside.isEmpty()) {
@@ -143,6 +142,15 @@ public final class GarbageCollector {
         } finally {
             RUNNING.remove(lockFile);
         }
+    }
+
+    /** The chunk name {@code name} holds while set aside ({@code DIGEST.sweep}), or null if it is not one. */
+    private static String setAsideChunk(String name) {
+        if (!name.endsWith(ASIDE_SUFFIX)) {
+            return null;
+        }
+        String chunk = name.substring(0, name.length() - ASIDE_SUFFIX.length());
+        return Digest.isValid(chunk) ? chunk : null;
     }
 
     void beforeSetAside(java.util.function.Consumer<String> hook) {
@@ -309,9 +317,9 @@ public final class GarbageCollector {
         private void entry(Folder folder, String name) throws IOException {
             if (Digest.isValid(name)) {
                 chunk(folder, name);
-            } else if (name.endsWith(ASIDE_SUFFIX) && Digest.isValid(name.substring(0, name.length() - ASIDE_SUFFIX.length()))) {
+            } else if (setAsideChunk(name) != null) {
                 // A collection died between setting it aside and deciding: keep it, the next one decides.
-                restore(folder, name, name.substring(0, name.length() - ASIDE_SUFFIX.length()));
+                restore(folder, name, setAsideChunk(name));
                 oddities.add("restored " + folder.resolve(name) + ", set aside by a collection that died");
             } else if (BAD_NAME.matcher(name).matches()) {
                 bad++;

@@ -44,25 +44,12 @@ class CrashIT {
         String writer = "i=0; while :; do i=$((i+1)); f=" + dir + "/src-r" + round + "w$W-$i; "
                 + "head -c $(( (RANDOM % 200 + 1) * 1024 )) /dev/urandom > $f; "
                 + "cp $f incoming/r" + round + "w$W-$i && echo r" + round + "w$W-$i >> " + done + "/$W || exit 0; done";
-        List<Process> writers = new java.util.ArrayList<>();
-        for (int w = 0; w < 8; w++) {
-            ProcessBuilder builder = new ProcessBuilder("bash", "-c", writer).directory(fixture.mnt.toFile());
-            builder.environment().put("W", Integer.toString(w));
-            writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-        }
+        List<Process> writers = startWriters(fixture, writer, 8);
         Process gc = new ProcessBuilder("bash", "-c", "while :; do java -jar " + Shell.JAR + " -s " + fixture.store
                 + " gc --margin 1h > /dev/null || exit 1; done").redirectErrorStream(true)
                 .redirectOutput(dir.resolve("gc.log").toFile()).start();
         // Let some files through, then kill the mount mid-flight.
-        while (countLines(done) < 100) {
-            assertTrue(writers.get(0).isAlive(), "writers died early");
-            Thread.sleep(20);
-        }
-        Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
-        assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
-        for (Process process : writers) {
-            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
-        }
+        killMountOnceAcknowledged(fixture, writers, done, 100);
         gc.destroy();
         gc.waitFor(30, TimeUnit.SECONDS);
         fixture.awaitMounted(false);
@@ -103,21 +90,8 @@ class CrashIT {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             String writer = "i=0; while :; do i=$((i+1)); s=$((i % 16)); "
                     + "cp " + sources + "/s$s incoming/w$W-$i && echo \"w$W-$i s$s\" >> " + done + "/$W || exit 0; done";
-            List<Process> writers = new java.util.ArrayList<>();
-            for (int w = 0; w < 6; w++) {
-                ProcessBuilder builder = new ProcessBuilder("bash", "-c", writer).directory(fixture.mnt.toFile());
-                builder.environment().put("W", Integer.toString(w));
-                writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
-            }
-            while (countLines(done) < 200) {
-                assertTrue(writers.get(0).isAlive(), "writers died early");
-                Thread.sleep(20);
-            }
-            Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
-            assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
-            for (Process process : writers) {
-                assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
-            }
+            List<Process> writers = startWriters(fixture, writer, 6);
+            killMountOnceAcknowledged(fixture, writers, done, 200);
             fixture.awaitMounted(false);
             Shell.run(dir, Map.of(), List.of("bash", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"), 60).ok();
 
@@ -134,6 +108,34 @@ class CrashIT {
                         "receipt of acknowledged " + parts[0]);
             }
             assertTrue(fixture.verify().bad().isEmpty());
+        }
+    }
+
+    /** Starts {@code count} shell loops running {@code script} in the mount, each with its number in $W. */
+    private static List<Process> startWriters(MountFixture fixture, String script, int count) throws java.io.IOException {
+        List<Process> writers = new java.util.ArrayList<>();
+        for (int w = 0; w < count; w++) {
+            ProcessBuilder builder = new ProcessBuilder("bash", "-c", script).directory(fixture.mnt.toFile());
+            builder.environment().put("W", Integer.toString(w));
+            writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+        }
+        return writers;
+    }
+
+    /**
+     * Once the writers acknowledged {@code count} files in {@code done}, kills the mount with -9 and waits for
+     * it and the writers to end. The acknowledgements are lines in files: polled, as no event announces them.
+     */
+    private void killMountOnceAcknowledged(MountFixture fixture, List<Process> writers, Path done, int count)
+            throws Exception {
+        while (countLines(done) < count) {
+            assertTrue(writers.get(0).isAlive(), "writers died early");
+            Thread.sleep(20);
+        }
+        Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
+        assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
+        for (Process process : writers) {
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
         }
     }
 
