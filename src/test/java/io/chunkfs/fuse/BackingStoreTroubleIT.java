@@ -5,7 +5,6 @@ import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Random;
 
 import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.Test;
@@ -20,15 +19,6 @@ class BackingStoreTroubleIT {
     @TempDir
     Path dir;
 
-    private static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private Path chunkFile(MountFixture fixture, Digest digest) {
-        return fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
-    }
 
     @Test
     void damagedChunksFailWithEioAndVerifyFindsThem() throws Exception {
@@ -36,23 +26,23 @@ class BackingStoreTroubleIT {
             int[] sizes = {1000, 100_000, 3_000_000};
             Digest[] digests = new Digest[sizes.length];
             for (int i = 0; i < sizes.length; i++) {
-                byte[] bytes = random(sizes[i], i);
+                byte[] bytes = MountFixture.random(sizes[i], i);
                 Files.write(dir.resolve("f" + i), bytes);
                 fixture.sh("cp " + dir.resolve("f" + i) + " incoming/f" + i).ok();
                 digests[i] = Digest.sha256(bytes);
             }
             // Replaced (same size), truncated, and deleted behind the mount's back, before anything read them.
-            Path replaced = chunkFile(fixture, digests[0]);
+            Path replaced = fixture.chunkFile(digests[0]);
             replaced.toFile().setWritable(true);
-            Files.write(replaced, random(sizes[0], 99));
-            Path truncated = chunkFile(fixture, digests[1]);
+            Files.write(replaced, MountFixture.random(sizes[0], 99));
+            Path truncated = fixture.chunkFile(digests[1]);
             truncated.toFile().setWritable(true);
             try (var channel = java.nio.channels.FileChannel.open(truncated, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.truncate(sizes[1] / 2);
             }
-            Path replacedBig = chunkFile(fixture, digests[2]);
+            Path replacedBig = fixture.chunkFile(digests[2]);
             replacedBig.toFile().setWritable(true);
-            Files.write(replacedBig, random(sizes[2], 98));
+            Files.write(replacedBig, MountFixture.random(sizes[2], 98));
             for (int i = 0; i < 3; i++) {
                 String path = digests[i].prefix() + "/" + digests[i];
                 Shell.Result cat = fixture.sh("cat " + path + " > /dev/null");
@@ -62,7 +52,7 @@ class BackingStoreTroubleIT {
                 assertEquals(1, receipt.exit(), "the receipt reads the same damaged chunk");
             }
             // The mount set the damaged chunks aside already; a chunk deleted behind its back is just missing.
-            Files.deleteIfExists(chunkFile(fixture, digests[1]));
+            Files.deleteIfExists(fixture.chunkFile(digests[1]));
             // The kernel may cache the name for attr_timeout (1 s): wait for the lookup to see it gone.
             long deadline = System.nanoTime() + 5_000_000_000L;
             Shell.Result gone;

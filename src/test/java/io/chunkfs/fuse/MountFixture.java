@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
@@ -37,6 +38,18 @@ final class MountFixture implements AutoCloseable {
         this.mnt = dir.resolve("mnt");
         this.log = dir.resolve("mount.log");
         Files.createDirectories(mnt);
+    }
+
+    /** Where the store keeps {@code digest}. */
+    Path chunkFile(Digest digest) {
+        return store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+    }
+
+    /** {@code size} bytes that only {@code seed} decides. */
+    static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new java.util.Random(seed).nextBytes(bytes);
+        return bytes;
     }
 
     static void requireFuse() {

@@ -6,7 +6,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -62,22 +61,13 @@ class VerifiedReadsIT {
         }
     }
 
-    private static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
-    private Path chunkFile(MountFixture fixture, Digest digest) {
-        return fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
-    }
 
     /** Puts the damaged bytes at the chunk's path (a new file, as a bad disk or a careless hand would). */
     private void damage(MountFixture fixture, List<Case> cases, int round) throws Exception {
         for (Case c : cases) {
             Path temp = fixture.dir.resolve("damaged-" + c.label());
             Files.write(temp, c.damaged(round));
-            Files.move(temp, chunkFile(fixture, c.digest()), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(temp, fixture.chunkFile(c.digest()), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
@@ -111,7 +101,7 @@ class VerifiedReadsIT {
 
     private void allSetAside(MountFixture fixture, List<Case> cases, String method) {
         for (Case c : cases) {
-            Path file = chunkFile(fixture, c.digest());
+            Path file = fixture.chunkFile(c.digest());
             check(!Files.exists(file) && Files.exists(file.resolveSibling(c.digest() + ".0.bad")),
                     method + ": the damaged " + c.label() + " chunk was not set aside");
         }
@@ -120,7 +110,7 @@ class VerifiedReadsIT {
     /** Puts the set-aside damaged files back at their digest paths (a rename: a new ctime, so checked again). */
     private void putBack(MountFixture fixture, List<Case> cases) throws Exception {
         for (Case c : cases) {
-            Path file = chunkFile(fixture, c.digest());
+            Path file = fixture.chunkFile(c.digest());
             Path bad = file.resolveSibling(c.digest() + ".0.bad");
             if (Files.exists(bad)) {
                 Files.move(bad, file, StandardCopyOption.REPLACE_EXISTING);
@@ -151,7 +141,7 @@ class VerifiedReadsIT {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             Path sources = Files.createDirectories(dir.resolve("good"));
             for (int i = 0; i < labels.length; i++) {
-                byte[] bytes = random(sizes[i], 100 + i);
+                byte[] bytes = MountFixture.random(sizes[i], 100 + i);
                 Files.write(sources.resolve("f-" + labels[i]), bytes);
                 cases.add(new Case(labels[i], bytes, Digest.sha256(bytes)));
                 good.add(Digest.sha256(bytes).toString());
@@ -220,7 +210,7 @@ class VerifiedReadsIT {
             // A chunk changed on disk after it was read is caught at the next open: in place (new ctime) ...
             Case one = cases.get(5);
             String path = one.digest().prefix() + "/" + one.digest();
-            Path file = chunkFile(fixture, one.digest());
+            Path file = fixture.chunkFile(one.digest());
             try (var channel = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) (one.good()[7] ^ 1)}), 7);
             }
@@ -248,7 +238,7 @@ class VerifiedReadsIT {
         assertNotEquals(0, bad.exit());
         assertTrue(bad.err().contains("verify=on or verify=off"), bad.err());
         try (MountFixture fixture = new MountFixture(dir).mount("verify=off")) {
-            byte[] bytes = random(8192, 1);
+            byte[] bytes = MountFixture.random(8192, 1);
             Files.write(dir.resolve("f"), bytes);
             fixture.sh("cp " + dir.resolve("f") + " incoming/f").ok();
             Digest digest = Digest.sha256(bytes);
@@ -259,7 +249,7 @@ class VerifiedReadsIT {
             }
             bytes[0] ^= 1;
             Files.write(dir.resolve("bad"), bytes);
-            Files.move(dir.resolve("bad"), chunkFile(fixture, digest), StandardCopyOption.REPLACE_EXISTING);
+            Files.move(dir.resolve("bad"), fixture.chunkFile(digest), StandardCopyOption.REPLACE_EXISTING);
             // The promise of verify=off: the store's file system checks the bytes, chunkfs does not; but a
             // changed file is never answered from pages the kernel kept of the old one (no keep_cache).
             assertEquals(Digest.sha256(bytes) + "  -\n", fixture.sh("cat " + path + " | sha256sum").ok().out());
