@@ -4,7 +4,6 @@ import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.WriteSession;
-
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +19,7 @@ public class MakeChunks {
         int threads = Runtime.getRuntime().availableProcessors();
         ChunkStore.init(root);
         try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE));
-             WriteSession session = store.beginWrite()) {
+                WriteSession session = store.beginWrite()) {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             List<Future<?>> parts = new ArrayList<>();
             for (int t = 0; t < threads; t++) {

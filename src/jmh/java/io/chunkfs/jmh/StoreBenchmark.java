@@ -1,5 +1,11 @@
 package io.chunkfs.jmh;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.InsertResult;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
+import io.chunkfs.store.WriteSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,13 +13,6 @@ import java.util.Comparator;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.InsertResult;
-import io.chunkfs.store.StoreOptions;
-import io.chunkfs.store.SyncLevel;
-import io.chunkfs.store.WriteSession;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;

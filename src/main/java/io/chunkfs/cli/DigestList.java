@@ -1,5 +1,6 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.store.Digest;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -9,8 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
-
-import io.chunkfs.store.Digest;
 
 /**
  * Digests read lazily, one per line, from a file or standard input ({@code -}). Blank lines and

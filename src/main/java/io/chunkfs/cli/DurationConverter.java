@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -31,13 +30,14 @@ public final class DurationConverter implements ITypeConverter<Duration> {
         int end = 0;
         while (matcher.find() && matcher.start() == end) {
             long amount = Long.parseLong(matcher.group(1));
-            total = total.plus(switch (matcher.group(2)) {
-                case "d" -> Duration.ofDays(amount);
-                case "h" -> Duration.ofHours(amount);
-                case "m" -> Duration.ofMinutes(amount);
-                case "s" -> Duration.ofSeconds(amount);
-                default -> Duration.ofMillis(amount);
-            });
+            total = total.plus(
+                    switch (matcher.group(2)) {
+                        case "d" -> Duration.ofDays(amount);
+                        case "h" -> Duration.ofHours(amount);
+                        case "m" -> Duration.ofMinutes(amount);
+                        case "s" -> Duration.ofSeconds(amount);
+                        default -> Duration.ofMillis(amount);
+                    });
             end = matcher.end();
         }
         if (end == 0 || end != trimmed.length()) {

@@ -1,28 +1,37 @@
 package io.chunkfs.cli;
 
-import java.time.Duration;
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.Callable;
-
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.GarbageCollector;
 import io.chunkfs.store.GcResult;
 import io.chunkfs.store.StoreOptions;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "gc", mixinStandardHelpOptions = true,
-        description = {"Garbage collection (mark and sweep): touch every chunk listed by --mark, then remove "
-                + "every chunk not touched since (start - margin), or since the start of the oldest writer still "
-                + "active if that is earlier.",
-                "Chunks inserted or touched while it runs are never removed. Only one gc runs at a time."})
+@Command(
+        name = "gc",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Garbage collection (mark and sweep): touch every chunk listed by --mark, then remove "
+                    + "every chunk not touched since (start - margin), or since the start of the oldest writer still "
+                    + "active if that is earlier.",
+            "Chunks inserted or touched while it runs are never removed. Only one gc runs at a time."
+        })
 final class GcCommand extends StoreCommand implements Callable<Integer> {
-    @Option(names = "--mark", paramLabel = "FILE",
+    @Option(
+            names = "--mark",
+            paramLabel = "FILE",
             description = "Digests still in use, one per line ('-' for standard input). Without it nothing is marked.")
     String mark;
 
-    @Option(names = "--margin", paramLabel = "DURATION", defaultValue = "24h5m", converter = DurationConverter.class,
+    @Option(
+            names = "--margin",
+            paramLabel = "DURATION",
+            defaultValue = "24h5m",
+            converter = DurationConverter.class,
             description = "Safety margin before the start, for file systems mounted relatime "
                     + "(default: ${DEFAULT-VALUE}; 0s keeps only what was touched since the start).")
     Duration margin;
@@ -34,7 +43,7 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         GcResult result;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults());
-             ProgressBars progress = new ProgressBars(!json)) {
+                ProgressBars progress = new ProgressBars(!json)) {
             GarbageCollector collector = new GarbageCollector(chunkStore, margin, progress);
             if (mark == null) {
                 result = collector.collect(null);
@@ -64,17 +73,36 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             out().println(Json.write(summary));
         } else {
             out().printf(Locale.ROOT, "started %s, cutoff %s%n", result.started(), result.cutoff());
-            out().printf(Locale.ROOT, "marked %d chunks (%d listed but missing)%n", result.marked(), result.markedMissing());
-            out().printf(Locale.ROOT, "before: %d chunks, %s%n", result.chunksBefore(), Sizes.human(result.bytesBefore()));
-            out().printf(Locale.ROOT, "removed: %d chunks, %s%n", result.removedChunks(), Sizes.human(result.removedBytes()));
-            out().printf(Locale.ROOT, "kept: %d chunks, %s (%d pending: kept only by an active writer)%n",
-                    result.keptChunks(), Sizes.human(result.keptBytes()), result.pendingChunks());
+            out().printf(
+                            Locale.ROOT,
+                            "marked %d chunks (%d listed but missing)%n",
+                            result.marked(),
+                            result.markedMissing());
+            out().printf(
+                            Locale.ROOT,
+                            "before: %d chunks, %s%n",
+                            result.chunksBefore(),
+                            Sizes.human(result.bytesBefore()));
+            out().printf(
+                            Locale.ROOT,
+                            "removed: %d chunks, %s%n",
+                            result.removedChunks(),
+                            Sizes.human(result.removedBytes()));
+            out().printf(
+                            Locale.ROOT,
+                            "kept: %d chunks, %s (%d pending: kept only by an active writer)%n",
+                            result.keptChunks(),
+                            Sizes.human(result.keptBytes()),
+                            result.pendingChunks());
             if (result.badChunks() > 0) {
                 out().printf(Locale.ROOT, "bad chunks set aside by verify: %d%n", result.badChunks());
             }
             if (result.removedTemps() > 0 || result.removedReceipts() > 0) {
-                out().printf(Locale.ROOT, "removed %d leftover temporary files and %d receipts of removed chunks%n",
-                        result.removedTemps(), result.removedReceipts());
+                out().printf(
+                                Locale.ROOT,
+                                "removed %d leftover temporary files and %d receipts of removed chunks%n",
+                                result.removedTemps(),
+                                result.removedReceipts());
             }
             result.oddities().forEach(line -> out().println("note: " + line));
         }

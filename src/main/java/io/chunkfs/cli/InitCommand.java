@@ -1,17 +1,19 @@
 package io.chunkfs.cli;
 
-import java.util.concurrent.Callable;
-
 import io.chunkfs.store.ChunkStore;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "init", mixinStandardHelpOptions = true,
+@Command(
+        name = "init",
+        mixinStandardHelpOptions = true,
         description = "Create a store: .chunks/00 … ff, a lock file and a format marker, each made durable. "
                 + "Folders are 0755 and chunks 0444 whatever the umask (0700 and 0400 with --private). "
                 + "A valid store already there is left as it is.")
 final class InitCommand extends StoreCommand implements Callable<Integer> {
-    @Option(names = "--private",
+    @Option(
+            names = "--private",
             description = "Only the owner may read the store: folders 0700, chunks 0400. A store folder that "
                     + "already exists without group or other permissions is private too.")
     boolean privateStore;
@@ -19,7 +21,8 @@ final class InitCommand extends StoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         boolean created = ChunkStore.init(storePath(), privateStore);
-        out().println((created ? "created store " : "store already exists: ") + storePath().toAbsolutePath());
+        out().println((created ? "created store " : "store already exists: ")
+                + storePath().toAbsolutePath());
         return 0;
     }
 }

@@ -7,8 +7,7 @@ import java.util.Map;
 
 /** Writes the small, flat summaries the CLI prints with {@code --json}: strings, numbers, lists, maps. */
 final class Json {
-    private Json() {
-    }
+    private Json() {}
 
     static Map<String, Object> object() {
         return new LinkedHashMap<>();

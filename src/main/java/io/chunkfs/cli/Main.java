@@ -2,27 +2,46 @@ package io.chunkfs.cli;
 
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
-
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code chunkfs} command. Exit status: 0 success, 1 a failure explained on stderr, 2 bad usage. */
-@Command(name = "chunkfs", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "chunkfs",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "A content-addressed chunk store (SHA-256 named, Proxmox Backup Server layout) "
                 + "that mounts as a directory.",
-        subcommands = {InitCommand.class, PutCommand.class, GetCommand.class, TouchCommand.class,
-                GcCommand.class, VerifyCommand.class, StatsCommand.class, MountCommand.class, UmountCommand.class,
-                StatusCommand.class, ReceiptsCommand.class, CommandLine.HelpCommand.class},
-        footer = {"", "The store is -s/--store DIR, else $CHUNKFS_STORE, else $XDG_DATA_HOME/chunkfs "
-                + "(~/.local/share/chunkfs).",
-                "Run 'chunkfs COMMAND --help' for the options of a command."})
+        subcommands = {
+            InitCommand.class,
+            PutCommand.class,
+            GetCommand.class,
+            TouchCommand.class,
+            GcCommand.class,
+            VerifyCommand.class,
+            StatsCommand.class,
+            MountCommand.class,
+            UmountCommand.class,
+            StatusCommand.class,
+            ReceiptsCommand.class,
+            CommandLine.HelpCommand.class
+        },
+        footer = {
+            "",
+            "The store is -s/--store DIR, else $CHUNKFS_STORE, else $XDG_DATA_HOME/chunkfs "
+                    + "(~/.local/share/chunkfs).",
+            "Run 'chunkfs COMMAND --help' for the options of a command."
+        })
 public final class Main implements Runnable {
     static final int EXIT_FAILURE = 1;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Option(names = {"-s", "--store"}, paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+    @CommandLine.Option(
+            names = {"-s", "--store"},
+            paramLabel = "DIR",
+            scope = CommandLine.ScopeType.INHERIT,
             description = "The store folder (default: $CHUNKFS_STORE, else $XDG_DATA_HOME/chunkfs, "
                     + "i.e. ~/.local/share/chunkfs).")
     java.nio.file.Path store;

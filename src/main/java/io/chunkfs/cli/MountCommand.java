@@ -1,5 +1,11 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.fuse.MountOptions;
+import io.chunkfs.fuse.MountTable;
+import io.chunkfs.fuse.Mounter;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreOptions;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,44 +16,51 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-
-import io.chunkfs.fuse.MountOptions;
-import io.chunkfs.fuse.MountTable;
-import io.chunkfs.fuse.Mounter;
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.StoreException;
-import io.chunkfs.store.StoreOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "mount", mixinStandardHelpOptions = true,
-        description = {"Mount the store on MOUNTPOINT through FUSE:",
-                "  incoming/   copy files here; each becomes a chunk when it is closed, and stays as a receipt",
-                "              (getfattr -n user.chunkfs.digest incoming/NAME prints its digest)",
-                "  00/ … ff/   the chunks, read-only, each checked against its digest before it is served;",
-                "              'touch' on a chunk marks it for gc",
-                "Returns once the mount is live and serves it in the background (-f: in the foreground, "
-                        + "logging to stderr). The store is created if its folder is missing or empty.",
-                "Unmount with 'chunkfs umount MOUNTPOINT' (or fusermount -u, SIGTERM, SIGINT)."})
+@Command(
+        name = "mount",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Mount the store on MOUNTPOINT through FUSE:",
+            "  incoming/   copy files here; each becomes a chunk when it is closed, and stays as a receipt",
+            "              (getfattr -n user.chunkfs.digest incoming/NAME prints its digest)",
+            "  00/ … ff/   the chunks, read-only, each checked against its digest before it is served;",
+            "              'touch' on a chunk marks it for gc",
+            "Returns once the mount is live and serves it in the background (-f: in the foreground, "
+                    + "logging to stderr). The store is created if its folder is missing or empty.",
+            "Unmount with 'chunkfs umount MOUNTPOINT' (or fusermount -u, SIGTERM, SIGINT)."
+        })
 final class MountCommand extends StoreCommand implements Callable<Integer> {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
 
-    @Parameters(index = "0", arity = "0..1", paramLabel = "MOUNTPOINT",
+    @Parameters(
+            index = "0",
+            arity = "0..1",
+            paramLabel = "MOUNTPOINT",
             description = "An existing folder (default: ~/chunkfs, created if missing).")
     Path mountPoint;
 
-    @Option(names = "-o", paramLabel = "OPTIONS", split = ",",
+    @Option(
+            names = "-o",
+            paramLabel = "OPTIONS",
+            split = ",",
             description = "Comma-separated: ro, allow_other, sync=file|filesystem|none (default file: a file is "
                     + "durable when close returns), verify=on|off (default on: every chunk is hashed whole before its first byte is "
                     + "served; off: no hashing, for stores on ZFS or btrfs), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
                     + "user… are accepted and ignored.")
     List<String> options = new ArrayList<>();
 
-    @Option(names = {"-f", "--foreground"}, description = "Stay in the foreground, logging to stderr.")
+    @Option(
+            names = {"-f", "--foreground"},
+            description = "Stay in the foreground, logging to stderr.")
     boolean foreground;
 
-    @Option(names = "--log", paramLabel = "FILE",
+    @Option(
+            names = "--log",
+            paramLabel = "FILE",
             description = "Where a background mount logs (default: ~/.local/state/chunkfs/mount-NAME.log).")
     Path log;
 
@@ -57,20 +70,26 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             mountPoint = defaultMountPoint();
             Files.createDirectories(mountPoint);
         }
-        MountOptions mountOptions = MountOptions.defaults(storePath().toAbsolutePath().toString())
-                .with(String.join(",", options));
+        MountOptions mountOptions =
+                MountOptions.defaults(storePath().toAbsolutePath().toString()).with(String.join(",", options));
         Mounter.checkMountPoint(mountPoint);
-        StoreOptions storeOptions = StoreOptions.defaults().withSyncLevel(mountOptions.syncLevel())
-                .withReadOnly(mountOptions.readOnly()).withVerifyReads(mountOptions.verify());
+        StoreOptions storeOptions = StoreOptions.defaults()
+                .withSyncLevel(mountOptions.syncLevel())
+                .withReadOnly(mountOptions.readOnly())
+                .withVerifyReads(mountOptions.verify());
         if (!foreground) {
             return startInBackground();
         }
-        try (ChunkStore chunkStore = mountOptions.readOnly() ? openStore(storeOptions)
-                : openOrCreateStore(storeOptions)) {
-            new Mounter(chunkStore, mountPoint, mountOptions).serve(() -> {
-                err().println("chunkfs: mounted " + chunkStore.root() + " on " + mountPoint.toAbsolutePath());
-                err().flush();
-            }, StatusCommand::render);
+        try (ChunkStore chunkStore =
+                mountOptions.readOnly() ? openStore(storeOptions) : openOrCreateStore(storeOptions)) {
+            new Mounter(chunkStore, mountPoint, mountOptions)
+                    .serve(
+                            () -> {
+                                err().println("chunkfs: mounted " + chunkStore.root() + " on "
+                                        + mountPoint.toAbsolutePath());
+                                err().flush();
+                            },
+                            StatusCommand::render);
         }
         return 0;
     }
@@ -102,28 +121,28 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             // File names reach the JVM in the locale's charset: give the mount a UTF-8 one.
             builder.environment().put("LC_ALL", "C.UTF-8");
         }
-        Process child = builder
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        Process child = builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .redirectErrorStream(true)
                 .start();
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (!isChunkfsMount()) {
             if (!child.isAlive()) {
-                throw new StoreException(lastLine(logFile).orElse("the mount process exited with status "
-                        + child.exitValue()) + " (log: " + logFile + ")");
+                throw new StoreException(
+                        lastLine(logFile).orElse("the mount process exited with status " + child.exitValue())
+                                + " (log: " + logFile + ")");
             }
             if (System.nanoTime() > deadline) {
                 child.destroy();
-                throw new StoreException("the mount did not come up within " + READY_TIMEOUT.toSeconds()
-                        + " s (log: " + logFile + ")");
+                throw new StoreException(
+                        "the mount did not come up within " + READY_TIMEOUT.toSeconds() + " s (log: " + logFile + ")");
             }
             // The kernel offers no event for a new mount that a JVM can wait on: poll the mount table.
             Thread.sleep(20);
         }
         Path absolute = mountPoint.toAbsolutePath().normalize();
-        out().println("chunkfs: mounted " + storePath().toAbsolutePath() + " on " + absolute
-                + " (process " + child.pid() + ", log " + logFile + ")");
+        out().println("chunkfs: mounted " + storePath().toAbsolutePath() + " on " + absolute + " (process "
+                + child.pid() + ", log " + logFile + ")");
         out().println("  copy files in:   cp FILE " + absolute + "/incoming/");
         out().println("  their digests:   getfattr -n user.chunkfs.digest " + absolute + "/incoming/FILE");
         out().println("  read a chunk:    cat " + absolute + "/PP/DIGEST");
@@ -138,7 +157,8 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
      */
     private static List<String> jvmOptions() {
         List<String> options = new ArrayList<>();
-        for (String argument : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        for (String argument :
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (argument.startsWith("-X") || argument.startsWith("-D")) {
                 options.add(argument);
             }

@@ -1,7 +1,6 @@
 package io.chunkfs.cli;
 
 import java.util.Locale;
-
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.Pointer;
 
@@ -18,8 +17,7 @@ final class ProcessLocale {
         Pointer setlocale(int category, String locale);
     }
 
-    private ProcessLocale() {
-    }
+    private ProcessLocale() {}
 
     /**
      * Sets LC_MESSAGES to "C". The JDK builds IOException messages from {@code strerror}, which follows

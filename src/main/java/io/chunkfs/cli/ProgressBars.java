@@ -20,8 +20,13 @@ final class ProgressBars implements Progress, AutoCloseable {
             return;
         }
         close();
-        bar = new ProgressBarBuilder().setTaskName(name).setInitialMax(total).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(250).continuousUpdate().build();
+        bar = new ProgressBarBuilder()
+                .setTaskName(name)
+                .setInitialMax(total)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(250)
+                .continuousUpdate()
+                .build();
     }
 
     @Override

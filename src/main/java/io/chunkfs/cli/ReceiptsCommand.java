@@ -1,17 +1,18 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Receipts;
+import io.chunkfs.store.StoreOptions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.Receipts;
-import io.chunkfs.store.StoreOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "receipts", mixinStandardHelpOptions = true,
+@Command(
+        name = "receipts",
+        mixinStandardHelpOptions = true,
         description = "List the receipts of files written to a mount's incoming/: '<digest>  <name>' per line, "
                 + "like sha256sum.")
 final class ReceiptsCommand extends StoreCommand implements Callable<Integer> {

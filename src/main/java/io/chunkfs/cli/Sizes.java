@@ -3,8 +3,7 @@ package io.chunkfs.cli;
 import java.util.Locale;
 
 final class Sizes {
-    private Sizes() {
-    }
+    private Sizes() {}
 
     /** {@code 1536} → {@code 1.5 KiB}. */
     static String human(long bytes) {

@@ -1,16 +1,17 @@
 package io.chunkfs.cli;
 
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.Callable;
-
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.StoreStats;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "stats", mixinStandardHelpOptions = true,
+@Command(
+        name = "stats",
+        mixinStandardHelpOptions = true,
         description = "Count the chunks and bytes of the store, and how they spread over the 256 prefix folders.")
 final class StatsCommand extends StoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the figures as JSON (with the count of every prefix folder).")
@@ -32,8 +33,17 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
             out().println(Json.write(summary));
         } else {
             out().printf(Locale.ROOT, "store %s%n", storePath().toAbsolutePath());
-            out().printf(Locale.ROOT, "chunks: %d%nbytes: %d (%s)%n", stats.chunks(), stats.bytes(), Sizes.human(stats.bytes()));
-            out().printf(Locale.ROOT, "per prefix folder: min %d, max %d%n", stats.minPerPrefix(), stats.maxPerPrefix());
+            out().printf(
+                            Locale.ROOT,
+                            "chunks: %d%nbytes: %d (%s)%n",
+                            stats.chunks(),
+                            stats.bytes(),
+                            Sizes.human(stats.bytes()));
+            out().printf(
+                            Locale.ROOT,
+                            "per prefix folder: min %d, max %d%n",
+                            stats.minPerPrefix(),
+                            stats.maxPerPrefix());
         }
         return 0;
     }

@@ -1,5 +1,8 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.fuse.ChunkFs;
+import io.chunkfs.fuse.MountTable;
+import io.chunkfs.store.StoreException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -19,19 +22,19 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-
-import io.chunkfs.fuse.ChunkFs;
-import io.chunkfs.fuse.MountTable;
-import io.chunkfs.store.StoreException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Show what a running mount is doing, as its mount process tells it: store and options, "
-                + "open files and files being written, commits and bytes since the mount, chunks that failed "
-                + "verification on read, time since the store was last synced, and errors answered by errno.",
-                "Only the user who mounted it (or root) may ask."})
+@Command(
+        name = "status",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Show what a running mount is doing, as its mount process tells it: store and options, "
+                    + "open files and files being written, commits and bytes since the mount, chunks that failed "
+                    + "verification on read, time since the store was last synced, and errors answered by errno.",
+            "Only the user who mounted it (or root) may ask."
+        })
 final class StatusCommand implements Callable<Integer> {
     private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(30);
 
@@ -46,7 +49,9 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path mount = (mountPoint != null ? mountPoint : MountCommand.defaultMountPoint()).toAbsolutePath().normalize();
+        Path mount = (mountPoint != null ? mountPoint : MountCommand.defaultMountPoint())
+                .toAbsolutePath()
+                .normalize();
         if (!MountTable.typeAt(mount).filter("fuse.chunkfs"::equals).isPresent()) {
             throw new StoreException(mount + " is not a chunkfs mount");
         }
@@ -86,9 +91,13 @@ final class StatusCommand implements Callable<Integer> {
             try {
                 return answer.get(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             } catch (TimeoutException e) {
-                throw new StoreException("the mount process did not answer within " + ANSWER_TIMEOUT.toSeconds() + " s");
+                throw new StoreException(
+                        "the mount process did not answer within " + ANSWER_TIMEOUT.toSeconds() + " s");
             } catch (java.util.concurrent.ExecutionException e) {
-                throw new IOException("reading the status from " + socket + " failed: " + e.getCause().getMessage(), e);
+                throw new IOException(
+                        "reading the status from " + socket + " failed: "
+                                + e.getCause().getMessage(),
+                        e);
             }
         }
     }
@@ -115,38 +124,69 @@ final class StatusCommand implements Callable<Integer> {
         StringBuilder out = new StringBuilder();
         Map<?, ?> options = (Map<?, ?>) report.get("options");
         Map<?, ?> open = (Map<?, ?>) report.get("open_files");
-        line(out, "mount %s (process %s, up %s)", report.get("mount_point"), report.get("pid"),
+        line(
+                out,
+                "mount %s (process %s, up %s)",
+                report.get("mount_point"),
+                report.get("pid"),
                 duration(((Number) report.get("uptime_seconds")).longValue()));
         line(out, "store %s", report.get("store"));
-        line(out, "options: sync=%s%s%s, fsname=%s%s", options.get("sync"),
+        line(
+                out,
+                "options: sync=%s%s%s, fsname=%s%s",
+                options.get("sync"),
                 Boolean.TRUE.equals(options.get("read_only")) ? ", ro" : "",
-                Boolean.TRUE.equals(options.get("allow_other")) ? ", allow_other" : "", options.get("fsname"),
+                Boolean.TRUE.equals(options.get("allow_other")) ? ", allow_other" : "",
+                options.get("fsname"),
                 Boolean.TRUE.equals(options.get("debug")) ? ", debug" : "");
-        line(out, "open files: %s chunks or receipts being read, %s files of incoming/",
-                open.get("chunks"), open.get("incoming"));
-        line(out, "being written: %s (%s with uncommitted bytes)", report.get("files_being_written"),
+        line(
+                out,
+                "open files: %s chunks or receipts being read, %s files of incoming/",
+                open.get("chunks"),
+                open.get("incoming"));
+        line(
+                out,
+                "being written: %s (%s with uncommitted bytes)",
+                report.get("files_being_written"),
                 report.get("files_with_uncommitted_bytes"));
         for (Object entry : (List<?>) report.get("pending_files")) {
             Map<?, ?> file = (Map<?, ?>) entry;
-            line(out, "  incoming/%s  %s%s", file.get("name"), Sizes.human(((Number) file.get("size")).longValue()),
+            line(
+                    out,
+                    "  incoming/%s  %s%s",
+                    file.get("name"),
+                    Sizes.human(((Number) file.get("size")).longValue()),
                     Boolean.TRUE.equals(file.get("uncommitted")) ? "  (uncommitted)" : "");
         }
         long bytes = ((Number) report.get("committed_bytes")).longValue();
-        line(out, "since mount: %s commits, %s committed (%s new chunks)", report.get("commits"),
-                Sizes.human(bytes), report.get("new_chunks"));
+        line(
+                out,
+                "since mount: %s commits, %s committed (%s new chunks)",
+                report.get("commits"),
+                Sizes.human(bytes),
+                report.get("new_chunks"));
         Object sinceSync = report.get("seconds_since_sync");
-        line(out, "last store sync: %s", sinceSync == null ? "none since mount"
-                : String.format(Locale.ROOT, "%.1f s ago", ((Number) sinceSync).doubleValue()));
+        line(
+                out,
+                "last store sync: %s",
+                sinceSync == null
+                        ? "none since mount"
+                        : String.format(Locale.ROOT, "%.1f s ago", ((Number) sinceSync).doubleValue()));
         List<?> suspects = (List<?>) report.get("suspect_chunks");
-        line(out, "verify failures on read: %s%s", report.get("verify_failures"),
+        line(
+                out,
+                "verify failures on read: %s%s",
+                report.get("verify_failures"),
                 suspects.isEmpty() ? "" : " (run 'chunkfs verify'); suspect chunks:");
         for (Object digest : suspects) {
             line(out, "  %s", digest);
         }
         Map<?, ?> errors = (Map<?, ?>) report.get("errors_by_errno");
         StringBuilder byErrno = new StringBuilder();
-        errors.forEach((name, count) -> byErrno.append(byErrno.length() == 0 ? "" : ", ").append(name)
-                .append(' ').append(count));
+        errors.forEach((name, count) -> byErrno.append(byErrno.length() == 0 ? "" : ", ")
+                .append(name)
+                .append(' ')
+                .append(count));
         line(out, "errors answered: %s", errors.isEmpty() ? "none" : byErrno);
         return out.toString();
     }

@@ -1,14 +1,13 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.StoreOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.StoreOptions;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** What every command that works on a store shares: the {@code -s/--store} option and opening it. */
 abstract class StoreCommand {

@@ -1,20 +1,27 @@
 package io.chunkfs.cli;
 
-import java.util.List;
-import java.util.concurrent.Callable;
-
 import io.chunkfs.store.ChunkNotFoundException;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
+import java.util.List;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "touch", mixinStandardHelpOptions = true,
-        description = {"Conditional touch: set each chunk's atime to now (mtime is kept) so that garbage "
-                + "collection keeps it.", "A digest the store does not hold is an error; nothing is created."})
+@Command(
+        name = "touch",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Conditional touch: set each chunk's atime to now (mtime is kept) so that garbage "
+                    + "collection keeps it.",
+            "A digest the store does not hold is an error; nothing is created."
+        })
 final class TouchCommand extends StoreCommand implements Callable<Integer> {
-    @Parameters(arity = "1..*", paramLabel = "DIGEST", converter = DigestConverter.class,
+    @Parameters(
+            arity = "1..*",
+            paramLabel = "DIGEST",
+            converter = DigestConverter.class,
             description = "Chunks to touch.")
     List<Digest> digests;
 

@@ -1,29 +1,38 @@
 package io.chunkfs.cli;
 
-import java.util.List;
-import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.Callable;
-
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "verify", mixinStandardHelpOptions = true,
-        description = {"Re-hash every chunk (or the given ones). A chunk whose bytes do not match its name is "
-                + "renamed aside to DIGEST.N.bad and reported; nothing is deleted.",
-                "Exit status 1 if any chunk is bad or missing."})
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Re-hash every chunk (or the given ones). A chunk whose bytes do not match its name is "
+                    + "renamed aside to DIGEST.N.bad and reported; nothing is deleted.",
+            "Exit status 1 if any chunk is bad or missing."
+        })
 final class VerifyCommand extends StoreCommand implements Callable<Integer> {
-    @Parameters(arity = "0..*", paramLabel = "DIGEST", converter = DigestConverter.class,
+    @Parameters(
+            arity = "0..*",
+            paramLabel = "DIGEST",
+            converter = DigestConverter.class,
             description = "Chunks to verify (default: all).")
     List<Digest> digests;
 
-    @Option(names = "--list", paramLabel = "FILE", description = "Verify the digests in FILE, one per line ('-': standard input).")
+    @Option(
+            names = "--list",
+            paramLabel = "FILE",
+            description = "Verify the digests in FILE, one per line ('-': standard input).")
     String list;
 
     @Option(names = "--threads", paramLabel = "N", description = "Hashing threads (default: number of cores).")
@@ -36,7 +45,7 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         VerifyResult result;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults());
-             ProgressBars progress = new ProgressBars(!json)) {
+                ProgressBars progress = new ProgressBars(!json)) {
             Verifier verifier = new Verifier(chunkStore, threads, progress);
             if (list != null) {
                 try (DigestList listed = new DigestList(list)) {
@@ -56,8 +65,13 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
             summary.put("missing", result.missing());
             out().println(Json.write(summary));
         } else {
-            out().printf(Locale.ROOT, "checked %d chunks, %s: %d bad, %d missing%n", result.checked(),
-                    Sizes.human(result.bytes()), result.bad().size(), result.missing().size());
+            out().printf(
+                            Locale.ROOT,
+                            "checked %d chunks, %s: %d bad, %d missing%n",
+                            result.checked(),
+                            Sizes.human(result.bytes()),
+                            result.bad().size(),
+                            result.missing().size());
             result.bad().forEach(digest -> out().println("bad: " + digest + " (renamed aside to .bad)"));
             result.missing().forEach(digest -> out().println("missing: " + digest));
         }

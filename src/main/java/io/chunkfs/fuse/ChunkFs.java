@@ -1,5 +1,13 @@
 package io.chunkfs.fuse;
 
+import com.kenai.jffi.MemoryIO;
+import io.chunkfs.store.ChunkInfo;
+import io.chunkfs.store.ChunkReader;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.CorruptChunkException;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.Receipts;
+import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -19,15 +27,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-
-import com.kenai.jffi.MemoryIO;
-import io.chunkfs.store.ChunkInfo;
-import io.chunkfs.store.ChunkReader;
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.CorruptChunkException;
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.Receipts;
-import io.chunkfs.store.SyncLevel;
 import jnr.ffi.Pointer;
 import jnr.ffi.Struct;
 import jnr.ffi.types.mode_t;
@@ -60,6 +59,7 @@ public final class ChunkFs extends FuseStubFS {
     private static final int FLAG_UTIME_OMIT_OK = 1 << 2;
     /** {@code fuse_file_info.keep_cache}: bit 1 of the bit-field int at byte 20. */
     private static final int FILE_INFO_BITS_OFFSET = 20;
+
     private static final int KEEP_CACHE = 1 << 1;
     /** {@code fuse_file_info.direct_io}: bit 0 of the same int. */
     private static final int DIRECT_IO = 1;
@@ -77,25 +77,23 @@ public final class ChunkFs extends FuseStubFS {
     private final AtomicLong nextHandle = new AtomicLong(1);
     /** Files of incoming/ open for writing, by name; guarded by itself for name changes. */
     private final Map<String, PendingFile> pending = new ConcurrentHashMap<>();
+
     private final Instant mountedAt = Instant.now();
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
     private final MountStats stats;
     private volatile String controlSocket;
 
-    private sealed interface Handle {
-    }
+    private sealed interface Handle {}
 
     /**
      * A chunk (or a receipt) open for reading: pinned to its digest, so a receipt opened before its
      * name was rewritten keeps reading the old version, and {@link #fgetattr} answers for that version.
      */
-    private record ChunkHandle(ChunkReader reader) implements Handle {
-    }
+    private record ChunkHandle(ChunkReader reader) implements Handle {}
 
     /** A file of incoming/; only a handle open for writing commits at flush. */
-    private record IncomingHandle(PendingFile file, boolean writable) implements Handle {
-    }
+    private record IncomingHandle(PendingFile file, boolean writable) implements Handle {}
 
     public ChunkFs(ChunkStore store) throws IOException {
         this.store = store;
@@ -260,8 +258,12 @@ public final class ChunkFs extends FuseStubFS {
             return call("fgetattr", path, () -> {
                 Digest digest = chunk.reader().digest();
                 ChunkInfo info = store.stat(digest).orElseThrow(() -> new FsError(Errno.ENOENT, "chunk removed"));
-                file(stat, path != null && path.startsWith("/" + Node.INCOMING + "/") ? (readOnly ? 0444 : 0644) : 0444,
-                        info.size(), info.lastAccessTime(), info.lastModifiedTime());
+                file(
+                        stat,
+                        path != null && path.startsWith("/" + Node.INCOMING + "/") ? (readOnly ? 0444 : 0644) : 0444,
+                        info.size(),
+                        info.lastAccessTime(),
+                        info.lastModifiedTime());
                 return 0;
             });
         }
@@ -419,9 +421,15 @@ public final class ChunkFs extends FuseStubFS {
                     directIo(fi);
                     return result;
                 }
-                Optional<io.chunkfs.store.ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
+                Optional<io.chunkfs.store.ChunkInfo> committed =
+                        receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
                 if (committed.isPresent()) {
-                    open = new PendingFile(store, receipts, file.name(), receipt.get(), committed.get().size());
+                    open = new PendingFile(
+                            store,
+                            receipts,
+                            file.name(),
+                            receipt.get(),
+                            committed.get().size());
                 } else {
                     // The kernel still knew the name (its entry cache) after a failed commit dropped it:
                     // the kernel strips O_CREAT from open, so treat a write-open as a create, as POSIX would.
@@ -664,8 +672,11 @@ public final class ChunkFs extends FuseStubFS {
             }
             requireWritable();
             if (!(from instanceof Node.IncomingFile source) || !(to instanceof Node.IncomingFile target)) {
-                throw new FsError(to instanceof Node.Nothing nothing && nothing.errno() == Errno.ENAMETOOLONG
-                        ? Errno.ENAMETOOLONG : Errno.EPERM, "only files of incoming/ can be renamed, within it");
+                throw new FsError(
+                        to instanceof Node.Nothing nothing && nothing.errno() == Errno.ENAMETOOLONG
+                                ? Errno.ENAMETOOLONG
+                                : Errno.EPERM,
+                        "only files of incoming/ can be renamed, within it");
             }
             Receipts.checkName(target.name());
             synchronized (pending) {
@@ -679,7 +690,8 @@ public final class ChunkFs extends FuseStubFS {
                 } else {
                     receipts.remove(target.name());
                 }
-                PendingFile displaced = moving != null ? pending.put(target.name(), moving) : pending.remove(target.name());
+                PendingFile displaced =
+                        moving != null ? pending.put(target.name(), moving) : pending.remove(target.name());
                 if (displaced != null) {
                     displaced.rename(null);
                 }
@@ -758,7 +770,8 @@ public final class ChunkFs extends FuseStubFS {
             }
             if (node instanceof Node.IncomingFile file) {
                 requireWritable();
-                if (!pending.containsKey(file.name()) && receipts.get(file.name()).isEmpty()) {
+                if (!pending.containsKey(file.name())
+                        && receipts.get(file.name()).isEmpty()) {
                     throw missing(node);
                 }
                 return 0;
@@ -905,7 +918,10 @@ public final class ChunkFs extends FuseStubFS {
                     try {
                         stats.committed(incoming.file().commitIfChanged());
                     } catch (IOException | RuntimeException e) {
-                        LOG.log(Level.WARNING, "commit of incoming/" + incoming.file().name() + " at unmount failed", e);
+                        LOG.log(
+                                Level.WARNING,
+                                "commit of incoming/" + incoming.file().name() + " at unmount failed",
+                                e);
                     }
                 }
             }

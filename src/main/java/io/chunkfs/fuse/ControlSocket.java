@@ -20,7 +20,6 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 
@@ -56,7 +55,9 @@ final class ControlSocket implements Closeable {
 
     static ControlSocket open(Supplier<Map<String, Object>> report, StatusFormat format) throws IOException {
         removeStale(baseFolder());
-        Path folder = Files.createTempDirectory(baseFolder(), "chunkfs-",
+        Path folder = Files.createTempDirectory(
+                baseFolder(),
+                "chunkfs-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         ControlSocket control;
         try {
@@ -75,7 +76,9 @@ final class ControlSocket implements Closeable {
     /** $XDG_RUNTIME_DIR when it is usable (per user, emptied at logout), else the temporary folder. */
     private static Path baseFolder() {
         String runtime = System.getenv("XDG_RUNTIME_DIR");
-        if (runtime != null && !runtime.isBlank() && Files.isDirectory(Path.of(runtime))
+        if (runtime != null
+                && !runtime.isBlank()
+                && Files.isDirectory(Path.of(runtime))
                 && Files.isWritable(Path.of(runtime))) {
             return Path.of(runtime);
         }
@@ -88,12 +91,14 @@ final class ControlSocket implements Closeable {
      */
     private static void removeStale(Path base) {
         try (DirectoryStream<Path> folders = Files.newDirectoryStream(base, "chunkfs-*")) {
-            UserPrincipal me = base.getFileSystem().getUserPrincipalLookupService()
+            UserPrincipal me = base.getFileSystem()
+                    .getUserPrincipalLookupService()
                     .lookupPrincipalByName(System.getProperty("user.name"));
             for (Path folder : folders) {
                 Path socket = folder.resolve("control.sock");
                 if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)
-                        || !me.equals(Files.getOwner(folder, LinkOption.NOFOLLOW_LINKS)) || isListening(socket)) {
+                        || !me.equals(Files.getOwner(folder, LinkOption.NOFOLLOW_LINKS))
+                        || isListening(socket)) {
                     continue;
                 }
                 Files.deleteIfExists(socket);

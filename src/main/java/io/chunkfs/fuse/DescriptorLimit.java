@@ -3,7 +3,6 @@ package io.chunkfs.fuse;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
-
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import jnr.ffi.Runtime;
@@ -21,6 +20,7 @@ final class DescriptorLimit {
     private static final int RLIMIT_NOFILE = 7;
     /** {@code RLIM_INFINITY}: all bits set in the unsigned 64-bit {@code rlim_t}. */
     private static final long RLIM_INFINITY = -1L;
+
     private static final AtomicBoolean REPORTED = new AtomicBoolean();
 
     public interface LibC {
@@ -31,12 +31,13 @@ final class DescriptorLimit {
     }
 
     private static final class Holder {
-        static final LibC LIBC = LibraryLoader.create(LibC.class).option(LibraryOption.SaveError, true).load("c");
+        static final LibC LIBC = LibraryLoader.create(LibC.class)
+                .option(LibraryOption.SaveError, true)
+                .load("c");
         static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
     }
 
-    private DescriptorLimit() {
-    }
+    private DescriptorLimit() {}
 
     /** Prepares the mount process for many open chunks; called once at mount start. */
     static void atMountStart() {
@@ -58,8 +59,12 @@ final class DescriptorLimit {
         }
         long[] wanted = {limit[1], limit[1]};
         if (Holder.LIBC.setrlimit(RLIMIT_NOFILE, wanted) != 0) {
-            LOG.warning(String.format(Locale.ROOT, "cannot raise the open file limit from %s to %s (errno %d)",
-                    render(limit[0]), render(limit[1]), Holder.RUNTIME.getLastError()));
+            LOG.warning(String.format(
+                    Locale.ROOT,
+                    "cannot raise the open file limit from %s to %s (errno %d)",
+                    render(limit[0]),
+                    render(limit[1]),
+                    Holder.RUNTIME.getLastError()));
         }
     }
 

@@ -7,7 +7,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.ReadOnlyFileSystemException;
-
 import ru.serce.jnrfuse.ErrorCodes;
 
 /** The one place where Java exceptions become the errno a FUSE caller sees. */
@@ -32,17 +31,25 @@ final class Errno {
     static final int ENFILE = ErrorCodes.ENFILE();
     /** 95 on Linux; jnr's ErrorCodes.ENOTSUP() is 45 (EL2NSYNC), which no program recognises. */
     static final int EOPNOTSUPP = 95;
+
     static final int EDQUOT = 122;
     static final int EFBIG = 27;
     static final int EILSEQ = 84;
 
-    private Errno() {
-    }
+    private Errno() {}
 
     /** What write(2), close(2) and fsync(2) may answer on Linux: anything else would puzzle the caller. */
     private static final java.util.Set<Integer> DATA_CALL_ERRNOS = java.util.Set.of(
-            ErrorCodes.EIO(), ErrorCodes.ENOSPC(), EDQUOT, EFBIG, ErrorCodes.EROFS(), ErrorCodes.EBADF(),
-            ErrorCodes.EINTR(), ErrorCodes.EINVAL(), ErrorCodes.EAGAIN(), ErrorCodes.EPERM());
+            ErrorCodes.EIO(),
+            ErrorCodes.ENOSPC(),
+            EDQUOT,
+            EFBIG,
+            ErrorCodes.EROFS(),
+            ErrorCodes.EBADF(),
+            ErrorCodes.EINTR(),
+            ErrorCodes.EINVAL(),
+            ErrorCodes.EAGAIN(),
+            ErrorCodes.EPERM());
 
     /**
      * {@code errno} as the callback {@code what} may answer it: a write, flush or fsync that failed for a

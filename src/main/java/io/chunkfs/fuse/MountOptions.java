@@ -1,10 +1,9 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.SyncLevel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-
-import io.chunkfs.store.SyncLevel;
 
 /**
  * The {@code -o} options of a mount, as a user or {@code /etc/fstab} gives them, and the FUSE
@@ -19,12 +18,30 @@ import io.chunkfs.store.SyncLevel;
  *                    the default), or serve without hashing (for stores on ZFS or btrfs, which
  *                    checksum their own data)
  */
-public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncLevel, String fsName, boolean debug,
-                           boolean verify) {
+public record MountOptions(
+        boolean readOnly, boolean allowOther, SyncLevel syncLevel, String fsName, boolean debug, boolean verify) {
     /** Options mount(8) and fstab pass that mean nothing here. */
-    private static final Set<String> IGNORED = Set.of("rw", "defaults", "auto", "noauto", "user", "nouser", "users",
-            "_netdev", "nofail", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime",
-            "relatime", "async", "subtype=chunkfs");
+    private static final Set<String> IGNORED = Set.of(
+            "rw",
+            "defaults",
+            "auto",
+            "noauto",
+            "user",
+            "nouser",
+            "users",
+            "_netdev",
+            "nofail",
+            "exec",
+            "noexec",
+            "suid",
+            "nosuid",
+            "dev",
+            "nodev",
+            "atime",
+            "noatime",
+            "relatime",
+            "async",
+            "subtype=chunkfs");
 
     /**
      * The FUSE options chunkfs always sets, and why: 128 KiB writes instead of 4 KiB; the kernel checks
@@ -48,23 +65,38 @@ public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncL
                 continue;
             }
             if (trimmed.equals("ro")) {
-                result = new MountOptions(true, result.allowOther, result.syncLevel, result.fsName, result.debug,
-                        result.verify);
+                result = new MountOptions(
+                        true, result.allowOther, result.syncLevel, result.fsName, result.debug, result.verify);
             } else if (trimmed.equals("allow_other")) {
-                result = new MountOptions(result.readOnly, true, result.syncLevel, result.fsName, result.debug,
-                        result.verify);
+                result = new MountOptions(
+                        result.readOnly, true, result.syncLevel, result.fsName, result.debug, result.verify);
             } else if (trimmed.equals("debug")) {
-                result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, result.fsName, true,
-                        result.verify);
+                result = new MountOptions(
+                        result.readOnly, result.allowOther, result.syncLevel, result.fsName, true, result.verify);
             } else if (trimmed.startsWith("sync=")) {
-                result = new MountOptions(result.readOnly, result.allowOther, SyncLevel.parse(trimmed.substring(5)),
-                        result.fsName, result.debug, result.verify);
+                result = new MountOptions(
+                        result.readOnly,
+                        result.allowOther,
+                        SyncLevel.parse(trimmed.substring(5)),
+                        result.fsName,
+                        result.debug,
+                        result.verify);
             } else if (trimmed.startsWith("fsname=") && trimmed.length() > 7) {
-                result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, trimmed.substring(7),
-                        result.debug, result.verify);
+                result = new MountOptions(
+                        result.readOnly,
+                        result.allowOther,
+                        result.syncLevel,
+                        trimmed.substring(7),
+                        result.debug,
+                        result.verify);
             } else if (trimmed.startsWith("verify=")) {
-                result = new MountOptions(result.readOnly, result.allowOther, result.syncLevel, result.fsName,
-                        result.debug, parseVerify(trimmed.substring(7)));
+                result = new MountOptions(
+                        result.readOnly,
+                        result.allowOther,
+                        result.syncLevel,
+                        result.fsName,
+                        result.debug,
+                        parseVerify(trimmed.substring(7)));
             } else {
                 throw new IllegalArgumentException("unknown mount option '" + trimmed
                         + "' (known: ro, allow_other, sync=file|filesystem|none, verify=on|off, fsname=NAME, debug)");
@@ -77,7 +109,9 @@ public record MountOptions(boolean readOnly, boolean allowOther, SyncLevel syncL
         return switch (value) {
             case "on" -> true;
             case "off" -> false;
-            default -> throw new IllegalArgumentException("bad mount option 'verify=" + value + "' (use verify=on or verify=off)");
+            default ->
+                throw new IllegalArgumentException(
+                        "bad mount option 'verify=" + value + "' (use verify=on or verify=off)");
         };
     }
 

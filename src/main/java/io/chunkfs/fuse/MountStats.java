@@ -1,5 +1,7 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.InsertResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -9,9 +11,6 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.InsertResult;
 
 /**
  * What a running mount has done since it started, for {@code chunkfs status}: commits and their
@@ -127,6 +126,7 @@ public final class MountStats {
         }
         jnr.constants.platform.Errno known = jnr.constants.platform.Errno.valueOf(errno);
         return known == null || known == jnr.constants.platform.Errno.__UNKNOWN_CONSTANT__
-                ? "errno " + errno : known.name();
+                ? "errno " + errno
+                : known.name();
     }
 }

@@ -10,8 +10,7 @@ import java.util.Optional;
 public final class MountTable {
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
-    private MountTable() {
-    }
+    private MountTable() {}
 
     /** The file system type mounted at {@code mountPoint} (e.g. {@code fuse.chunkfs}), if any. */
     public static Optional<String> typeAt(Path mountPoint) throws IOException {

@@ -1,14 +1,13 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.StoreException;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.StoreException;
 
 /** Mounts a store in this process and serves it until it is unmounted. */
 public final class Mounter {
@@ -59,8 +58,9 @@ public final class Mounter {
         checkMountPoint(mountPoint);
         DescriptorLimit.atMountStart();
         if (!"UTF-8".equalsIgnoreCase(System.getProperty("sun.jnu.encoding"))) {
-            java.util.logging.Logger.getLogger(Mounter.class.getName()).warning(
-                    "the locale's charset is not UTF-8: names with non-ASCII characters will be refused (set LC_ALL=C.UTF-8)");
+            java.util.logging.Logger.getLogger(Mounter.class.getName())
+                    .warning(
+                            "the locale's charset is not UTF-8: names with non-ASCII characters will be refused (set LC_ALL=C.UTF-8)");
         }
         ChunkFs fs = new ChunkFs(store);
         ControlSocket control = null;
@@ -69,8 +69,8 @@ public final class Mounter {
             fs.controlSocket(control.path());
         } catch (IOException e) {
             // The mount matters more than its status: serve it, and say why status will not answer.
-            java.util.logging.Logger.getLogger(Mounter.class.getName()).warning(
-                    "no control socket, 'chunkfs status' will not answer: " + e.getMessage());
+            java.util.logging.Logger.getLogger(Mounter.class.getName())
+                    .warning("no control socket, 'chunkfs status' will not answer: " + e.getMessage());
         }
         try {
             serve(fs, onReady);
@@ -83,13 +83,15 @@ public final class Mounter {
 
     private void serve(ChunkFs fs, Runnable onReady) throws IOException, InterruptedException {
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread loop = new Thread(() -> {
-            try {
-                fs.mount(mountPoint, true, options.debug(), options.fuseArguments());
-            } catch (Throwable e) {
-                failure.set(e);
-            }
-        }, "chunkfs-fuse-loop");
+        Thread loop = new Thread(
+                () -> {
+                    try {
+                        fs.mount(mountPoint, true, options.debug(), options.fuseArguments());
+                    } catch (Throwable e) {
+                        failure.set(e);
+                    }
+                },
+                "chunkfs-fuse-loop");
         loop.start();
         while (!fs.awaitInitialized(50)) {
             if (!loop.isAlive()) {

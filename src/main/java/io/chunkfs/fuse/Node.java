@@ -1,8 +1,7 @@
 package io.chunkfs.fuse;
 
-import java.nio.charset.StandardCharsets;
-
 import io.chunkfs.store.Digest;
+import java.nio.charset.StandardCharsets;
 
 /**
  * What a path of the mount names. The tree is fixed: the root, {@code incoming/} and its files,
@@ -11,27 +10,21 @@ import io.chunkfs.store.Digest;
 sealed interface Node {
     String INCOMING = "incoming";
 
-    record Root() implements Node {
-    }
+    record Root() implements Node {}
 
-    record IncomingDir() implements Node {
-    }
+    record IncomingDir() implements Node {}
 
     /** {@code incoming/NAME}: a receipt or a file being written. */
-    record IncomingFile(String name) implements Node {
-    }
+    record IncomingFile(String name) implements Node {}
 
     /** {@code PP/}: one of the 256 prefix folders, 00 … ff. */
-    record PrefixDir(String prefix) implements Node {
-    }
+    record PrefixDir(String prefix) implements Node {}
 
     /** {@code PP/DIGEST}, with PP the first byte of DIGEST. */
-    record Chunk(Digest digest) implements Node {
-    }
+    record Chunk(Digest digest) implements Node {}
 
     /** A path that cannot name anything here; {@code errno} says why (ENOENT or ENAMETOOLONG). */
-    record Nothing(int errno) implements Node {
-    }
+    record Nothing(int errno) implements Node {}
 
     Node ROOT = new Root();
     Node INCOMING_DIR = new IncomingDir();

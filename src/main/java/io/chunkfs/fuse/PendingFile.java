@@ -1,9 +1,5 @@
 package io.chunkfs.fuse;
 
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.time.Instant;
-
 import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
@@ -11,6 +7,9 @@ import io.chunkfs.store.InsertResult;
 import io.chunkfs.store.Receipts;
 import io.chunkfs.store.StagedChunk;
 import io.chunkfs.store.WriteSession;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
 
 /**
  * A file of {@code incoming/} while it is open for writing. Its bytes start as the committed chunk
@@ -27,9 +26,11 @@ final class PendingFile {
     private String name;
     /** The committed bytes the file starts from; null for an empty file. */
     private Digest base;
+
     private long baseSize;
     /** The committed bytes, checked whole when first read and open until they are replaced. */
     private ChunkReader baseReader;
+
     private StagedChunk staged;
     private boolean dirty;
     /**
@@ -37,6 +38,7 @@ final class PendingFile {
      * later write, flush and fsync fails with it, until the file is truncated to 0 (rewritten whole).
      */
     private int failedErrno;
+
     private int openHandles;
     private Instant modified = Instant.now();
 

@@ -1,5 +1,6 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.ChunkStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -8,15 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import io.chunkfs.store.ChunkStore;
-
 /** Gathers what {@code chunkfs status} shows about one live mount, as nested maps and lists. */
 final class StatusReport {
     /** Pending files listed by name; the count goes on past it. */
     static final int PENDING_LISTED = 100;
 
-    private StatusReport() {
-    }
+    private StatusReport() {}
 
     static Map<String, Object> of(ChunkFs fs, ChunkStore store, Path mountPoint, MountOptions options) {
         MountStats stats = fs.stats();
@@ -24,7 +22,9 @@ final class StatusReport {
         report.put("mount_point", mountPoint.toString());
         report.put("store", store.root().toString());
         report.put("pid", ProcessHandle.current().pid());
-        report.put("uptime_seconds", Duration.between(stats.started(), Instant.now()).toSeconds());
+        report.put(
+                "uptime_seconds",
+                Duration.between(stats.started(), Instant.now()).toSeconds());
         Map<String, Object> mountOptions = new LinkedHashMap<>();
         mountOptions.put("sync", options.syncLevel().toString());
         mountOptions.put("read_only", options.readOnly());

@@ -13,8 +13,7 @@ public final class Unmount {
     private static final Logger LOG = Logger.getLogger(Unmount.class.getName());
     private static final long RETRY_MILLIS = 100;
 
-    private Unmount() {
-    }
+    private Unmount() {}
 
     /** What {@code fusermount -u} said. */
     public record Result(int exitCode, String message) {
@@ -35,7 +34,8 @@ public final class Unmount {
         }
         command.add(mountPoint.toAbsolutePath().toString());
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             return new Result(process.waitFor(), output);
         } catch (IOException e) {
@@ -58,7 +58,8 @@ public final class Unmount {
                 return result;
             }
             if (System.nanoTime() > deadline) {
-                LOG.warning("mount " + mountPoint + " still busy after " + patience.toSeconds() + " s: unmounting lazily");
+                LOG.warning(
+                        "mount " + mountPoint + " still busy after " + patience.toSeconds() + " s: unmounting lazily");
                 return once(mountPoint, true);
             }
             try {

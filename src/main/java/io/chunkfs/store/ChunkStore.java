@@ -4,7 +4,6 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -44,6 +43,7 @@ public final class ChunkStore implements Closeable {
     private final ScheduledExecutorService periodicSync;
     /** Start of the last completed syncfs: everything written before it is on disk. */
     private volatile Instant lastSync;
+
     private final AtomicLong tempCounter = new AtomicLong();
     private final Recovery recovery;
     private final VerifiedReads reads = new VerifiedReads(this, VerifiedReads.REMEMBERED);
@@ -111,7 +111,8 @@ public final class ChunkStore implements Closeable {
                 }
                 int restored = GarbageCollector.restoreAfterCrash(store);
                 if (restored > 0) {
-                    LOG.warning(() -> "put back " + restored + " chunks that a garbage collection which died had set aside");
+                    LOG.warning(() ->
+                            "put back " + restored + " chunks that a garbage collection which died had set aside");
                 }
                 store.recovery.startIfNeeded();
             } catch (IOException | RuntimeException e) {
@@ -245,7 +246,8 @@ public final class ChunkStore implements Closeable {
         // more, and puts it back if it was touched meanwhile: wait for its verdict rather than answer "missing"
         // for a chunk that stays. No event crosses processes, so look again after a short pause, a bounded
         // number of times.
-        for (int tries = 0; !touched && tries < 200 && sys.stat(folder, name + GarbageCollector.ASIDE_SUFFIX) != null;
+        for (int tries = 0;
+                !touched && tries < 200 && sys.stat(folder, name + GarbageCollector.ASIDE_SUFFIX) != null;
                 tries++) {
             try {
                 Thread.sleep(1 + tries / 20);
@@ -271,15 +273,19 @@ public final class ChunkStore implements Closeable {
      */
     public Stream<Digest> chunks() {
         ChunkIterator iterator = new ChunkIterator(0, StoreLayout.PREFIXES);
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
-                Spliterator.DISTINCT | Spliterator.NONNULL), false).onClose(iterator::close);
+        return StreamSupport.stream(
+                        Spliterators.spliteratorUnknownSize(iterator, Spliterator.DISTINCT | Spliterator.NONNULL),
+                        false)
+                .onClose(iterator::close);
     }
 
     /** The chunks under one prefix folder (0 … 255). */
     public Stream<Digest> chunks(int prefix) {
         ChunkIterator iterator = new ChunkIterator(prefix, prefix + 1);
-        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator,
-                Spliterator.DISTINCT | Spliterator.NONNULL), false).onClose(iterator::close);
+        return StreamSupport.stream(
+                        Spliterators.spliteratorUnknownSize(iterator, Spliterator.DISTINCT | Spliterator.NONNULL),
+                        false)
+                .onClose(iterator::close);
     }
 
     /** The names of the chunks in one prefix folder, read at once (a folder holds tens of thousands at most). */
@@ -338,7 +344,11 @@ public final class ChunkStore implements Closeable {
     }
 
     /** What an insert finds at a digest path. */
-    private enum Existing { NONE, SUSPECT, TOUCHED }
+    private enum Existing {
+        NONE,
+        SUSPECT,
+        TOUCHED
+    }
 
     /**
      * Looks for {@code digest}. A good-sized copy is touched, so that a running gc keeps it, and made durable
@@ -416,8 +426,7 @@ public final class ChunkStore implements Closeable {
     }
 
     /** A temporary file in {@code .tmp}, open for reading and writing. */
-    record StagedFile(String name, FileChannel channel) {
-    }
+    record StagedFile(String name, FileChannel channel) {}
 
     /** Removes a temporary file of {@code .tmp}. */
     void dropTemp(String name) throws IOException {

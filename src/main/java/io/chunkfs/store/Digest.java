@@ -3,7 +3,6 @@ package io.chunkfs.store;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-
 import org.apache.commons.codec.binary.Hex;
 
 /**
@@ -37,8 +36,8 @@ public final class Digest implements Comparable<Digest> {
      */
     public static Digest parse(String text) {
         if (!isValid(text)) {
-            throw new IllegalArgumentException("not a chunk digest (64 lowercase hex characters): '"
-                    + abbreviate(text) + "'");
+            throw new IllegalArgumentException(
+                    "not a chunk digest (64 lowercase hex characters): '" + abbreviate(text) + "'");
         }
         byte[] bytes = new byte[BYTES];
         for (int i = 0; i < BYTES; i++) {

@@ -37,10 +37,12 @@ public final class GarbageCollector {
      * clock ticks of slack keep a mark made right after the start.
      */
     private static final long FILE_CLOCK_SLACK_MILLIS = 50;
+
     static final String ASIDE_SUFFIX = ".sweep";
     private static final Pattern BAD_NAME = Pattern.compile("[0-9a-f]{64}\\.\\d+\\.bad");
     /** Lock files held by collections of this JVM: probing them with a second channel would free them. */
     private static final Set<Path> RUNNING = ConcurrentHashMap.newKeySet();
+
     private static final String ATIME_PROBE = ".atime-probe";
     /**
      * In {@code .chunks} while a sweep runs, durable before the first chunk is set aside: a power cut between
@@ -57,7 +59,7 @@ public final class GarbageCollector {
     private final Progress progress;
     private final List<String> oddities = java.util.Collections.synchronizedList(new ArrayList<>());
     /** Runs between the sweep's first look at a chunk and setting it aside; tests race it there. */
-    private java.util.function.Consumer<String> beforeSetAside = chunk -> { };
+    private java.util.function.Consumer<String> beforeSetAside = chunk -> {};
 
     public GarbageCollector(ChunkStore store, Duration margin, Progress progress) {
         if (margin.isNegative()) {
@@ -91,7 +93,8 @@ public final class GarbageCollector {
             } catch (NoSuchFileException | PosixException e) {
                 throw new StoreException("store " + layout.root() + " is damaged: missing lock file " + lockFile);
             }
-            try (channel; FileLock lock = channel.tryLock()) {
+            try (channel;
+                    FileLock lock = channel.tryLock()) {
                 if (lock == null) {
                     throw alreadyRunning();
                 }
@@ -118,7 +121,8 @@ public final class GarbageCollector {
         if (!RUNNING.add(lockFile)) {
             return 0; // a collection of this JVM runs: it puts them back itself
         }
-        try (FileChannel channel = sys.openReadWrite(folders.root, ".lock"); FileLock lock = channel.tryLock()) {
+        try (FileChannel channel = sys.openReadWrite(folders.root, ".lock");
+                FileLock lock = channel.tryLock()) {
             if (lock == null) {
                 return 0;
             }
@@ -197,10 +201,22 @@ public final class GarbageCollector {
         Sweep sweep = sweepAll(cutoffMillis, marginCutoff);
         sys.unlink(folders.chunks, SWEEP_MARKER);
         long removedReceipts = store.receipts().removeDangling();
-        return new GcResult(start, Instant.ofEpochMilli(cutoffMillis), marked, missing,
-                sweep.kept + sweep.removed, sweep.keptBytes + sweep.removedBytes,
-                sweep.removed, sweep.removedBytes, sweep.kept, sweep.keptBytes, sweep.pending, sweep.bad,
-                removedTemps, removedReceipts, List.copyOf(oddities));
+        return new GcResult(
+                start,
+                Instant.ofEpochMilli(cutoffMillis),
+                marked,
+                missing,
+                sweep.kept + sweep.removed,
+                sweep.keptBytes + sweep.removedBytes,
+                sweep.removed,
+                sweep.removedBytes,
+                sweep.kept,
+                sweep.keptBytes,
+                sweep.pending,
+                sweep.bad,
+                removedTemps,
+                removedReceipts,
+                List.copyOf(oddities));
     }
 
     /**
@@ -272,7 +288,8 @@ public final class GarbageCollector {
         }
         Instant atime = probe.atime().toInstant();
         Instant clock = Instant.now();
-        if (atime.getEpochSecond() == old || Duration.between(atime, clock).abs().compareTo(Duration.ofMinutes(5)) > 0) {
+        if (atime.getEpochSecond() == old
+                || Duration.between(atime, clock).abs().compareTo(Duration.ofMinutes(5)) > 0) {
             throw new StoreException("touching a file does not set its atime on the file system of "
                     + layout.chunksDir() + " (atime is " + atime + ", clock says " + clock
                     + "): refusing to collect garbage, since every chunk would look unused");

@@ -22,7 +22,19 @@ import java.util.List;
  * @param removedReceipts receipts whose chunk was removed
  * @param oddities        anything else found in the chunk folders, one line each
  */
-public record GcResult(Instant started, Instant cutoff, long marked, long markedMissing, long chunksBefore, long bytesBefore,
-                       long removedChunks, long removedBytes, long keptChunks, long keptBytes, long pendingChunks,
-                       long badChunks, long removedTemps, long removedReceipts, List<String> oddities) {
-}
+public record GcResult(
+        Instant started,
+        Instant cutoff,
+        long marked,
+        long markedMissing,
+        long chunksBefore,
+        long bytesBefore,
+        long removedChunks,
+        long removedBytes,
+        long keptChunks,
+        long keptBytes,
+        long pendingChunks,
+        long badChunks,
+        long removedTemps,
+        long removedReceipts,
+        List<String> oddities) {}

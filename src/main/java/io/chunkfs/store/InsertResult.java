@@ -8,5 +8,4 @@ package io.chunkfs.store;
  * @param duplicate  the store already held a good copy: nothing was written, the chunk was touched
  * @param repaired   the store held a copy of the wrong size (corrupt); it was replaced by these bytes
  */
-public record InsertResult(Digest digest, long size, boolean duplicate, boolean repaired) {
-}
+public record InsertResult(Digest digest, long size, boolean duplicate, boolean repaired) {}

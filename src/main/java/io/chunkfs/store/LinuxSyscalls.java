@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.stream.Stream;
-
 import jnr.constants.platform.Errno;
 
 /**
@@ -23,14 +22,16 @@ final class LinuxSyscalls implements Syscalls {
     private static final int EINVAL = Errno.EINVAL.intValue();
     private static final int MODE_BEING_WRITTEN = 0600;
 
-    private LinuxSyscalls() {
-    }
+    private LinuxSyscalls() {}
 
     @Override
     public Folder openRoot(Path root) throws IOException {
         Path absolute = root.toAbsolutePath().normalize();
-        int fd = LIBC.openat(Posix.AT_FDCWD, Posix.cString(absolute.toString()),
-                Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC, 0);
+        int fd = LIBC.openat(
+                Posix.AT_FDCWD,
+                Posix.cString(absolute.toString()),
+                Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC,
+                0);
         if (fd < 0) {
             throw Posix.error("open", absolute.toString(), Posix.errno());
         }
@@ -39,8 +40,11 @@ final class LinuxSyscalls implements Syscalls {
 
     @Override
     public Folder openFolder(Folder parent, String name) throws IOException {
-        int fd = LIBC.openat(parent.fd, Posix.cString(name),
-                Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, 0);
+        int fd = LIBC.openat(
+                parent.fd,
+                Posix.cString(name),
+                Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_NOFOLLOW | Posix.O_CLOEXEC,
+                0);
         if (fd < 0) {
             throw Posix.error("open folder", parent.resolve(name).toString(), Posix.errno());
         }
@@ -66,8 +70,11 @@ final class LinuxSyscalls implements Syscalls {
     @Override
     public FileChannel create(Folder folder, String name, int mode) throws IOException {
         String file = folder.resolve(name).toString();
-        int fd = LIBC.openat(folder.fd, Posix.cString(name),
-                Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC, MODE_BEING_WRITTEN);
+        int fd = LIBC.openat(
+                folder.fd,
+                Posix.cString(name),
+                Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC,
+                MODE_BEING_WRITTEN);
         if (fd < 0) {
             throw Posix.error("create", file, Posix.errno());
         }
@@ -100,7 +107,8 @@ final class LinuxSyscalls implements Syscalls {
 
     @Override
     public FileChannel openReadWrite(Folder folder, String name) throws IOException {
-        return openRegular(folder, name, Posix.O_RDWR, StandardOpenOption.READ, StandardOpenOption.WRITE).channel();
+        return openRegular(folder, name, Posix.O_RDWR, StandardOpenOption.READ, StandardOpenOption.WRITE)
+                .channel();
     }
 
     /** Opens an existing regular file, refusing anything else (a symlink, a FIFO, a device, a folder). */
@@ -108,8 +116,8 @@ final class LinuxSyscalls implements Syscalls {
             throws IOException {
         String file = folder.resolve(name).toString();
         // O_NONBLOCK: a FIFO planted at a chunk's name must not hold a thread until someone writes to it.
-        int fd = LIBC.openat(folder.fd, Posix.cString(name),
-                access | Posix.O_NOFOLLOW | Posix.O_NONBLOCK | Posix.O_CLOEXEC, 0);
+        int fd = LIBC.openat(
+                folder.fd, Posix.cString(name), access | Posix.O_NOFOLLOW | Posix.O_NONBLOCK | Posix.O_CLOEXEC, 0);
         if (fd < 0) {
             throw Posix.error("open", file, Posix.errno());
         }

@@ -19,8 +19,9 @@ final class PipelinedHash {
     private static final int IN_FLIGHT = 8;
     /** Below this a copy costs more than it saves: hash on the caller's thread. */
     private static final int INLINE_BELOW = 32 * 1024;
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(
-            Math.max(1, Runtime.getRuntime().availableProcessors()), task -> {
+
+    private static final ExecutorService POOL =
+            Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), task -> {
                 Thread thread = new Thread(task, "chunkfs-hash");
                 thread.setDaemon(true);
                 return thread;
@@ -52,11 +53,13 @@ final class PipelinedHash {
         data.duplicate().get(copy, 0, size);
         acquireSlot();
         byte[] piece = copy;
-        tail = tail.thenRunAsync(() -> {
-            sha256.update(piece, 0, size);
-            spare.offer(piece);
-            slots.release();
-        }, POOL);
+        tail = tail.thenRunAsync(
+                () -> {
+                    sha256.update(piece, 0, size);
+                    spare.offer(piece);
+                    slots.release();
+                },
+                POOL);
     }
 
     /** Forgets everything fed so far. */

@@ -6,7 +6,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
-
 import jnr.constants.platform.Errno;
 import jnr.constants.platform.OpenFlags;
 import jnr.ffi.LibraryLoader;
@@ -23,6 +22,7 @@ import jnr.ffi.Runtime;
 final class Posix {
     /** {@code UTIME_NOW} and {@code UTIME_OMIT} from {@code <sys/stat.h>}. */
     static final long UTIME_NOW = (1L << 30) - 1;
+
     static final long UTIME_OMIT = (1L << 30) - 2;
     static final int AT_FDCWD = -100;
     static final int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -71,8 +71,7 @@ final class Posix {
             .load("c");
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
 
-    private Posix() {
-    }
+    private Posix() {}
 
     /** Sets a folder's mode exactly, whatever the umask. */
     static void chmod(Folder folder, int mode) throws IOException {
@@ -106,8 +105,8 @@ final class Posix {
             throw error("statx", file, errno);
         }
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer).order(java.nio.ByteOrder.nativeOrder());
-        return new FileStat(b.getShort(28) & 0xffff, b.getLong(40), b.getLong(32), time(b, 64), time(b, 112),
-                time(b, 96));
+        return new FileStat(
+                b.getShort(28) & 0xffff, b.getLong(40), b.getLong(32), time(b, 64), time(b, 112), time(b, 96));
     }
 
     private static FileTime time(java.nio.ByteBuffer b, int offset) {

@@ -1,7 +1,6 @@
 package io.chunkfs.store;
 
 import java.nio.file.FileSystemException;
-
 import jnr.constants.platform.Errno;
 
 /**

@@ -28,8 +28,7 @@ import java.util.stream.Stream;
  */
 public final class Receipts {
     /** A receipt: {@code incoming/name} holds the chunk {@code digest}. */
-    public record Receipt(String name, Digest digest) {
-    }
+    public record Receipt(String name, Digest digest) {}
 
     private final ChunkStore store;
     private final StoreFolders folders;
@@ -47,7 +46,10 @@ public final class Receipts {
 
     /** Refuses names that are not a single path component a file system accepts. */
     public static void checkName(String name) {
-        if (name.isEmpty() || name.equals(".") || name.equals("..") || name.indexOf('/') >= 0
+        if (name.isEmpty()
+                || name.equals(".")
+                || name.equals("..")
+                || name.indexOf('/') >= 0
                 || name.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("not a file name: '" + name + "'");
         }

@@ -28,6 +28,7 @@ final class Recovery {
     private final Map<String, Long> dead = new LinkedHashMap<>();
     /** Chunks with a ctime at or after this may be damaged; {@code Long.MAX_VALUE} when nothing is to check. */
     private volatile long suspectFromMillis = Long.MAX_VALUE;
+
     private Thread thread;
 
     Recovery(ChunkStore store, StoreFolders folders) {
@@ -106,12 +107,14 @@ final class Recovery {
                 }
             }
             LOG.info(() -> "recovery: " + suspects.size() + " chunks changed since the last completed sync; verifying");
-            VerifyResult result = new Verifier(store, 1, new LoggedProgress(suspects.size())).verify(suspects.iterator());
+            VerifyResult result =
+                    new Verifier(store, 1, new LoggedProgress(suspects.size())).verify(suspects.iterator());
             if (Thread.currentThread().isInterrupted()) {
                 return;
             }
-            LOG.info(() -> "recovery done: " + result.checked() + " chunks checked, " + result.bad().size()
-                    + " damaged and set aside" + (result.bad().isEmpty() ? "" : " (" + result.bad() + ")"));
+            LOG.info(() -> "recovery done: " + result.checked() + " chunks checked, "
+                    + result.bad().size() + " damaged and set aside"
+                    + (result.bad().isEmpty() ? "" : " (" + result.bad() + ")"));
             for (String id : ids) {
                 store.writers().forget(id);
             }

@@ -17,9 +17,11 @@ public final class StagedChunk implements Closeable {
     private final ChunkStore store;
     /** The temporary file's name in the store's {@code .tmp} folder. */
     private final String file;
+
     private final FileChannel channel;
     /** Bytes {@code [0, hash.length())} of the file have gone into it, in order. */
     private final PipelinedHash hash = new PipelinedHash();
+
     private long size;
     private boolean closed;
 

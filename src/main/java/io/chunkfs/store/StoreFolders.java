@@ -18,11 +18,19 @@ final class StoreFolders implements Closeable {
     private final Folder[] prefixes;
     /** Modes for what the store creates: owner-only when the store folder is private (no group or other bits). */
     final int folderMode;
+
     final int chunkMode;
     final int fileMode;
 
-    StoreFolders(Syscalls sys, Folder root, Folder chunks, Folder[] prefixes, Folder tmp, Folder writers,
-            Folder receipts, boolean privateStore) {
+    StoreFolders(
+            Syscalls sys,
+            Folder root,
+            Folder chunks,
+            Folder[] prefixes,
+            Folder tmp,
+            Folder writers,
+            Folder receipts,
+            boolean privateStore) {
         this.sys = sys;
         this.root = root;
         this.chunks = chunks;

@@ -80,8 +80,8 @@ public final class StoreLayout {
     }
 
     /** Names in the store folder that a creation interrupted by a crash may have left: creating again resumes. */
-    private static final java.util.Set<String> CREATION_NAMES = java.util.Set.of(".chunks", ".tmp", ".writers",
-            "receipts", ".lock", ".chunkfs.partial");
+    private static final java.util.Set<String> CREATION_NAMES =
+            java.util.Set.of(".chunks", ".tmp", ".writers", "receipts", ".lock", ".chunkfs.partial");
 
     /**
      * Creates a store in {@code root} (made if missing). A folder that is already a valid store is left as it
@@ -198,7 +198,8 @@ public final class StoreLayout {
      */
     StoreFolders open(Syscalls sys) throws IOException {
         if (!Files.isDirectory(root)) {
-            throw new StoreException("no store at " + root + ": the folder does not exist (create one with 'chunkfs init')");
+            throw new StoreException(
+                    "no store at " + root + ": the folder does not exist (create one with 'chunkfs init')");
         }
         Folder rootFolder = sys.openRoot(root);
         java.util.List<Folder> opened = new java.util.ArrayList<>();
@@ -215,8 +216,8 @@ public final class StoreLayout {
             }
             FileStat lock = sys.stat(rootFolder, ".lock");
             if (lock == null || !lock.isRegularFile()) {
-                throw new StoreException("store " + root + " is damaged: missing lock file " + lockFile()
-                        + " (create it with 'touch')");
+                throw new StoreException(
+                        "store " + root + " is damaged: missing lock file " + lockFile() + " (create it with 'touch')");
             }
             boolean isPrivate = (sys.stat(rootFolder, ".").permissions() & 077) == 0;
             int folderMode = isPrivate ? 0700 : 0755;
@@ -240,11 +241,12 @@ public final class StoreLayout {
     private String readFormat(Syscalls sys, Folder rootFolder) throws IOException {
         FileStat marker = sys.stat(rootFolder, ".chunkfs");
         if (marker == null || !marker.isRegularFile()) {
-            throw new StoreException(root + " is not a chunkfs store (no .chunkfs file; create one with 'chunkfs init')");
+            throw new StoreException(
+                    root + " is not a chunkfs store (no .chunkfs file; create one with 'chunkfs init')");
         }
         if (marker.size() > 4096) {
-            throw new StoreException(root + " has an unknown store format (its .chunkfs file is "
-                    + marker.size() + " bytes)");
+            throw new StoreException(
+                    root + " has an unknown store format (its .chunkfs file is " + marker.size() + " bytes)");
         }
         byte[] bytes;
         try (var file = sys.openRead(rootFolder, ".chunkfs").channel()) {
@@ -256,8 +258,9 @@ public final class StoreLayout {
         }
         String format = new String(bytes, StandardCharsets.UTF_8).strip();
         if (format.isEmpty() && sys.stat(rootFolder, ".chunks") != null) {
-            java.util.logging.Logger.getLogger(StoreLayout.class.getName()).warning(() -> "the format marker of "
-                    + root + " is empty (a crash right after the store was created): writing it again");
+            java.util.logging.Logger.getLogger(StoreLayout.class.getName())
+                    .warning(() -> "the format marker of " + root
+                            + " is empty (a crash right after the store was created): writing it again");
             create(sys, false);
             return FORMAT_LINE;
         }
@@ -271,7 +274,8 @@ public final class StoreLayout {
             opened.add(folder);
             return folder;
         } catch (java.nio.file.NoSuchFileException e) {
-            throw new StoreException("store " + root + " is damaged: missing folder " + root.relativize(parent.resolve(name)));
+            throw new StoreException(
+                    "store " + root + " is damaged: missing folder " + root.relativize(parent.resolve(name)));
         } catch (PosixException e) {
             throw new StoreException("store " + root + " is damaged: " + root.relativize(parent.resolve(name))
                     + " is not a folder (a symlink or a file where a folder belongs)");

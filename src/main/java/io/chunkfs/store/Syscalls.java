@@ -81,6 +81,5 @@ interface Syscalls {
     void close(Folder folder) throws IOException;
 
     /** A file opened for reading, with its status as of the open. */
-    record OpenFile(FileChannel channel, FileStat stat) {
-    }
+    record OpenFile(FileChannel channel, FileStat stat) {}
 }

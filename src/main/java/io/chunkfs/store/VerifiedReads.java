@@ -65,8 +65,10 @@ final class VerifiedReads {
                     return new ChunkReader(digest, channel, channel.size(), false);
                 }
                 if (good == Boolean.FALSE) {
-                    throw new CorruptChunkException(digest, "chunk " + digest + " is damaged (found by a read "
-                            + "at the same time); run 'chunkfs verify' to check the whole store");
+                    throw new CorruptChunkException(
+                            digest,
+                            "chunk " + digest + " is damaged (found by a read "
+                                    + "at the same time); run 'chunkfs verify' to check the whole store");
                 }
                 mine = null;
             }
@@ -118,8 +120,8 @@ final class VerifiedReads {
         } else if (hashed != null) {
             try {
                 // Only the file that was hashed: not a good copy an insert put there meanwhile.
-                String aside = Verifier.setAside(store.folders().sys, store.folders().prefix(digest),
-                        digest.toString(), hashed.inode());
+                String aside = Verifier.setAside(
+                        store.folders().sys, store.folders().prefix(digest), digest.toString(), hashed.inode());
                 where = aside == null ? "set aside by someone else meanwhile" : "set aside as " + aside;
             } catch (UncheckedIOException e) {
                 where = "could not be set aside (" + e.getMessage() + ")";

@@ -28,8 +28,10 @@ public final class Verifier {
     static final long ANY_FILE = -1;
     /** What an open of a name that is not a regular file answers: EINVAL (FIFO, device), ELOOP (symlink), ENXIO. */
     private static final java.util.Set<Integer> NOT_A_CHUNK = java.util.Set.of(
-            jnr.constants.platform.Errno.EINVAL.intValue(), jnr.constants.platform.Errno.ELOOP.intValue(),
+            jnr.constants.platform.Errno.EINVAL.intValue(),
+            jnr.constants.platform.Errno.ELOOP.intValue(),
             jnr.constants.platform.Errno.ENXIO.intValue());
+
     private static final int BUFFER = 1 << 20;
 
     private final StoreFolders folders;
@@ -104,7 +106,8 @@ public final class Verifier {
             Thread.currentThread().interrupt();
             throw new java.io.InterruptedIOException("verify interrupted");
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof UncheckedIOException ? e.getCause().getCause() : e.getCause();
+            Throwable cause =
+                    e.getCause() instanceof UncheckedIOException ? e.getCause().getCause() : e.getCause();
             if (cause instanceof IOException io) {
                 throw io;
             }
@@ -130,7 +133,8 @@ public final class Verifier {
         final AtomicLong bytes = new AtomicLong();
         final List<Digest> bad = Collections.synchronizedList(new ArrayList<>());
         final List<Digest> missing = Collections.synchronizedList(new ArrayList<>());
-        private final ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER));
+        private final ThreadLocal<ByteBuffer> buffers =
+                ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER));
         private final ThreadLocal<MessageDigest> hashers = ThreadLocal.withInitial(Digest::newSha256);
 
         void check(Folder folder, String name, Digest digest, boolean reportMissing) {
@@ -210,8 +214,10 @@ public final class Verifier {
                     return bad;
                 }
                 FileStat moved = sys.stat(folder, aside);
-                if (moved != null && (inode == ANY_FILE || moved.inode() == inode
-                        || (linked != null && moved.inode() == linked.inode()))) {
+                if (moved != null
+                        && (inode == ANY_FILE
+                                || moved.inode() == inode
+                                || (linked != null && moved.inode() == linked.inode()))) {
                     sys.unlink(folder, aside);
                 } else {
                     sys.rename(folder, aside, folder, name);

@@ -27,6 +27,7 @@ final class WholeChunkHasher {
     private static final int DEPTH = 4;
     /** Chunks up to this size are read and hashed on the caller's thread: a hand-over costs more. */
     private static final long INLINE = 2L * BLOCK;
+
     private static final int POOLED_BUFFERS = 32;
     /** Overlapped passes at once (DEPTH buffers each); more hash on their own thread with one buffer. */
     private static final Semaphore PASSES = new Semaphore(4);
@@ -42,11 +43,9 @@ final class WholeChunkHasher {
     private static final ByteBuffer END = ByteBuffer.allocate(0);
 
     /** The SHA-256 of a file's bytes and how many there were. */
-    record Result(Digest digest, long bytes) {
-    }
+    record Result(Digest digest, long bytes) {}
 
-    private WholeChunkHasher() {
-    }
+    private WholeChunkHasher() {}
 
     static Result hash(FileChannel channel, long expectedSize) throws IOException {
         MessageDigest sha256 = Digest.newSha256();

@@ -64,7 +64,7 @@ public final class WriteSession implements AutoCloseable {
     /** Inserts the contents of {@code file}. */
     public InsertResult insert(Path file) throws IOException {
         try (FileChannel source = FileChannel.open(file, StandardOpenOption.READ);
-             StagedChunk staged = stage()) {
+                StagedChunk staged = stage()) {
             ByteBuffer buffer = ByteBuffer.allocateDirect(COPY_BUFFER);
             long position = 0;
             while (source.read(buffer) >= 0) {

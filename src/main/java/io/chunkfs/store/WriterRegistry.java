@@ -38,6 +38,7 @@ final class WriterRegistry {
     private static final int LEVEL_WIDTH = 10;
     /** Where the sync level and the last sync start: after the oldest start and a space. */
     private static final int LEVEL_AT = WIDTH + 1;
+
     private static final int SYNC_AT = LEVEL_AT + LEVEL_WIDTH + 1;
     private static final long NONE = 99_999_999_999_999_999L;
     /**
@@ -53,6 +54,7 @@ final class WriterRegistry {
     private final String id = HexFormat.of().formatHex(randomBytes());
     /** Start times of the active sessions of this store, with their counts. */
     private final TreeMap<Long, Integer> active = new TreeMap<>();
+
     private FileChannel file;
     private long published = -1;
     private boolean closed;

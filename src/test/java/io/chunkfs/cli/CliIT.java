@@ -1,5 +1,12 @@
 package io.chunkfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -9,20 +16,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.testing.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** The command line, run as real processes from the packaged jar. */
 class CliIT {
-    private static final Path PROJECT = Path.of(System.getProperty("chunkfs.project", ".")).toAbsolutePath();
+    private static final Path PROJECT =
+            Path.of(System.getProperty("chunkfs.project", ".")).toAbsolutePath();
 
     @TempDir
     Path dir;
@@ -34,7 +34,13 @@ class CliIT {
     }
 
     private Shell.Result cli(String... args) {
-        return cli(Map.of("HOME", dir.toString(), "XDG_DATA_HOME", dir.resolve("xdg").toString()), args);
+        return cli(
+                Map.of(
+                        "HOME",
+                        dir.toString(),
+                        "XDG_DATA_HOME",
+                        dir.resolve("xdg").toString()),
+                args);
     }
 
     private static void assertOneLineFailure(Shell.Result result, String expected) {
@@ -55,13 +61,17 @@ class CliIT {
         String put = cli("-s", "store", "put", "big.bin", "empty", "text").ok().out();
         String sha = Shell.bash(dir, "sha256sum big.bin empty text").ok().out();
         assertEquals(sha, put);
-        String fromStdin = Shell.bash(dir, "printf 'from stdin' | java -jar " + Shell.JAR + " put -s store -").ok().out();
+        String fromStdin = Shell.bash(dir, "printf 'from stdin' | java -jar " + Shell.JAR + " put -s store -")
+                .ok()
+                .out();
         assertEquals(Digest.sha256("from stdin".getBytes()) + "  -\n", fromStdin);
 
         Digest big = Digest.sha256(random);
-        Shell.bash(dir, "java -jar " + Shell.JAR + " -s store get " + big + " > got.bin").ok();
+        Shell.bash(dir, "java -jar " + Shell.JAR + " -s store get " + big + " > got.bin")
+                .ok();
         assertArrayEquals(random, Files.readAllBytes(dir.resolve("got.bin")));
-        cli("-s", "store", "get", Digest.sha256(new byte[0]).toString(), "-o", "got-empty").ok();
+        cli("-s", "store", "get", Digest.sha256(new byte[0]).toString(), "-o", "got-empty")
+                .ok();
         assertEquals(0, Files.size(dir.resolve("got-empty")));
     }
 
@@ -69,14 +79,34 @@ class CliIT {
     void theStoreComesFromTheOptionTheEnvironmentOrTheDefault() throws Exception {
         Files.writeString(dir.resolve("f"), "where");
         String digest = Digest.sha256("where".getBytes()).toString();
-        cli(Map.of("HOME", dir.toString(), "XDG_DATA_HOME", dir.resolve("xdg").toString()), "put", "f").ok();
-        assertTrue(Files.exists(dir.resolve("xdg/chunkfs/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
-        cli(Map.of("HOME", dir.toString(), "CHUNKFS_STORE", dir.resolve("env").toString()), "put", "f").ok();
-        assertTrue(Files.exists(dir.resolve("env/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        cli(Map.of("HOME", dir.toString(), "XDG_DATA_HOME", dir.resolve("xdg").toString()), "put", "f")
+                .ok();
+        assertTrue(Files.exists(dir.resolve("xdg/chunkfs/.chunks")
+                .resolve(digest.substring(0, 2))
+                .resolve(digest)));
+        cli(Map.of("HOME", dir.toString(), "CHUNKFS_STORE", dir.resolve("env").toString()), "put", "f")
+                .ok();
+        assertTrue(Files.exists(
+                dir.resolve("env/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
         cli("put", "--store", "opt", "f").ok();
-        assertTrue(Files.exists(dir.resolve("opt/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
-        Shell.Result home = Shell.run(dir, Map.of("HOME", dir.toString()), List.of("env", "-u", "XDG_DATA_HOME",
-                "-u", "CHUNKFS_STORE", "java", "-jar", Shell.JAR, "put", "f"), 60).ok();
+        assertTrue(Files.exists(
+                dir.resolve("opt/.chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        Shell.Result home = Shell.run(
+                        dir,
+                        Map.of("HOME", dir.toString()),
+                        List.of(
+                                "env",
+                                "-u",
+                                "XDG_DATA_HOME",
+                                "-u",
+                                "CHUNKFS_STORE",
+                                "java",
+                                "-jar",
+                                Shell.JAR,
+                                "put",
+                                "f"),
+                        60)
+                .ok();
         assertTrue(home.exit() == 0 && Files.exists(dir.resolve(".local/share/chunkfs/.chunkfs")));
     }
 
@@ -93,8 +123,15 @@ class CliIT {
         Shell.Result missingFile = cli("-s", "store", "put", "nope", "-");
         assertEquals(1, missingFile.exit());
         assertTrue(missingFile.err().contains("nope"), missingFile.err());
-        for (String[] usage : new String[][] {{"-s", "store", "get", "A".repeat(64)}, {"-s", "store", "get", "a".repeat(63)},
-                {"-s", "store", "touch", "xyz"}, {"--bogus"}, {"-s", "store", "gc", "--margin", "5x"}, {"put"}, {}}) {
+        for (String[] usage : new String[][] {
+            {"-s", "store", "get", "A".repeat(64)},
+            {"-s", "store", "get", "a".repeat(63)},
+            {"-s", "store", "touch", "xyz"},
+            {"--bogus"},
+            {"-s", "store", "gc", "--margin", "5x"},
+            {"put"},
+            {}
+        }) {
             Shell.Result result = cli(usage);
             assertEquals(2, result.exit(), String.join(" ", usage) + ": " + result);
         }
@@ -121,19 +158,32 @@ class CliIT {
             Files.writeString(dir.resolve(name), name);
         }
         cli("-s", "store", "put", "a", "b", "c").ok();
-        Shell.bash(dir, "find store/.chunks -type f -name '????????????????????????????????????????????????????????????????' "
-                + "-exec touch -a -d '2020-01-01' {} +").ok();
+        Shell.bash(
+                        dir,
+                        "find store/.chunks -type f -name '????????????????????????????????????????????????????????????????' "
+                                + "-exec touch -a -d '2020-01-01' {} +")
+                .ok();
         Files.writeString(dir.resolve("marks"), "# kept\n" + Digest.sha256("a".getBytes()) + "\n\n");
-        String json = cli("-s", "store", "gc", "--margin", "0s", "--mark", "marks", "--json").ok().out();
+        String json = cli("-s", "store", "gc", "--margin", "0s", "--mark", "marks", "--json")
+                .ok()
+                .out();
         assertTrue(json.contains("\"removed_chunks\":2") && json.contains("\"kept_chunks\":1"), json);
         cli("-s", "store", "get", Digest.sha256("a".getBytes()).toString()).ok();
-        assertOneLineFailure(cli("-s", "store", "get", Digest.sha256("b".getBytes()).toString()), "no such chunk");
+        assertOneLineFailure(
+                cli("-s", "store", "get", Digest.sha256("b".getBytes()).toString()), "no such chunk");
 
-        Shell.bash(dir, "java -jar " + Shell.JAR + " -s store put b > /dev/null").ok();
-        String fromStdin = Shell.bash(dir, "echo " + Digest.sha256("b".getBytes()) + " | java -jar " + Shell.JAR
-                + " -s store gc --margin 0s --mark -").ok().out();
+        Shell.bash(dir, "java -jar " + Shell.JAR + " -s store put b > /dev/null")
+                .ok();
+        String fromStdin = Shell.bash(
+                        dir,
+                        "echo " + Digest.sha256("b".getBytes()) + " | java -jar " + Shell.JAR
+                                + " -s store gc --margin 0s --mark -")
+                .ok()
+                .out();
         assertTrue(fromStdin.contains("marked 1 chunks"), fromStdin);
-        assertTrue(cli("-s", "store", "gc").ok().out().contains("removed: 0 chunks"), "the default margin keeps fresh chunks");
+        assertTrue(
+                cli("-s", "store", "gc").ok().out().contains("removed: 0 chunks"),
+                "the default margin keeps fresh chunks");
         Files.writeString(dir.resolve("badmarks"), Digest.sha256("a".getBytes()) + "\nnot-a-digest\n");
         assertOneLineFailure(cli("-s", "store", "gc", "--mark", "badmarks"), "line 2");
     }
@@ -166,17 +216,31 @@ class CliIT {
 
     @Test
     void everyCommandHasHelpAndTheLauncherPassesThrough() throws Exception {
-        for (String command : new String[] {"init", "put", "get", "touch", "gc", "verify", "stats", "mount", "umount", "receipts"}) {
+        for (String command :
+                new String[] {"init", "put", "get", "touch", "gc", "verify", "stats", "mount", "umount", "receipts"}) {
             Shell.Result help = cli(command, "--help").ok();
             assertTrue(help.out().contains("Usage: chunkfs " + command), help.out());
         }
         assertTrue(cli("--version").ok().out().startsWith("chunkfs "));
         Files.writeString(dir.resolve("f"), "launcher");
-        Shell.Result launched = Shell.run(dir, Map.of(), List.of("bash", PROJECT.resolve("mount-scripts/chunkfs").toString(),
-                "-s", "store", "put", "f"), 120).ok();
+        Shell.Result launched = Shell.run(
+                        dir,
+                        Map.of(),
+                        List.of("bash", PROJECT.resolve("mount-scripts/chunkfs").toString(), "-s", "store", "put", "f"),
+                        120)
+                .ok();
         assertEquals(Digest.sha256("launcher".getBytes()) + "  f\n", launched.out());
-        Shell.Result failing = Shell.run(dir, Map.of(), List.of("bash", PROJECT.resolve("mount-scripts/chunkfs").toString(),
-                "-s", "store", "get", "b".repeat(64)), 120);
+        Shell.Result failing = Shell.run(
+                dir,
+                Map.of(),
+                List.of(
+                        "bash",
+                        PROJECT.resolve("mount-scripts/chunkfs").toString(),
+                        "-s",
+                        "store",
+                        "get",
+                        "b".repeat(64)),
+                120);
         assertEquals(1, failing.exit());
     }
 }

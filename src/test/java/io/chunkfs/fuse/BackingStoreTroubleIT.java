@@ -1,24 +1,21 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-
-import io.chunkfs.store.Digest;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Chunks changed, removed or made unwritable behind the mount's back never pass for good data. */
 class BackingStoreTroubleIT {
     @TempDir
     Path dir;
-
 
     @Test
     void damagedChunksFailWithEioAndVerifyFindsThem() throws Exception {
@@ -69,7 +66,12 @@ class BackingStoreTroubleIT {
             // Copying the good bytes again restores the chunk.
             fixture.mount();
             fixture.sh("cp " + dir.resolve("f0") + " incoming/again").ok();
-            assertEquals(digests[0].toString(), fixture.sh("sha256sum " + digests[0].prefix() + "/" + digests[0]).ok().out().substring(0, 64));
+            assertEquals(
+                    digests[0].toString(),
+                    fixture.sh("sha256sum " + digests[0].prefix() + "/" + digests[0])
+                            .ok()
+                            .out()
+                            .substring(0, 64));
         }
     }
 
@@ -78,22 +80,28 @@ class BackingStoreTroubleIT {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             fixture.sh("echo before > incoming/before").ok();
             // Root ignores modes: make the store's folders immutable instead of unwritable.
-            Shell.Result chattr = Shell.bash(dir, "chattr +i " + fixture.store.resolve(".tmp") + " " + fixture.store.resolve("receipts"));
+            Shell.Result chattr = Shell.bash(
+                    dir, "chattr +i " + fixture.store.resolve(".tmp") + " " + fixture.store.resolve("receipts"));
             if (chattr.exit() != 0) {
                 // File systems without chattr (tmpfs): fall back to modes, which bind non-root users only.
-                Files.setPosixFilePermissions(fixture.store.resolve(".tmp"), PosixFilePermissions.fromString("r-xr-xr-x"));
+                Files.setPosixFilePermissions(
+                        fixture.store.resolve(".tmp"), PosixFilePermissions.fromString("r-xr-xr-x"));
             }
             try {
                 Shell.Result refused = fixture.sh("echo after > incoming/after");
                 if (chattr.exit() == 0) {
                     assertEquals(1, refused.exit(), refused.toString());
-                    assertTrue(refused.err().contains("Permission denied") || refused.err().contains("Operation not permitted"),
+                    assertTrue(
+                            refused.err().contains("Permission denied")
+                                    || refused.err().contains("Operation not permitted"),
                             refused.err());
                 }
-                assertEquals("before", fixture.sh("cat incoming/before").ok().out().strip(), "reads still work");
+                assertEquals(
+                        "before", fixture.sh("cat incoming/before").ok().out().strip(), "reads still work");
             } finally {
                 Shell.bash(dir, "chattr -i " + fixture.store.resolve(".tmp") + " " + fixture.store.resolve("receipts"));
-                Files.setPosixFilePermissions(fixture.store.resolve(".tmp"), PosixFilePermissions.fromString("rwxr-xr-x"));
+                Files.setPosixFilePermissions(
+                        fixture.store.resolve(".tmp"), PosixFilePermissions.fromString("rwxr-xr-x"));
             }
             fixture.sh("echo after > incoming/after").ok();
             assertTrue(fixture.verify().ok());

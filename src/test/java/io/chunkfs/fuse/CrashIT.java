@@ -1,7 +1,11 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -9,14 +13,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.VerifyResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * kill -9 of the mount while writers copy and a collection runs loses nothing that was acknowledged.
@@ -29,7 +27,8 @@ class CrashIT {
     @Test
     void killDuringWritesAndGc() throws Exception {
         long deadline = System.currentTimeMillis()
-                + io.chunkfs.cli.DurationConverter.parse(System.getProperty("soak", "0s")).toMillis();
+                + io.chunkfs.cli.DurationConverter.parse(System.getProperty("soak", "0s"))
+                        .toMillis();
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             int round = 0;
             do {
@@ -45,9 +44,14 @@ class CrashIT {
                 + "head -c $(( (RANDOM % 200 + 1) * 1024 )) /dev/urandom > $f; "
                 + "cp $f incoming/r" + round + "w$W-$i && echo r" + round + "w$W-$i >> " + done + "/$W || exit 0; done";
         List<Process> writers = startWriters(fixture, writer, 8);
-        Process gc = new ProcessBuilder("bash", "-c", "while :; do java -jar " + Shell.JAR + " -s " + fixture.store
-                + " gc --margin 1h > /dev/null || exit 1; done").redirectErrorStream(true)
-                .redirectOutput(dir.resolve("gc.log").toFile()).start();
+        Process gc = new ProcessBuilder(
+                        "bash",
+                        "-c",
+                        "while :; do java -jar " + Shell.JAR + " -s " + fixture.store
+                                + " gc --margin 1h > /dev/null || exit 1; done")
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("gc.log").toFile())
+                .start();
         // Let some files through, then kill the mount mid-flight.
         killMountOnceAcknowledged(fixture, writers, done, 100);
         gc.destroy();
@@ -58,10 +62,13 @@ class CrashIT {
         assertTrue(acknowledged.size() >= 100);
         for (String name : acknowledged) {
             Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("src-" + name)));
-            Path chunk = fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+            Path chunk =
+                    fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
             assertTrue(Files.isRegularFile(chunk, LinkOption.NOFOLLOW_LINKS), "chunk of acknowledged " + name);
             Path receipt = fixture.store.resolve("receipts").resolve(name);
-            assertEquals(digest.toString(), Files.readSymbolicLink(receipt).getFileName().toString(),
+            assertEquals(
+                    digest.toString(),
+                    Files.readSymbolicLink(receipt).getFileName().toString(),
                     "receipt of acknowledged " + name);
         }
         VerifyResult verify = fixture.verify();
@@ -83,17 +90,22 @@ class CrashIT {
     void killDuringIdenticalWritesThenDropCaches() throws Exception {
         Path sources = Files.createDirectories(dir.resolve("same"));
         for (int i = 0; i < 16; i++) {
-            Files.write(sources.resolve("s" + i), io.chunkfs.testing.Shell.class.getName().repeat(100 + i * 37)
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Files.write(
+                    sources.resolve("s" + i),
+                    io.chunkfs.testing.Shell.class
+                            .getName()
+                            .repeat(100 + i * 37)
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
         Path done = Files.createDirectories(dir.resolve("done-same"));
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            String writer = "i=0; while :; do i=$((i+1)); s=$((i % 16)); "
-                    + "cp " + sources + "/s$s incoming/w$W-$i && echo \"w$W-$i s$s\" >> " + done + "/$W || exit 0; done";
+            String writer = "i=0; while :; do i=$((i+1)); s=$((i % 16)); " + "cp " + sources
+                    + "/s$s incoming/w$W-$i && echo \"w$W-$i s$s\" >> " + done + "/$W || exit 0; done";
             List<Process> writers = startWriters(fixture, writer, 6);
             killMountOnceAcknowledged(fixture, writers, done, 200);
             fixture.awaitMounted(false);
-            Shell.run(dir, Map.of(), List.of("bash", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"), 60).ok();
+            Shell.run(dir, Map.of(), List.of("bash", "-c", "sync; echo 3 > /proc/sys/vm/drop_caches"), 60)
+                    .ok();
 
             List<String> acknowledged = acknowledged(done);
             assertTrue(acknowledged.size() >= 200);
@@ -101,10 +113,16 @@ class CrashIT {
                 String[] parts = line.split(" ");
                 byte[] bytes = Files.readAllBytes(sources.resolve(parts[1]));
                 Digest digest = Digest.sha256(bytes);
-                Path chunk = fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
-                assertTrue(java.util.Arrays.equals(bytes, Files.readAllBytes(chunk)), "chunk of acknowledged " + parts[0]);
+                Path chunk = fixture.store
+                        .resolve(".chunks")
+                        .resolve(digest.prefix())
+                        .resolve(digest.toString());
+                assertTrue(
+                        java.util.Arrays.equals(bytes, Files.readAllBytes(chunk)), "chunk of acknowledged " + parts[0]);
                 Path receipt = fixture.store.resolve("receipts").resolve(parts[0]);
-                assertEquals(digest.toString(), Files.readSymbolicLink(receipt).getFileName().toString(),
+                assertEquals(
+                        digest.toString(),
+                        Files.readSymbolicLink(receipt).getFileName().toString(),
                         "receipt of acknowledged " + parts[0]);
             }
             assertTrue(fixture.verify().bad().isEmpty());
@@ -112,12 +130,15 @@ class CrashIT {
     }
 
     /** Starts {@code count} shell loops running {@code script} in the mount, each with its number in $W. */
-    private static List<Process> startWriters(MountFixture fixture, String script, int count) throws java.io.IOException {
+    private static List<Process> startWriters(MountFixture fixture, String script, int count)
+            throws java.io.IOException {
         List<Process> writers = new java.util.ArrayList<>();
         for (int w = 0; w < count; w++) {
             ProcessBuilder builder = new ProcessBuilder("bash", "-c", script).directory(fixture.mnt.toFile());
             builder.environment().put("W", Integer.toString(w));
-            writers.add(builder.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start());
+            writers.add(builder.redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start());
         }
         return writers;
     }
@@ -132,7 +153,8 @@ class CrashIT {
             assertTrue(writers.get(0).isAlive(), "writers died early");
             Thread.sleep(20);
         }
-        Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
+        Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10)
+                .ok();
         assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
         for (Process process : writers) {
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");

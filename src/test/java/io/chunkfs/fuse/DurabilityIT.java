@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,7 +35,8 @@ class DurabilityIT {
             long beforeData = lastSync(fixture.store);
             long calledData = System.currentTimeMillis();
             assertTrue(calledData > beforeData);
-            fixture.sh("python3 -c 'import os; fd = os.open(\"incoming/a\", os.O_RDONLY); os.fdatasync(fd); os.close(fd)'")
+            fixture.sh(
+                            "python3 -c 'import os; fd = os.open(\"incoming/a\", os.O_RDONLY); os.fdatasync(fd); os.close(fd)'")
                     .ok();
             assertTrue(lastSync(fixture.store) >= calledData - 10, "fdatasync did too");
         }
@@ -46,7 +46,8 @@ class DurabilityIT {
     private static long lastSync(Path store) throws Exception {
         List<Path> registrations;
         try (Stream<Path> files = Files.list(store.resolve(".writers"))) {
-            registrations = files.filter(f -> !f.getFileName().toString().startsWith("pending-")).toList();
+            registrations = files.filter(f -> !f.getFileName().toString().startsWith("pending-"))
+                    .toList();
         }
         assertEquals(1, registrations.size(), registrations.toString());
         String text = Files.readString(registrations.get(0), StandardCharsets.US_ASCII);

@@ -1,12 +1,11 @@
 package io.chunkfs.fuse;
 
-import java.io.IOException;
-import java.nio.file.FileSystemException;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.chunkfs.store.PosixException;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Running out of descriptors keeps its own errno, whether the exception carries it or only its text. */
 class ErrnoTest {
@@ -17,8 +16,10 @@ class ErrnoTest {
         assertEquals(Errno.EMFILE, Errno.of(new PosixException("openat", "ab/cd", 24)));
         assertEquals(Errno.ENFILE, Errno.of(new PosixException("openat", "ab/cd", 23)));
         assertEquals(Errno.EMFILE, Errno.of(new FileSystemException("/s/.chunks/ab/cd: Too many open files")));
-        assertEquals(Errno.ENFILE, Errno.of(new FileSystemException("/s/.chunks/ab/cd: Too many open files in system")));
-        assertEquals(Errno.EMFILE, Errno.of(new IOException("wrapped", new FileSystemException("x: Too many open files"))));
+        assertEquals(
+                Errno.ENFILE, Errno.of(new FileSystemException("/s/.chunks/ab/cd: Too many open files in system")));
+        assertEquals(
+                Errno.EMFILE, Errno.of(new IOException("wrapped", new FileSystemException("x: Too many open files"))));
         assertEquals(Errno.EIO, Errno.of(new IOException("something else")));
     }
 

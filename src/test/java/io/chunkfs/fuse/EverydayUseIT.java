@@ -1,20 +1,19 @@
 package io.chunkfs.fuse;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What everyday tools run into on a mount: attributes, the incoming/ folder, rewrites under a reader. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -35,17 +34,29 @@ class EverydayUseIT {
     }
 
     private String digestXattr(String name) {
-        return mount.sh("getfattr --only-values -n user.chunkfs.digest 'incoming/" + name + "'").ok().out().strip();
+        return mount.sh("getfattr --only-values -n user.chunkfs.digest 'incoming/" + name + "'")
+                .ok()
+                .out()
+                .strip();
     }
 
     @Test
     void refusedAttributeChangesAnswerEopnotsupp() {
         mount.sh("echo kept > incoming/eop").ok();
         String errno = mount.sh("python3 -c \"import os\ntry:\n    os.setxattr('incoming/eop', 'trusted.x', b'1')\n"
-                + "except OSError as e:\n    print(e.errno)\"").ok().out().strip();
+                        + "except OSError as e:\n    print(e.errno)\"")
+                .ok()
+                .out()
+                .strip();
         assertEquals("95", errno, "EOPNOTSUPP, on which coreutils falls back quietly (jnr's ENOTSUP() is 45)");
-        assertEquals("95", mount.sh("python3 -c \"import os\ntry:\n    os.setxattr('.', 'user.x', b'1')\n"
-                + "except OSError as e:\n    print(e.errno)\"").ok().out().strip(), "the root's attributes are fixed");
+        assertEquals(
+                "95",
+                mount.sh("python3 -c \"import os\ntry:\n    os.setxattr('.', 'user.x', b'1')\n"
+                                + "except OSError as e:\n    print(e.errno)\"")
+                        .ok()
+                        .out()
+                        .strip(),
+                "the root's attributes are fixed");
     }
 
     @Test
@@ -53,17 +64,24 @@ class EverydayUseIT {
         mount.sh("printf 'attr test' > incoming/attrs").ok();
         String digest = Digest.sha256("attr test".getBytes()).toString();
         mount.sh("setfattr -n user.origin -v somewhere incoming/attrs && setfattr -x user.chunkfs.digest incoming/attrs"
-                + " && setfattr -n user.chunkfs.digest -v forged incoming/attrs && setfattr -n user.x -v 1 incoming"
-                + " && setfattr -x user.x incoming").ok();
+                        + " && setfattr -n user.chunkfs.digest -v forged incoming/attrs && setfattr -n user.x -v 1 incoming"
+                        + " && setfattr -x user.x incoming")
+                .ok();
         assertEquals(digest, digestXattr("attrs"), "the digest stays readable and correct");
-        assertEquals("user.chunkfs.digest", mount.sh("getfattr --absolute-names -m - incoming/attrs | grep -v '^#'")
-                .ok().out().strip(), "nothing else was stored");
+        assertEquals(
+                "user.chunkfs.digest",
+                mount.sh("getfattr --absolute-names -m - incoming/attrs | grep -v '^#'")
+                        .ok()
+                        .out()
+                        .strip(),
+                "nothing else was stored");
     }
 
     @Test
     void timesOwnerAndModeOfIncomingAreAcceptedAndIgnored() {
         String before = mount.sh("stat -c '%a %u %g' incoming").ok().out();
-        mount.sh("touch -d 2001-02-03 incoming && chmod 700 incoming && chown 1:1 incoming && chmod 755 incoming/.").ok();
+        mount.sh("touch -d 2001-02-03 incoming && chmod 700 incoming && chown 1:1 incoming && chmod 755 incoming/.")
+                .ok();
         assertEquals(before, mount.sh("stat -c '%a %u %g' incoming").ok().out(), "nothing changed");
         Shell.Result root = mount.sh("chmod 700 . ; echo $?; touch -d 2001-02-03 00; echo $?");
         assertEquals("1\n1\n", root.out(), "the root and prefix folders stay refused: " + root.err());
@@ -78,7 +96,8 @@ class EverydayUseIT {
         Files.write(work.resolve("old"), old);
         Files.write(work.resolve("new"), rewritten);
         mount.sh("cp " + work.resolve("old") + " incoming/pinned").ok();
-        String script = String.join("\n",
+        String script = String.join(
+                "\n",
                 "import hashlib, os, subprocess, sys",
                 "fd = os.open('incoming/pinned', os.O_RDONLY)",
                 "head = os.read(fd, 1000)",
@@ -91,7 +110,10 @@ class EverydayUseIT {
                 "        break",
                 "    rest += piece",
                 "print(len(head + rest), hashlib.sha256(head + rest).hexdigest())");
-        String[] out = mount.sh("python3 - " + work.resolve("new") + " <<'EOF'\n" + script + "\nEOF").ok().out().split("\n");
+        String[] out = mount.sh("python3 - " + work.resolve("new") + " <<'EOF'\n" + script + "\nEOF")
+                .ok()
+                .out()
+                .split("\n");
         assertEquals("100000", out[0], "stat by path shows the new version");
         assertEquals("300000 " + Digest.sha256(old), out[1], "the fd reads exactly the old bytes");
         assertEquals(Digest.sha256(rewritten).toString(), digestXattr("pinned"));
@@ -102,8 +124,14 @@ class EverydayUseIT {
         mount.sh("printf 'truncate me' > incoming/trunc").ok();
         String digest = digestXattr("trunc");
         String chunk = digest.substring(0, 2) + "/" + digest;
-        assertEquals("13", mount.sh("python3 -c \"import os\ntry:\n    os.truncate('" + chunk + "', 0)\n"
-                + "except OSError as e:\n    print(e.errno)\"").ok().out().strip(), "truncate(2): EACCES");
+        assertEquals(
+                "13",
+                mount.sh("python3 -c \"import os\ntry:\n    os.truncate('" + chunk + "', 0)\n"
+                                + "except OSError as e:\n    print(e.errno)\"")
+                        .ok()
+                        .out()
+                        .strip(),
+                "truncate(2): EACCES");
         assertTrue(mount.sh("truncate -s 0 " + chunk).fails().err().contains("Permission denied"));
         mount.sh("touch " + chunk).ok();
         assertEquals("11", mount.sh("stat -c %s " + chunk).ok().out().strip());
@@ -123,7 +151,12 @@ class EverydayUseIT {
 
     @Test
     void theRootCountsItsSubfolders() {
-        assertEquals("259 258", mount.sh("echo $(stat -c %h .) $(find . -maxdepth 1 -type d | wc -l)").ok().out().strip(),
+        assertEquals(
+                "259 258",
+                mount.sh("echo $(stat -c %h .) $(find . -maxdepth 1 -type d | wc -l)")
+                        .ok()
+                        .out()
+                        .strip(),
                 "2 + incoming + 256 prefix folders");
     }
 }

@@ -1,34 +1,34 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** A store on a small tmpfs: running out of space fails cleanly and leaves the store valid. */
 class FullDiskIT {
     @TempDir
     Path dir;
+
     Path disk;
 
     @BeforeEach
     void smallDisk() throws Exception {
         MountFixture.requireFuse();
         disk = Files.createDirectories(dir.resolve("disk"));
-        Shell.run(dir, Map.of(), List.of("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk.toString()), 30).ok();
+        Shell.run(dir, Map.of(), List.of("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk.toString()), 30)
+                .ok();
     }
 
     @AfterEach
@@ -47,7 +47,8 @@ class FullDiskIT {
             Shell.Result full = fixture.sh("cp " + big + " incoming/big");
             assertEquals(1, full.exit(), full.toString());
             assertTrue(full.err().contains("No space left on device"), full.err());
-            assertFalse(Files.exists(fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+            assertFalse(Files.exists(
+                    fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
             try (Stream<Path> temps = Files.list(fixture.store.resolve(".tmp"))) {
                 assertEquals(0, temps.count(), "the failed copy left nothing staged");
             }
@@ -55,7 +56,11 @@ class FullDiskIT {
 
             Files.delete(disk.resolve("filler"));
             fixture.sh("cp " + big + " incoming/big").ok();
-            assertEquals(digest.toString(), fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big").ok().out());
+            assertEquals(
+                    digest.toString(),
+                    fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big")
+                            .ok()
+                            .out());
             assertTrue(fixture.verify().ok());
         }
     }
@@ -70,7 +75,8 @@ class FullDiskIT {
         Files.writeString(disk.resolve("filler"), "x".repeat(9 << 20));
         try (MountFixture fixture = new MountFixture(disk)) {
             fixture.mount();
-            String script = String.join("\n",
+            String script = String.join(
+                    "\n",
                     "import errno, os, sys",
                     "fd = os.open('incoming/f', os.O_WRONLY | os.O_CREAT, 0o644)",
                     "block = b'a' * (1 << 20)",
@@ -104,7 +110,10 @@ class FullDiskIT {
                     "print('rewritten from the start')");
             Path program = Files.writeString(dir.resolve("rewrite.py"), script + "\n");
             Shell.Result result = fixture.sh("python3 " + program);
-            assertEquals("fsync ENOSPC\nrewrite ENOSPC\nclose ENOSPC\nrewritten from the start", result.out().strip(), result.toString());
+            assertEquals(
+                    "fsync ENOSPC\nrewrite ENOSPC\nclose ENOSPC\nrewritten from the start",
+                    result.out().strip(),
+                    result.toString());
             assertEquals("whole again", fixture.sh("cat incoming/f").ok().out());
             assertTrue(fixture.verify().ok());
         }
@@ -123,7 +132,9 @@ class FullDiskIT {
         assertEquals(1, full.err().strip().lines().count(), full.err());
         Shell.chunkfs(dir, "-s", store.toString(), "verify").ok();
         Files.delete(disk.resolve("filler"));
-        String out = Shell.chunkfs(dir, "-s", store.toString(), "put", big.toString()).ok().out();
+        String out = Shell.chunkfs(dir, "-s", store.toString(), "put", big.toString())
+                .ok()
+                .out();
         assertEquals(Digest.sha256(Files.readAllBytes(big)) + "  " + big, out.strip());
         Shell.chunkfs(dir, "-s", store.toString(), "verify").ok();
     }

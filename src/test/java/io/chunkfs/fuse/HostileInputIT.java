@@ -1,25 +1,23 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every odd or hostile thing a user can try on the mount, with the errno it must give and the proof
@@ -58,8 +56,12 @@ class HostileInputIT {
                 new String[] {"open('..' + '/' + os.path.basename(os.getcwd()) + '/00/x', 'w')", "EACCES"},
                 new String[] {"open('incoming/" + longName + "', 'w')", "ENAMETOOLONG"},
                 new String[] {"open(b'incoming/bad\\xff\\xfe', 'w')", "EILSEQ"},
-                new String[] {"open('" + DIGEST.prefix() + "/" + DIGEST.toString().toUpperCase() + "')", "ENOENT"},
-                new String[] {"open('" + DIGEST.prefix() + "/" + DIGEST.toString().substring(1) + "')", "ENOENT"},
+                new String[] {
+                    "open('" + DIGEST.prefix() + "/" + DIGEST.toString().toUpperCase() + "')", "ENOENT"
+                },
+                new String[] {
+                    "open('" + DIGEST.prefix() + "/" + DIGEST.toString().substring(1) + "')", "ENOENT"
+                },
                 new String[] {"open('" + DIGEST.prefix() + "/" + DIGEST + "0')", "ENOENT"},
                 new String[] {"open('" + OTHER_PREFIX + "/" + DIGEST + "')", "ENOENT"},
                 new String[] {"open('" + DIGEST.prefix() + "/" + longName + "')", "ENAMETOOLONG"},
@@ -102,8 +104,11 @@ class HostileInputIT {
                 if (name.startsWith(".writers") || name.startsWith(".tmp") || name.equals(".chunks/.atime-probe")) {
                     continue;
                 }
-                String what = Files.isSymbolicLink(path) ? "-> " + Files.readSymbolicLink(path)
-                        : Files.isRegularFile(path) ? Digest.sha256(Files.readAllBytes(path)).toString() : "dir";
+                String what = Files.isSymbolicLink(path)
+                        ? "-> " + Files.readSymbolicLink(path)
+                        : Files.isRegularFile(path)
+                                ? Digest.sha256(Files.readAllBytes(path)).toString()
+                                : "dir";
                 files.put(name, what);
             }
         }
@@ -114,7 +119,10 @@ class HostileInputIT {
     @MethodSource("cases")
     void refusedAndNothingChanges(String statement, String errno) throws Exception {
         TreeMap<String, String> before = snapshot();
-        String out = mount.sh("python3 - <<'EOF'\n" + ERRNO + "run(lambda: " + statement + ")\nEOF").ok().out().strip();
+        String out = mount.sh("python3 - <<'EOF'\n" + ERRNO + "run(lambda: " + statement + ")\nEOF")
+                .ok()
+                .out()
+                .strip();
         assertEquals(errno, out, statement);
         assertEquals(before, snapshot(), "the store is unchanged after " + statement);
         assertEquals(CONTENT, mount.sh("cat " + CHUNK).ok().out());
@@ -122,12 +130,22 @@ class HostileInputIT {
 
     @Test
     void emptyFileAndOddButValidNames() throws Exception {
-        for (String name : new String[] {"empty", "with space", "tab\there", "new\nline", "ümlaut-ö", "-dash", ".hidden"}) {
-            String python = "import os\nwith open(os.path.join('incoming', " + pythonString(name) + "), 'wb') as f: pass\n"
-                    + "print(os.getxattr(os.path.join('incoming', " + pythonString(name) + "), 'user.chunkfs.digest').decode())";
-            assertEquals(Digest.sha256(new byte[0]).toString(), mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip(), name);
+        for (String name :
+                new String[] {"empty", "with space", "tab\there", "new\nline", "ümlaut-ö", "-dash", ".hidden"}) {
+            String python = "import os\nwith open(os.path.join('incoming', " + pythonString(name)
+                    + "), 'wb') as f: pass\n" + "print(os.getxattr(os.path.join('incoming', " + pythonString(name)
+                    + "), 'user.chunkfs.digest').decode())";
+            assertEquals(
+                    Digest.sha256(new byte[0]).toString(),
+                    mount.sh("python3 - <<'EOF'\n" + python + "\nEOF")
+                            .ok()
+                            .out()
+                            .strip(),
+                    name);
         }
-        String listed = mount.sh("python3 -c \"import os; print(repr(sorted(os.listdir('incoming'))))\"").ok().out();
+        String listed = mount.sh("python3 -c \"import os; print(repr(sorted(os.listdir('incoming'))))\"")
+                .ok()
+                .out();
         assertTrue(listed.contains("'new\\nline'") && listed.contains("'ümlaut-ö'"), listed);
     }
 
@@ -136,7 +154,9 @@ class HostileInputIT {
         String python = "import os\nfd = os.open('incoming/ghost', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)\n"
                 + "os.write(fd, b'part one ')\nos.unlink('incoming/ghost')\nos.write(fd, b'part two')\nos.close(fd)\n"
                 + "print(os.path.exists('incoming/ghost'))";
-        assertEquals("False", mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip());
+        assertEquals(
+                "False",
+                mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip());
         assertTrue(mount.verify().ok());
     }
 
@@ -145,7 +165,8 @@ class HostileInputIT {
         Path outside = Files.writeString(mount.dir.resolve("secret"), "secret outside the store");
         // A "chunk" that is a symlink to a file outside, and a receipt pointing outside.
         String fake = Digest.sha256("whatever".getBytes()).toString();
-        Path chunkLink = mount.store.resolve(".chunks").resolve(fake.substring(0, 2)).resolve(fake);
+        Path chunkLink =
+                mount.store.resolve(".chunks").resolve(fake.substring(0, 2)).resolve(fake);
         Files.createSymbolicLink(chunkLink, outside);
         Files.createSymbolicLink(mount.store.resolve("receipts/planted"), outside);
         Files.createSymbolicLink(mount.store.resolve("receipts/planted2"), Path.of("../../secret/" + fake));
@@ -154,7 +175,9 @@ class HostileInputIT {
             assertEquals(1, mount.sh("cat incoming/planted").exit());
             Shell.Result planted2 = mount.sh("cat incoming/planted2");
             assertTrue(planted2.exit() != 0 || !planted2.out().contains("secret"), planted2.toString());
-            assertTrue(!mount.sh("cat " + fake.substring(0, 2) + "/* incoming/* 2>/dev/null; true").out().contains("secret outside"));
+            assertTrue(!mount.sh("cat " + fake.substring(0, 2) + "/* incoming/* 2>/dev/null; true")
+                    .out()
+                    .contains("secret outside"));
         } finally {
             Files.delete(chunkLink);
             Files.delete(mount.store.resolve("receipts/planted"));
@@ -163,6 +186,10 @@ class HostileInputIT {
     }
 
     private static String pythonString(String text) {
-        return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\t", "\\t") + "'";
+        return "'"
+                + text.replace("\\", "\\\\")
+                        .replace("'", "\\'")
+                        .replace("\n", "\\n")
+                        .replace("\t", "\\t") + "'";
     }
 }

@@ -1,7 +1,10 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -9,13 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * 16 writers and 16 readers on one mount for a while: no error, no lost file, flat memory, and the
@@ -32,9 +30,11 @@ class LoadIT {
         try (MountFixture fixture = new MountFixture(dir).mountWithJvm(List.of("-Xmx256m"))) {
             Path sources = Files.createDirectories(dir.resolve("sources"));
             for (int i = 0; i < 64; i++) {
-                Shell.bash(sources, "head -c " + ((i % 16 + 1) * 37_000) + " /dev/urandom > s" + i).ok();
+                Shell.bash(sources, "head -c " + ((i % 16 + 1) * 37_000) + " /dev/urandom > s" + i)
+                        .ok();
             }
-            fixture.sh("for i in $(seq 0 63); do cp " + sources + "/s$i incoming/seed$i; done").ok();
+            fixture.sh("for i in $(seq 0 63); do cp " + sources + "/s$i incoming/seed$i; done")
+                    .ok();
             long fdsBefore = openFds(fixture.pid());
             long deadline = System.currentTimeMillis() + length.toMillis();
             // Writers copy the sources under new names; readers check seed receipts and chunks with sha256sum.
@@ -42,8 +42,10 @@ class LoadIT {
                     + "cp " + sources + "/s$i incoming/w$W-$n || { echo FAIL cp $i; exit 1; }; "
                     + "echo w$W-$n s$i >> " + dir + "/written-$W; done";
             String reader = "while [ $(date +%s%3N) -lt " + deadline + " ]; do i=$((RANDOM % 64)); "
-                    + "a=$(sha256sum < incoming/seed$i | cut -c1-64) && b=$(sha256sum < " + sources + "/s$i | cut -c1-64) "
-                    + "&& [ \"$a\" = \"$b\" ] && cat ${a:0:2}/$a | cmp -s - " + sources + "/s$i || { echo FAIL read $i; exit 1; }; done";
+                    + "a=$(sha256sum < incoming/seed$i | cut -c1-64) && b=$(sha256sum < " + sources
+                    + "/s$i | cut -c1-64) "
+                    + "&& [ \"$a\" = \"$b\" ] && cat ${a:0:2}/$a | cmp -s - " + sources
+                    + "/s$i || { echo FAIL read $i; exit 1; }; done";
             List<Process> workers = new ArrayList<>();
             long rssAfterWarmUp = 0;
             for (int w = 0; w < 16; w++) {
@@ -70,24 +72,35 @@ class LoadIT {
                 for (String line : Files.readAllLines(written)) {
                     String[] parts = line.split(" ");
                     Digest expected = Digest.sha256(Files.readAllBytes(sources.resolve(parts[1])));
-                    assertEquals(expected.toString(), Files.readSymbolicLink(fixture.store.resolve("receipts").resolve(parts[0]))
-                            .getFileName().toString(), "receipt of " + parts[0]);
+                    assertEquals(
+                            expected.toString(),
+                            Files.readSymbolicLink(
+                                            fixture.store.resolve("receipts").resolve(parts[0]))
+                                    .getFileName()
+                                    .toString(),
+                            "receipt of " + parts[0]);
                     files++;
                 }
             }
             assertTrue(files > 100, "writers got through: " + files);
             long fdsAfter = openFds(fixture.pid());
-            assertTrue(fdsAfter <= fdsBefore + 2, "open descriptors back to baseline: before " + fdsBefore + ", after " + fdsAfter);
-            assertTrue(peakRss < rssAfterWarmUp * 2 + 100_000,
+            assertTrue(
+                    fdsAfter <= fdsBefore + 2,
+                    "open descriptors back to baseline: before " + fdsBefore + ", after " + fdsAfter);
+            assertTrue(
+                    peakRss < rssAfterWarmUp * 2 + 100_000,
                     "memory stays flat: RSS after warm-up " + rssAfterWarmUp + " KiB, peak " + peakRss + " KiB");
             assertTrue(fixture.verify().ok());
-            System.out.printf("LoadIT: %s, %d files written, RSS %d -> %d KiB, fds %d -> %d%n", length, files,
-                    rssAfterWarmUp, peakRss, fdsBefore, fdsAfter);
+            System.out.printf(
+                    "LoadIT: %s, %d files written, RSS %d -> %d KiB, fds %d -> %d%n",
+                    length, files, rssAfterWarmUp, peakRss, fdsBefore, fdsAfter);
         }
     }
 
     private static Process start(MountFixture fixture, String script, int w) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder("bash", "-c", script).directory(fixture.mnt.toFile()).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c", script)
+                .directory(fixture.mnt.toFile())
+                .redirectErrorStream(true);
         builder.environment().put("W", Integer.toString(w));
         return builder.start();
     }

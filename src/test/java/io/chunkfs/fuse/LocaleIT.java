@@ -1,7 +1,11 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -12,14 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The locale of a process changes nothing another process or a caller sees (issue 10, items 3 and 4):
@@ -29,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class LocaleIT {
     /** A JVM locale whose default number format uses Arabic-Indic digits. */
     private static final List<String> AR_EG = List.of("-Duser.language=ar", "-Duser.country=EG");
+
     private static final String GERMAN = "de_DE.UTF-8";
 
     @TempDir
@@ -41,28 +40,42 @@ class LocaleIT {
         try (MountFixture fixture = new MountFixture(dir)) {
             fixture.mountWithJvm(AR_EG);
             // A writer that stays open: its start is published for gc processes in STORE/.writers/.
-            Process held = new ProcessBuilder("python3", "-c", "import sys\n"
-                    + "f = open('incoming/held', 'wb'); f.write(b'held'); f.flush()\n"
-                    + "print('open', flush=True); sys.stdin.read(); f.close()\n")
-                    .directory(fixture.mnt.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process held = new ProcessBuilder(
+                            "python3",
+                            "-c",
+                            "import sys\n"
+                                    + "f = open('incoming/held', 'wb'); f.write(b'held'); f.flush()\n"
+                                    + "print('open', flush=True); sys.stdin.read(); f.close()\n")
+                    .directory(fixture.mnt.toFile())
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             try {
-                BufferedReader lines = new BufferedReader(new InputStreamReader(held.getInputStream(), StandardCharsets.UTF_8));
-                assertEquals("open", CompletableFuture.supplyAsync(() -> {
-                    try {
-                        return lines.readLine();
-                    } catch (java.io.IOException e) {
-                        return e.toString();
-                    }
-                }).get(30, TimeUnit.SECONDS));
+                BufferedReader lines =
+                        new BufferedReader(new InputStreamReader(held.getInputStream(), StandardCharsets.UTF_8));
+                assertEquals(
+                        "open",
+                        CompletableFuture.supplyAsync(() -> {
+                                    try {
+                                        return lines.readLine();
+                                    } catch (java.io.IOException e) {
+                                        return e.toString();
+                                    }
+                                })
+                                .get(30, TimeUnit.SECONDS));
                 // Written after the held writer started: a gc that sees that writer keeps it, even with no margin.
                 fixture.sh("cp " + dir.resolve("late") + " incoming/late").ok();
                 List<String> gc = new ArrayList<>(List.of("java"));
                 gc.addAll(AR_EG);
                 gc.addAll(List.of("-jar", Shell.JAR, "-s", fixture.store.toString(), "gc", "--margin", "0s"));
                 Shell.Result result = Shell.run(dir, Map.of(), gc, 120).ok();
-                assertTrue(Files.exists(fixture.store.resolve(".chunks").resolve(late.prefix()).resolve(late.toString())),
+                assertTrue(
+                        Files.exists(fixture.store
+                                .resolve(".chunks")
+                                .resolve(late.prefix())
+                                .resolve(late.toString())),
                         "gc removed a chunk written after an active writer started: " + result.out());
-                assertTrue(result.out().matches("(?s).*removed: 0 chunks.*"), "machine-readable digits: " + result.out());
+                assertTrue(
+                        result.out().matches("(?s).*removed: 0 chunks.*"), "machine-readable digits: " + result.out());
             } finally {
                 held.getOutputStream().close();
                 assertTrue(held.waitFor(30, TimeUnit.SECONDS), "the held writer did not finish");
@@ -77,8 +90,9 @@ class LocaleIT {
         Shell.Result probe = Shell.run(dir, Map.of("LC_ALL", GERMAN), List.of("cat", "/nonexistent"), 30);
         boolean german = !probe.err().contains("No such file or directory");
         if ("true".equals(System.getenv("CI"))) {
-            assertTrue(german, "CI=true but " + GERMAN + " gives no German messages (run .ci/install-test-deps): "
-                    + probe.err());
+            assertTrue(
+                    german,
+                    "CI=true but " + GERMAN + " gives no German messages (run .ci/install-test-deps): " + probe.err());
         } else {
             io.chunkfs.testing.Requirement.require(german, GERMAN + " gives no German messages on this machine");
         }
@@ -89,7 +103,8 @@ class LocaleIT {
         MountFixture.requireFuse();
         requireGermanMessages();
         Path disk = Files.createDirectories(dir.resolve("disk"));
-        Shell.run(dir, Map.of(), List.of("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk.toString()), 30).ok();
+        Shell.run(dir, Map.of(), List.of("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", disk.toString()), 30)
+                .ok();
         try {
             Files.writeString(disk.resolve("filler"), "x".repeat(6 << 20));
             Path big = dir.resolve("big");
@@ -111,8 +126,18 @@ class LocaleIT {
                 assertTrue(fixture.verify().ok());
             }
             // The command line too: one English line, whatever LC_MESSAGES says.
-            Shell.Result put = Shell.run(dir, Map.of("LC_ALL", GERMAN),
-                    List.of("java", "-jar", Shell.JAR, "-s", disk.resolve("store").toString(), "put", big.toString()), 120);
+            Shell.Result put = Shell.run(
+                    dir,
+                    Map.of("LC_ALL", GERMAN),
+                    List.of(
+                            "java",
+                            "-jar",
+                            Shell.JAR,
+                            "-s",
+                            disk.resolve("store").toString(),
+                            "put",
+                            big.toString()),
+                    120);
             assertEquals(1, put.exit(), put.toString());
             assertTrue(put.err().contains("No space left on device"), put.err());
             assertFalse(put.err().contains("Speicherplatz"), put.err());

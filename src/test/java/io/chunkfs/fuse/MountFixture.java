@@ -1,7 +1,14 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.Verifier;
+import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.Shell;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,15 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.StoreOptions;
-import io.chunkfs.store.Verifier;
-import io.chunkfs.store.VerifyResult;
-import io.chunkfs.store.Progress;
-
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * A real mount of a fresh store, served by a child JVM ({@code chunkfs mount -f}). In CI a mount that
@@ -70,8 +68,9 @@ final class MountFixture implements AutoCloseable {
      * Mounts with a command put before {@code java} (e.g. {@code prlimit --nofile=…}), environment variables
      * set over the default {@code LC_ALL=C.UTF-8}, and JVM options.
      */
-    MountFixture mountWith(List<String> prefix, java.util.Map<String, String> environment, List<String> jvmOptions,
-            String... options) throws IOException, InterruptedException {
+    MountFixture mountWith(
+            List<String> prefix, java.util.Map<String, String> environment, List<String> jvmOptions, String... options)
+            throws IOException, InterruptedException {
         requireFuse();
         List<String> command = new ArrayList<>(prefix);
         command.add("java");
@@ -87,7 +86,8 @@ final class MountFixture implements AutoCloseable {
         builder.environment().putAll(environment);
         process = builder.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .start();
         awaitMounted(true);
         return this;
     }
@@ -112,8 +112,8 @@ final class MountFixture implements AutoCloseable {
                 fail("the mount process exited with " + process.exitValue() + ": " + Files.readString(log));
             }
             if (System.nanoTime() > deadline) {
-                fail("mount " + (wanted ? "did not come up" : "did not go away") + " within " + READY
-                        + "; log: " + Files.readString(log));
+                fail("mount " + (wanted ? "did not come up" : "did not go away") + " within " + READY + "; log: "
+                        + Files.readString(log));
             }
             Thread.sleep(20);
         }

@@ -1,20 +1,18 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Mounting and unmounting like a real file system. */
 class MountLifecycleIT {
@@ -31,8 +29,15 @@ class MountLifecycleIT {
     void backgroundMountReturnsLiveAndUmountEndsIt() throws Exception {
         MountFixture.requireFuse();
         try (MountFixture fixture = new MountFixture(dir)) {
-            Shell.Result mounted = Shell.chunkfs(dir, "-s", fixture.store.toString(), "mount", fixture.mnt.toString(),
-                    "--log", fixture.log.toString()).ok();
+            Shell.Result mounted = Shell.chunkfs(
+                            dir,
+                            "-s",
+                            fixture.store.toString(),
+                            "mount",
+                            fixture.mnt.toString(),
+                            "--log",
+                            fixture.log.toString())
+                    .ok();
             assertTrue(fixture.isMounted(), "live when mount returns");
             assertTrue(mounted.out().contains("chunkfs umount"), "tells how to unmount: " + mounted.out());
             fixture.sh("echo data > incoming/f && cat incoming/f").ok();
@@ -46,17 +51,36 @@ class MountLifecycleIT {
     void mountErrorsAreOneLine() throws Exception {
         MountFixture.requireFuse();
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            assertOneLineError(Shell.chunkfs(dir, "-s", fixture.store.toString(), "mount", fixture.mnt.toString()),
+            assertOneLineError(
+                    Shell.chunkfs(dir, "-s", fixture.store.toString(), "mount", fixture.mnt.toString()),
                     "already a mount point");
-            assertOneLineError(Shell.chunkfs(dir, "-s", fixture.store.toString(), "mount", dir.resolve("nope").toString()),
+            assertOneLineError(
+                    Shell.chunkfs(
+                            dir,
+                            "-s",
+                            fixture.store.toString(),
+                            "mount",
+                            dir.resolve("nope").toString()),
                     "does not exist");
             Path notAStore = Files.createDirectories(dir.resolve("notastore"));
             Files.writeString(notAStore.resolve("file"), "x");
             Files.createDirectories(dir.resolve("mnt2"));
-            assertOneLineError(Shell.chunkfs(dir, "-s", notAStore.toString(), "mount", dir.resolve("mnt2").toString()),
+            assertOneLineError(
+                    Shell.chunkfs(
+                            dir,
+                            "-s",
+                            notAStore.toString(),
+                            "mount",
+                            dir.resolve("mnt2").toString()),
                     "not a chunkfs store");
             assertOneLineError(Shell.chunkfs(dir, "umount", dir.resolve("mnt2").toString()), "not mounted");
-            Shell.Result badOption = Shell.chunkfs(dir, "-s", fixture.store.toString(), "mount", "-o", "bogus",
+            Shell.Result badOption = Shell.chunkfs(
+                    dir,
+                    "-s",
+                    fixture.store.toString(),
+                    "mount",
+                    "-o",
+                    "bogus",
                     dir.resolve("mnt2").toString());
             assertOneLineError(badOption, "unknown mount option 'bogus'");
         }
@@ -66,7 +90,8 @@ class MountLifecycleIT {
     void killedMountLeavesNoDeadMountPoint() throws Exception {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             fixture.sh("echo before > incoming/before").ok();
-            Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10).ok();
+            Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10)
+                    .ok();
             assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
             fixture.awaitMounted(false);
             fixture.mount();
@@ -98,20 +123,26 @@ class MountLifecycleIT {
             String digest = Digest.sha256("ro".getBytes()).toString();
             String chunk = digest.substring(0, 2) + "/" + digest;
             assertEquals("ro", fixture.sh("cat " + chunk).ok().out());
-            for (String refused : new String[] {"echo x > incoming/new", "touch " + chunk, "rm incoming/ro",
-                    "echo x > incoming/ro"}) {
+            for (String refused :
+                    new String[] {"echo x > incoming/new", "touch " + chunk, "rm incoming/ro", "echo x > incoming/ro"
+                    }) {
                 Shell.Result result = fixture.sh(refused).fails();
                 assertTrue(result.err().contains("Read-only file system"), refused + ": " + result.err());
             }
-            assertTrue(Shell.bash(dir, "grep -F ' " + fixture.mnt + " ' /proc/mounts").ok().out().contains(" ro,"));
+            assertTrue(Shell.bash(dir, "grep -F ' " + fixture.mnt + " ' /proc/mounts")
+                    .ok()
+                    .out()
+                    .contains(" ro,"));
         }
     }
 
     @Test
     void umountWithFilesOpenIsRefusedUntilTheyClose() throws Exception {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            Process holder = new ProcessBuilder("bash", "-c", "exec 3>incoming/held; echo held >&3; read line; exec 3>&-")
-                    .directory(fixture.mnt.toFile()).start();
+            Process holder = new ProcessBuilder(
+                            "bash", "-c", "exec 3>incoming/held; echo held >&3; read line; exec 3>&-")
+                    .directory(fixture.mnt.toFile())
+                    .start();
             // Wait until the file is open (its name appears) before trying to unmount.
             while (!Files.exists(fixture.mnt.resolve("incoming/held"))) {
                 assertTrue(holder.isAlive());
@@ -132,14 +163,18 @@ class MountLifecycleIT {
     @Test
     void sigtermLetsAWriterInProgressFinish() throws Exception {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            Process writer = new ProcessBuilder("bash", "-c",
-                    "exec 3>incoming/slow; echo part1 >&3; read line; echo part2 >&3; exec 3>&-; echo closed")
-                    .directory(fixture.mnt.toFile()).start();
+            Process writer = new ProcessBuilder(
+                            "bash",
+                            "-c",
+                            "exec 3>incoming/slow; echo part1 >&3; read line; echo part2 >&3; exec 3>&-; echo closed")
+                    .directory(fixture.mnt.toFile())
+                    .start();
             while (!Files.exists(fixture.mnt.resolve("incoming/slow"))) {
                 assertTrue(writer.isAlive());
                 Thread.sleep(10);
             }
-            Shell.run(dir, Map.of(), List.of("kill", "-TERM", Long.toString(fixture.pid())), 10).ok();
+            Shell.run(dir, Map.of(), List.of("kill", "-TERM", Long.toString(fixture.pid())), 10)
+                    .ok();
             writer.getOutputStream().write("\n".getBytes());
             writer.getOutputStream().close();
             assertEquals(0, writer.waitFor(), "the writer's close succeeded");

@@ -1,11 +1,11 @@
 package io.chunkfs.fuse;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
 
 /** {@code -o verify=on|off}: on unless turned off, anything else refused in one clear line. */
 class MountOptionsVerifyTest {
@@ -19,10 +19,13 @@ class MountOptionsVerifyTest {
 
     @Test
     void anythingElseIsRefused() {
-        IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
-                () -> MountOptions.defaults("s").with("verify=no"));
+        IllegalArgumentException error = assertThrows(
+                IllegalArgumentException.class, () -> MountOptions.defaults("s").with("verify=no"));
         assertEquals("bad mount option 'verify=no' (use verify=on or verify=off)", error.getMessage());
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> MountOptions.defaults("s").with("verify"))
-                .getMessage().contains("verify=on|off"));
+        assertTrue(assertThrows(
+                        IllegalArgumentException.class,
+                        () -> MountOptions.defaults("s").with("verify"))
+                .getMessage()
+                .contains("verify=on|off"));
     }
 }

@@ -1,15 +1,14 @@
 package io.chunkfs.fuse;
 
-import java.time.Instant;
-import java.util.Map;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.InsertResult;
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.InsertResult;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 class MountStatsTest {
     @Test

@@ -1,7 +1,11 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -14,17 +18,11 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** File semantics of one live mount, driven by real processes. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -59,7 +57,10 @@ class MountedFilesIT {
     }
 
     private String digestXattr(String name) {
-        return mount.sh("getfattr --only-values -n user.chunkfs.digest incoming/" + name).ok().out().strip();
+        return mount.sh("getfattr --only-values -n user.chunkfs.digest incoming/" + name)
+                .ok()
+                .out()
+                .strip();
     }
 
     @Test
@@ -67,11 +68,16 @@ class MountedFilesIT {
         Path file = randomFile("a.bin", 3_000_000, 1);
         String digest = sha256(file);
         String out = mount.sh("cp " + file + " incoming/ && sha256sum " + digest.substring(0, 2) + "/" + digest)
-                .ok().out();
+                .ok()
+                .out();
         assertEquals(digest, out.substring(0, 64));
         assertEquals(digest, digestXattr("a.bin"));
-        assertTrue(Files.exists(mount.store.resolve(".chunks").resolve(digest.substring(0, 2)).resolve(digest)));
-        assertEquals(digest, mount.sh("sha256sum incoming/a.bin").ok().out().substring(0, 64), "the receipt reads back the bytes");
+        assertTrue(Files.exists(
+                mount.store.resolve(".chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        assertEquals(
+                digest,
+                mount.sh("sha256sum incoming/a.bin").ok().out().substring(0, 64),
+                "the receipt reads back the bytes");
     }
 
     @Test
@@ -79,7 +85,9 @@ class MountedFilesIT {
         Path file = randomFile("sized.bin", 12345, 2);
         mount.sh("cp " + file + " incoming/").ok();
         String digest = sha256(file);
-        String stat = mount.sh("stat -c '%s %X %Y' incoming/sized.bin " + digest.substring(0, 2) + "/" + digest).ok().out();
+        String stat = mount.sh("stat -c '%s %X %Y' incoming/sized.bin " + digest.substring(0, 2) + "/" + digest)
+                .ok()
+                .out();
         String[] lines = stat.strip().split("\n");
         assertEquals(lines[0], lines[1], "receipt and chunk show the same size and times");
         assertTrue(lines[0].startsWith("12345 "));
@@ -90,11 +98,13 @@ class MountedFilesIT {
         mount.sh("printf 'hello\\n' > incoming/echo.txt").ok();
         assertEquals(Digest.sha256("hello\n".getBytes()).toString(), digestXattr("echo.txt"));
 
-        mount.sh("dd if=/dev/zero of=incoming/dd.bin bs=64k count=40 status=none").ok();
+        mount.sh("dd if=/dev/zero of=incoming/dd.bin bs=64k count=40 status=none")
+                .ok();
         assertEquals(Digest.sha256(new byte[64 * 1024 * 40]).toString(), digestXattr("dd.bin"));
 
         // A program writing in pieces, at random offsets, out of order, with a final ftruncate.
-        String python = String.join("\n",
+        String python = String.join(
+                "\n",
                 "import os, random, hashlib",
                 "random.seed(7)",
                 "size = 1_000_000",
@@ -110,18 +120,24 @@ class MountedFilesIT {
                 "del model[size - 1000:]",
                 "os.close(fd)",
                 "print(hashlib.sha256(model).hexdigest())");
-        String expected = mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip();
+        String expected =
+                mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip();
         assertEquals(expected, digestXattr("random.bin"));
-        assertEquals(expected, mount.sh("sha256sum < incoming/random.bin").ok().out().substring(0, 64));
+        assertEquals(
+                expected, mount.sh("sha256sum < incoming/random.bin").ok().out().substring(0, 64));
     }
 
     @Test
     void overwritingANameStagesANewVersion() throws Exception {
         Path first = randomFile("v1", 5000, 3);
         Path second = randomFile("v2", 3000, 4);
-        mount.sh("cp " + first + " incoming/version && cp " + second + " incoming/version").ok();
+        mount.sh("cp " + first + " incoming/version && cp " + second + " incoming/version")
+                .ok();
         assertEquals(sha256(second), digestXattr("version"));
-        assertTrue(mount.sh("ls " + sha256(first).substring(0, 2) + "/" + sha256(first)).exit() == 0,
+        assertTrue(
+                mount.sh("ls " + sha256(first).substring(0, 2) + "/" + sha256(first))
+                                .exit()
+                        == 0,
                 "the first version's chunk stays");
         mount.sh("printf abc > incoming/version").ok();
         assertEquals(Digest.sha256("abc".getBytes()).toString(), digestXattr("version"));
@@ -140,25 +156,30 @@ class MountedFilesIT {
 
     @Test
     void dupedFileFlushedTwiceIsCommittedOnce() throws Exception {
-        String python = String.join("\n",
+        String python = String.join(
+                "\n",
                 "import os",
                 "fd = os.open('incoming/dup.bin', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)",
                 "os.write(fd, b'dup-content')",
                 "fd2 = os.dup(fd)",
                 "os.close(fd)",
-                "os.utime('" + mount.store.resolve(".chunks") + "/' + __import__('hashlib').sha256(b'dup-content').hexdigest()[:2] + '/' + __import__('hashlib').sha256(b'dup-content').hexdigest(), (1000000000, 1000000000))",
+                "os.utime('" + mount.store.resolve(".chunks")
+                        + "/' + __import__('hashlib').sha256(b'dup-content').hexdigest()[:2] + '/' + __import__('hashlib').sha256(b'dup-content').hexdigest(), (1000000000, 1000000000))",
                 "os.close(fd2)");
         mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok();
         Digest digest = Digest.sha256("dup-content".getBytes());
         Path chunk = mount.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
         BasicFileAttributes attributes = Files.readAttributes(chunk, BasicFileAttributes.class);
-        assertEquals(FileTime.from(Instant.ofEpochSecond(1_000_000_000)), attributes.lastAccessTime(),
+        assertEquals(
+                FileTime.from(Instant.ofEpochSecond(1_000_000_000)),
+                attributes.lastAccessTime(),
                 "the second close must not insert (and so touch) the chunk again");
     }
 
     @Test
     void readingAFileWhileItIsWrittenCommitsNothingEarly() {
-        String python = String.join("\n",
+        String python = String.join(
+                "\n",
                 "import os, hashlib",
                 "w = os.open('incoming/growing', os.O_WRONLY | os.O_CREAT | os.O_TRUNC)",
                 "os.write(w, b'first half ')",
@@ -169,7 +190,8 @@ class MountedFilesIT {
                 "os.close(w)",
                 "print(seen.decode())",
                 "print(hashlib.sha256(b'first half ').hexdigest())");
-        String[] out = mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().split("\n");
+        String[] out =
+                mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().split("\n");
         assertEquals("first half ", out[0], "a reader sees what was written so far");
         assertEquals(Digest.sha256("first half second half".getBytes()).toString(), digestXattr("growing"));
         mount.sh("test ! -e " + out[1].substring(0, 2) + "/" + out[1]).ok();
@@ -179,7 +201,8 @@ class MountedFilesIT {
     void renameAndRemoveWorkOnReceiptsNeverOnChunks() throws Exception {
         Path file = randomFile("mv.bin", 777, 5);
         String digest = sha256(file);
-        mount.sh("cp " + file + " incoming/mv.bin && mv incoming/mv.bin incoming/moved.bin").ok();
+        mount.sh("cp " + file + " incoming/mv.bin && mv incoming/mv.bin incoming/moved.bin")
+                .ok();
         assertEquals(digest, digestXattr("moved.bin"));
         mount.sh("test ! -e incoming/mv.bin").ok();
         mount.sh("rm incoming/moved.bin").ok();
@@ -191,7 +214,8 @@ class MountedFilesIT {
     @Test
     void rsyncStyleWriteToTempThenRename() throws Exception {
         Path file = randomFile("rsynced", 40_000, 6);
-        mount.sh("cp " + file + " incoming/.rsynced.XXXX && mv incoming/.rsynced.XXXX incoming/rsynced").ok();
+        mount.sh("cp " + file + " incoming/.rsynced.XXXX && mv incoming/.rsynced.XXXX incoming/rsynced")
+                .ok();
         assertEquals(sha256(file), digestXattr("rsynced"));
     }
 
@@ -200,12 +224,20 @@ class MountedFilesIT {
         for (int i = 0; i < 20; i++) {
             mount.sh("printf 'list-%d' " + i + " > incoming/list" + i).ok();
         }
-        for (int prefix : new int[] {0x00, 0x5a, 0xff, Integer.parseInt(Digest.sha256("list-3".getBytes()).prefix(), 16)}) {
+        for (int prefix : new int[] {
+            0x00,
+            0x5a,
+            0xff,
+            Integer.parseInt(Digest.sha256("list-3".getBytes()).prefix(), 16)
+        }) {
             String pp = String.format("%02x", prefix);
-            Set<String> listed = new TreeSet<>(mount.sh("ls -A " + pp).ok().out().lines().collect(Collectors.toSet()));
+            Set<String> listed =
+                    new TreeSet<>(mount.sh("ls -A " + pp).ok().out().lines().collect(Collectors.toSet()));
             Set<String> onDisk;
             try (Stream<Path> files = Files.list(mount.store.resolve(".chunks").resolve(pp))) {
-                onDisk = files.map(p -> p.getFileName().toString()).filter(Digest::isValid).collect(Collectors.toCollection(TreeSet::new));
+                onDisk = files.map(p -> p.getFileName().toString())
+                        .filter(Digest::isValid)
+                        .collect(Collectors.toCollection(TreeSet::new));
             }
             assertEquals(onDisk, listed);
         }
@@ -225,10 +257,14 @@ class MountedFilesIT {
         long deadline = System.nanoTime() + 5_000_000_000L;
         String seen;
         do {
-            seen = mount.sh("stat -c '%s %X %Y %A' " + digest.prefix() + "/" + digest).ok().out().strip();
+            seen = mount.sh("stat -c '%s %X %Y %A' " + digest.prefix() + "/" + digest)
+                    .ok()
+                    .out()
+                    .strip();
         } while (!seen.equals(expected) && System.nanoTime() < deadline);
         assertEquals(expected, seen);
-        mount.sh("find " + digest.prefix() + " -name " + digest + " -size 4321c | grep -q .").ok();
+        mount.sh("find " + digest.prefix() + " -name " + digest + " -size 4321c | grep -q .")
+                .ok();
     }
 
     @Test
@@ -238,15 +274,22 @@ class MountedFilesIT {
         Digest digest = Digest.parse(sha256(file));
         Path chunk = mount.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
         String path = digest.prefix() + "/" + digest;
-        for (String touch : new String[] {"touch " + path, "touch -a " + path, "touch -m " + path,
-                "touch -d '2001-01-01' " + path, "echo " + path + " | xargs touch"}) {
+        for (String touch : new String[] {
+            "touch " + path,
+            "touch -a " + path,
+            "touch -m " + path,
+            "touch -d '2001-01-01' " + path,
+            "echo " + path + " | xargs touch"
+        }) {
             Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
             Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_100_000_000)));
             Instant before = Instant.now().minusSeconds(2);
             mount.sh(touch).ok();
             BasicFileAttributes attributes = Files.readAttributes(chunk, BasicFileAttributes.class);
             assertTrue(attributes.lastAccessTime().toInstant().isAfter(before), touch + " sets atime to now");
-            assertEquals(FileTime.from(Instant.ofEpochSecond(1_100_000_000)), attributes.lastModifiedTime(),
+            assertEquals(
+                    FileTime.from(Instant.ofEpochSecond(1_100_000_000)),
+                    attributes.lastModifiedTime(),
                     touch + " keeps mtime");
         }
     }
@@ -267,37 +310,42 @@ class MountedFilesIT {
         String digest = sha256(file);
         String chunk = digest.substring(0, 2) + "/" + digest;
         String[][] cases = {
-                {"echo x > 00/newfile", "Permission denied"},
-                {"echo x > rootfile", "Permission denied"},
-                {"mkdir incoming/sub", "Operation not permitted"},
-                {"mkdir newdir", "Operation not permitted"},
-                {"ln " + chunk + " incoming/hard", "Operation not permitted"},
-                {"ln -s " + chunk + " incoming/soft", "Operation not permitted"},
-                {"rm -f " + chunk, "Operation not permitted"},
-                {"mv " + chunk + " incoming/stolen", "Operation not permitted"},
-                {"mv incoming/refuse.bin " + chunk.substring(0, 2) + "/", "Operation not permitted"},
-                {"cat " + digest.substring(0, 2) + "/" + digest.toUpperCase(), "No such file or directory"},
-                {"cat " + digest.substring(0, 2) + "/" + digest.substring(1), "No such file or directory"},
-                {"cat " + (digest.startsWith("00") ? "01" : "00") + "/" + digest, "No such file or directory"},
-                {"cat zz", "No such file or directory"},
-                {"echo x >> " + chunk, "Permission denied"},
-                {"chmod 644 " + chunk, "Operation not permitted"},
-                {"truncate -s 0 " + chunk, "Permission denied"},
-                {"setfattr -n user.x -v 1 " + chunk, "Operation not permitted"},
-                {"mkfifo incoming/fifo", "Operation not permitted"},
+            {"echo x > 00/newfile", "Permission denied"},
+            {"echo x > rootfile", "Permission denied"},
+            {"mkdir incoming/sub", "Operation not permitted"},
+            {"mkdir newdir", "Operation not permitted"},
+            {"ln " + chunk + " incoming/hard", "Operation not permitted"},
+            {"ln -s " + chunk + " incoming/soft", "Operation not permitted"},
+            {"rm -f " + chunk, "Operation not permitted"},
+            {"mv " + chunk + " incoming/stolen", "Operation not permitted"},
+            {"mv incoming/refuse.bin " + chunk.substring(0, 2) + "/", "Operation not permitted"},
+            {"cat " + digest.substring(0, 2) + "/" + digest.toUpperCase(), "No such file or directory"},
+            {"cat " + digest.substring(0, 2) + "/" + digest.substring(1), "No such file or directory"},
+            {"cat " + (digest.startsWith("00") ? "01" : "00") + "/" + digest, "No such file or directory"},
+            {"cat zz", "No such file or directory"},
+            {"echo x >> " + chunk, "Permission denied"},
+            {"chmod 644 " + chunk, "Operation not permitted"},
+            {"truncate -s 0 " + chunk, "Permission denied"},
+            {"setfattr -n user.x -v 1 " + chunk, "Operation not permitted"},
+            {"mkfifo incoming/fifo", "Operation not permitted"},
         };
         for (String[] c : cases) {
             Shell.Result result = mount.sh(c[0]).fails();
-            assertTrue(result.err().contains(c[1]), c[0] + " should fail with '" + c[1] + "' but said: " + result.err());
+            assertTrue(
+                    result.err().contains(c[1]), c[0] + " should fail with '" + c[1] + "' but said: " + result.err());
         }
         assertEquals(digest, mount.sh("sha256sum " + chunk).ok().out().substring(0, 64), "the chunk is unchanged");
-        mount.sh("test ! -e incoming/stolen && test ! -e incoming/hard && test ! -e 00/newfile").ok();
+        mount.sh("test ! -e incoming/stolen && test ! -e incoming/hard && test ! -e 00/newfile")
+                .ok();
     }
 
     @Test
     void dfShowsTheBackingFileSystem() throws Exception {
         String mounted = mount.sh("df -B1 --output=size . | tail -1").ok().out().strip();
-        String backing = Shell.bash(mount.store, "df -B1 --output=size . | tail -1").ok().out().strip();
+        String backing = Shell.bash(mount.store, "df -B1 --output=size . | tail -1")
+                .ok()
+                .out()
+                .strip();
         long a = Long.parseLong(mounted);
         long b = Long.parseLong(backing);
         assertTrue(Math.abs(a - b) <= b / 100, "df through the mount " + a + " vs the backing disk " + b);
@@ -305,7 +353,10 @@ class MountedFilesIT {
 
     @Test
     void mountTableShowsTheChunkfsType() {
-        assertTrue(Shell.bash(dir, "grep -F ' " + mnt + " fuse.chunkfs ' /proc/mounts").ok().out().contains(mount.store.toString()));
+        assertTrue(Shell.bash(dir, "grep -F ' " + mnt + " fuse.chunkfs ' /proc/mounts")
+                .ok()
+                .out()
+                .contains(mount.store.toString()));
     }
 
     @Test
@@ -314,8 +365,19 @@ class MountedFilesIT {
         StringBuilder script = new StringBuilder();
         for (int i = 0; i < 16; i++) {
             script.append("cp ").append(same).append(" incoming/same").append(i).append(" &\n");
-            script.append("head -c ").append(50_000 + i).append(" /dev/urandom > ").append(work).append("/diff").append(i)
-                    .append(" && cp ").append(work).append("/diff").append(i).append(" incoming/diff").append(i).append(" &\n");
+            script.append("head -c ")
+                    .append(50_000 + i)
+                    .append(" /dev/urandom > ")
+                    .append(work)
+                    .append("/diff")
+                    .append(i)
+                    .append(" && cp ")
+                    .append(work)
+                    .append("/diff")
+                    .append(i)
+                    .append(" incoming/diff")
+                    .append(i)
+                    .append(" &\n");
         }
         script.append("wait\n");
         mount.sh(script.toString()).ok();
@@ -330,9 +392,13 @@ class MountedFilesIT {
     void receiptsAreListedByTheCli() throws Exception {
         Path file = randomFile("listed.bin", 10, 12);
         mount.sh("cp " + file + " incoming/").ok();
-        String out = Shell.chunkfs(dir, "-s", mount.store.toString(), "receipts").ok().out();
+        String out = Shell.chunkfs(dir, "-s", mount.store.toString(), "receipts")
+                .ok()
+                .out();
         assertTrue(out.contains(sha256(file) + "  listed.bin"), out);
-        String json = Shell.chunkfs(dir, "-s", mount.store.toString(), "receipts", "--json").ok().out();
+        String json = Shell.chunkfs(dir, "-s", mount.store.toString(), "receipts", "--json")
+                .ok()
+                .out();
         assertTrue(json.contains("{\"name\":\"listed.bin\",\"digest\":\"" + sha256(file) + "\"}"), json);
     }
 
@@ -343,7 +409,9 @@ class MountedFilesIT {
         String digest = sha256(file);
         String python = "import mmap,hashlib\nf=open('" + digest.substring(0, 2) + "/" + digest + "','rb')\n"
                 + "m=mmap.mmap(f.fileno(),0,access=mmap.ACCESS_READ)\nprint(hashlib.sha256(m[:]).hexdigest())";
-        assertEquals(digest, mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip());
+        assertEquals(
+                digest,
+                mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().strip());
     }
 
     static String hex(byte[] bytes) {

@@ -1,7 +1,13 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
+import io.chunkfs.testing.Shell;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,17 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.Digest;
-import io.chunkfs.store.StoreOptions;
-import io.chunkfs.store.SyncLevel;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * 2,000 readers holding chunks open against a mount started with a low soft limit on descriptors
@@ -37,7 +35,8 @@ class OpenFileLimitIT {
      * Opens every chunk listed in argv[1], reads a byte of each and holds them all open; prints "ok N",
      * then "open errno E N" and "read errno E N" per failing errno.
      */
-    private static final String OPEN_ALL = String.join("\n",
+    private static final String OPEN_ALL = String.join(
+            "\n",
             "import collections, os, resource, sys",
             "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)",
             "if soft < 4096:",
@@ -76,7 +75,8 @@ class OpenFileLimitIT {
         StringBuilder names = new StringBuilder();
         try (ChunkStore opened = ChunkStore.open(store, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE))) {
             for (int i = 0; i < CHUNKS; i++) {
-                Digest digest = opened.insertChunk(("chunk " + i + "\n").getBytes(StandardCharsets.UTF_8)).digest();
+                Digest digest = opened.insertChunk(("chunk " + i + "\n").getBytes(StandardCharsets.UTF_8))
+                        .digest();
                 names.append(digest.prefix()).append('/').append(digest).append('\n');
             }
         }
@@ -85,8 +85,19 @@ class OpenFileLimitIT {
     }
 
     private Shell.Result openAll(MountFixture fixture) {
-        return Shell.run(fixture.mnt, Map.of(), List.of("timeout", "-k", "5", "120", "python3",
-                dir.resolve("open-all.py").toString(), dir.resolve("names").toString()), 180).ok();
+        return Shell.run(
+                        fixture.mnt,
+                        Map.of(),
+                        List.of(
+                                "timeout",
+                                "-k",
+                                "5",
+                                "120",
+                                "python3",
+                                dir.resolve("open-all.py").toString(),
+                                dir.resolve("names").toString()),
+                        180)
+                .ok();
     }
 
     private static int count(String output, String regex) {

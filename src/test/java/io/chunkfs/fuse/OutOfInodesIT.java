@@ -3,6 +3,8 @@ package io.chunkfs.fuse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -11,9 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.testing.Shell;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class OutOfInodesIT {
     @TempDir
     Path dir;
+
     Path disk;
 
     @BeforeEach
@@ -34,8 +34,12 @@ class OutOfInodesIT {
         MountFixture.requireFuse();
         disk = dir.resolve("disk");
         Shell.run(dir, Map.of(), List.of("mkdir", "-p", disk.toString()), 10).ok();
-        Shell.run(dir, Map.of(), List.of("mount", "-t", "tmpfs", "-o", "size=64m,nr_inodes=2000", "tmpfs",
-                disk.toString()), 30).ok();
+        Shell.run(
+                        dir,
+                        Map.of(),
+                        List.of("mount", "-t", "tmpfs", "-o", "size=64m,nr_inodes=2000", "tmpfs", disk.toString()),
+                        30)
+                .ok();
     }
 
     @AfterEach
@@ -58,7 +62,8 @@ class OutOfInodesIT {
             Shell.Result full = fixture.sh("cp " + source + " incoming/big");
             assertEquals(1, full.exit(), full.toString());
             assertTrue(full.err().contains("No space left on device"), full.err());
-            Path chunk = fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+            Path chunk =
+                    fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
             if (Files.exists(chunk)) {
                 assertEquals(digest, Digest.sha256(Files.readAllBytes(chunk)), "only a complete chunk");
             }
@@ -71,8 +76,11 @@ class OutOfInodesIT {
                 Files.delete(filler);
             }
             fixture.sh("cp " + source + " incoming/big").ok();
-            assertEquals(digest.toString(),
-                    fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big").ok().out());
+            assertEquals(
+                    digest.toString(),
+                    fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big")
+                            .ok()
+                            .out());
             assertTrue(fixture.verify().ok());
         }
     }

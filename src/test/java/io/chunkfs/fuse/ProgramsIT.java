@@ -1,5 +1,11 @@
 package io.chunkfs.fuse;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -8,15 +14,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.testing.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Real programs writing into {@code incoming/} and, in the same test, into a bindfs mount over a plain
@@ -30,55 +29,81 @@ class ProgramsIT {
      * folder outside the mounts) and $D (the destination folder), and the names it leaves in $D:
      * "OUT" or "OUT=SOURCE" when OUT must hold the bytes of $S/SOURCE.
      */
-    record Program(String name, String script, String... outputs) {
-    }
+    record Program(String name, String script, String... outputs) {}
 
     static final List<Program> PROGRAMS = List.of(
-            new Program("cp -a dir/.", "cp -a \"$S/.\" \"$D/\"", "a.bin=a.bin", "x.bin=x.bin", "text.txt=text.txt",
-                    "empty=empty", "with space.txt=with space.txt"),
+            new Program(
+                    "cp -a dir/.",
+                    "cp -a \"$S/.\" \"$D/\"",
+                    "a.bin=a.bin",
+                    "x.bin=x.bin",
+                    "text.txt=text.txt",
+                    "empty=empty",
+                    "with space.txt=with space.txt"),
             new Program("cp -p", "cp -p \"$S/a.bin\" \"$D/\"", "a.bin=a.bin"),
             new Program("cp --preserve=all", "cp --preserve=all \"$S/x.bin\" \"$D/\"", "x.bin=x.bin"),
             new Program("install -m 644", "install -m 644 \"$S/a.bin\" \"$D/inst.bin\"", "inst.bin=a.bin"),
             new Program("rsync -a", "rsync -a \"$S/\" \"$D/\"", "a.bin=a.bin", "x.bin=x.bin", "text.txt=text.txt"),
             new Program("rsync -a --inplace", "rsync -a --inplace \"$S/\" \"$D/\"", "a.bin=a.bin", "x.bin=x.bin"),
-            new Program("rsync -aX (user xattrs)", "rsync -aX \"$S/\" \"$D/\"", "a.bin=a.bin", "x.bin=x.bin",
+            new Program(
+                    "rsync -aX (user xattrs)",
+                    "rsync -aX \"$S/\" \"$D/\"",
+                    "a.bin=a.bin",
+                    "x.bin=x.bin",
                     "with space.txt=with space.txt"),
             new Program("tar -x with ./", "tar -C \"$D\" -xf \"$T/dot.tar\"", "a.bin=a.bin", "text.txt=text.txt"),
             new Program("tar -x without ./", "tar -C \"$D\" -xf \"$T/plain.tar\"", "a.bin=a.bin", "x.bin=x.bin"),
-            new Program("sed -i", "cp \"$S/text.txt\" \"$D/sed.txt\" && sed -i 's/line/LINE/' \"$D/sed.txt\"", "sed.txt"),
-            new Program("mv from /tmp", "cp -p \"$S/a.bin\" \"$W/moved.bin\" && mv \"$W/moved.bin\" \"$D/\"",
+            new Program(
+                    "sed -i", "cp \"$S/text.txt\" \"$D/sed.txt\" && sed -i 's/line/LINE/' \"$D/sed.txt\"", "sed.txt"),
+            new Program(
+                    "mv from /tmp",
+                    "cp -p \"$S/a.bin\" \"$W/moved.bin\" && mv \"$W/moved.bin\" \"$D/\"",
                     "moved.bin=a.bin"),
-            new Program("python shutil.copy2 (xattrs)",
+            new Program(
+                    "python shutil.copy2 (xattrs)",
                     "python3 -c 'import shutil,sys; shutil.copy2(sys.argv[1], sys.argv[2])' \"$S/x.bin\" \"$D/copy2.bin\"",
                     "copy2.bin=x.bin"),
-            new Program("python shutil.copytree (xattrs)",
+            new Program(
+                    "python shutil.copytree (xattrs)",
                     "python3 -c 'import shutil,sys; shutil.copytree(sys.argv[1], sys.argv[2], dirs_exist_ok=True)' "
-                            + "\"$S\" \"$D\"", "a.bin=a.bin", "x.bin=x.bin", "empty=empty"),
-            new Program("dd conv=fsync", "dd if=\"$S/a.bin\" of=\"$D/dd.bin\" bs=64k conv=fsync status=none", "dd.bin=a.bin"),
+                            + "\"$S\" \"$D\"",
+                    "a.bin=a.bin",
+                    "x.bin=x.bin",
+                    "empty=empty"),
+            new Program(
+                    "dd conv=fsync",
+                    "dd if=\"$S/a.bin\" of=\"$D/dd.bin\" bs=64k conv=fsync status=none",
+                    "dd.bin=a.bin"),
             new Program("split -b", "split -b 100k \"$S/a.bin\" \"$D/part.\"", "part.aa", "part.ab", "part.ac"),
             new Program("cat >", "cat \"$S/a.bin\" > \"$D/cat.bin\"", "cat.bin=a.bin"),
-            new Program(">> append", "cat \"$S/text.txt\" > \"$D/log.txt\" && echo more >> \"$D/log.txt\" "
-                    + "&& echo again >> \"$D/log.txt\"", "log.txt"),
-            new Program("sqlite3 create/update/reopen",
+            new Program(
+                    ">> append",
+                    "cat \"$S/text.txt\" > \"$D/log.txt\" && echo more >> \"$D/log.txt\" "
+                            + "&& echo again >> \"$D/log.txt\"",
+                    "log.txt"),
+            new Program(
+                    "sqlite3 create/update/reopen",
                     "sqlite3 \"$D/db.sqlite\" 'create table t(k integer primary key, v text);"
                             + " insert into t(v) values (\"one\"), (\"two\");'"
                             + " && for i in 1 2 3; do sqlite3 \"$D/db.sqlite\" \"insert into t(v) values ('n$i');"
                             + " update t set v = v || '+' where k = 1;\"; done"
-                            + " && sqlite3 \"$D/db.sqlite\" 'pragma integrity_check; select * from t;'", "db.sqlite"));
+                            + " && sqlite3 \"$D/db.sqlite\" 'pragma integrity_check; select * from t;'",
+                    "db.sqlite"));
 
-    record Run(int exit, String out, String err) {
-    }
+    record Run(int exit, String out, String err) {}
 
     @Test
     void programsBehaveAsOnBindfsAndRoundTripTheirBytes(@TempDir Path dir) throws Exception {
         Path source = Files.createDirectories(dir.resolve("src"));
         makeSource(source);
         Path tarballs = Files.createDirectories(dir.resolve("tarballs"));
-        Shell.bash(dir, "tar -C src -cf tarballs/dot.tar . && tar -C src -cf tarballs/plain.tar a.bin x.bin").ok();
+        Shell.bash(dir, "tar -C src -cf tarballs/dot.tar . && tar -C src -cf tarballs/plain.tar a.bin x.bin")
+                .ok();
         Path plain = Files.createDirectories(dir.resolve("plain"));
         Path bindMount = Files.createDirectories(dir.resolve("bindfs"));
         Path scratch = Files.createDirectories(dir.resolve("scratch"));
-        try (MountFixture chunkfs = new MountFixture(dir).mount(); BindFs bindfs = BindFs.mount(plain, bindMount)) {
+        try (MountFixture chunkfs = new MountFixture(dir).mount();
+                BindFs bindfs = BindFs.mount(plain, bindMount)) {
             Path incoming = chunkfs.mnt.resolve("incoming");
             List<String> table = new ArrayList<>();
             List<String> failures = new ArrayList<>();
@@ -86,8 +111,8 @@ class ProgramsIT {
             for (Program program : PROGRAMS) {
                 Run onChunkfs = run(program, source, tarballs, scratch, incoming);
                 Run onBindfs = run(program, source, tarballs, scratch, bindMount);
-                table.add(String.format(java.util.Locale.ROOT, "%-34s %8d %8d", program.name(), onChunkfs.exit(),
-                        onBindfs.exit()));
+                table.add(String.format(
+                        java.util.Locale.ROOT, "%-34s %8d %8d", program.name(), onChunkfs.exit(), onBindfs.exit()));
                 if (onChunkfs.exit() != onBindfs.exit()) {
                     failures.add(program.name() + ": exit " + onChunkfs.exit() + " on chunkfs, " + onBindfs.exit()
                             + " on bindfs; stderr: " + onChunkfs.err());
@@ -107,8 +132,11 @@ class ProgramsIT {
                     }
                 }
                 // The next program starts from empty folders, as a fresh destination.
-                Shell.bash(dir, "rm -f \"" + incoming + "\"/* \"" + incoming + "\"/.[!.]* && rm -rf \"" + bindMount
-                        + "\"/* \"" + bindMount + "\"/.[!.]*").ok();
+                Shell.bash(
+                                dir,
+                                "rm -f \"" + incoming + "\"/* \"" + incoming + "\"/.[!.]* && rm -rf \"" + bindMount
+                                        + "\"/* \"" + bindMount + "\"/.[!.]*")
+                        .ok();
             }
             System.out.println(String.join("\n", table));
             if (!failures.isEmpty()) {
@@ -121,11 +149,13 @@ class ProgramsIT {
     /** Readers out of the mount: every copy of a prefix folder holds each chunk's bytes under its name. */
     private static void readersCopyAPrefixFolderOut(MountFixture chunkfs, Path dir, Path source) throws Exception {
         chunkfs.sh("cp \"" + source + "/a.bin\" incoming/again.bin").ok();
-        String prefix = Digest.sha256(Files.readAllBytes(source.resolve("a.bin"))).prefix();
+        String prefix =
+                Digest.sha256(Files.readAllBytes(source.resolve("a.bin"))).prefix();
         Path out = Files.createDirectories(dir.resolve("out"));
         String check = " && cd \"$O\" && for f in *; do [ \"$(sha256sum < \"$f\" | cut -c1-64)\" = \"$f\" ] "
                 + "|| { echo \"bad copy $f\"; exit 1; }; done && ls | wc -l";
-        for (String reader : List.of("cp -a " + prefix + " \"$O\"",
+        for (String reader : List.of(
+                "cp -a " + prefix + " \"$O\"",
                 "mkdir \"$O\" && tar -cf - " + prefix + " | tar -C \"$O\" -xf - --strip-components=1",
                 "rsync -a " + prefix + "/ \"$O/\"")) {
             Path into = out.resolve("r" + Math.abs(reader.hashCode()));
@@ -134,7 +164,8 @@ class ProgramsIT {
             assertEquals("", result.err(), reader + " printed warnings");
             assertTrue(Integer.parseInt(result.out().strip()) >= 1, reader + " copied no chunk");
         }
-        Shell.Result sums = chunkfs.sh("find " + prefix + " -type f | xargs sha256sum").ok();
+        Shell.Result sums =
+                chunkfs.sh("find " + prefix + " -type f | xargs sha256sum").ok();
         for (String line : sums.out().strip().split("\n")) {
             String[] parts = line.split("\\s+");
             assertTrue(parts[1].endsWith("/" + parts[0]), "find | xargs sha256sum: " + line);
@@ -148,7 +179,9 @@ class ProgramsIT {
                 + program.script();
         Shell.Result result = Shell.bash(scratch, script);
         // Paths differ between the two destinations: compare what the program said, not where.
-        return new Run(result.exit(), result.out().replace(destination.toString(), "$D"),
+        return new Run(
+                result.exit(),
+                result.out().replace(destination.toString(), "$D"),
                 result.err().replace(destination.toString(), "$D"));
     }
 
@@ -162,7 +195,8 @@ class ProgramsIT {
         }
         String expected = Digest.sha256(Files.readAllBytes(reference)).toString();
         if (parts.length == 2) {
-            String fromSource = Digest.sha256(Files.readAllBytes(source.resolve(parts[1]))).toString();
+            String fromSource =
+                    Digest.sha256(Files.readAllBytes(source.resolve(parts[1]))).toString();
             if (!fromSource.equals(expected)) {
                 return name + " on bindfs differs from its source";
             }
@@ -199,9 +233,12 @@ class ProgramsIT {
         Files.writeString(source.resolve("text.txt"), text);
         Files.write(source.resolve("empty"), new byte[0]);
         Files.writeString(source.resolve("with space.txt"), "spaced\n");
-        Shell.bash(source, "setfattr -n user.origin -v test a.bin && setfattr -n user.origin -v test x.bin"
-                + " && setfattr -n user.note -v 'two words' x.bin && setfattr -n user.origin -v s 'with space.txt'"
-                + " && chmod 600 x.bin && touch -d 2001-02-03 a.bin").ok();
+        Shell.bash(
+                        source,
+                        "setfattr -n user.origin -v test a.bin && setfattr -n user.origin -v test x.bin"
+                                + " && setfattr -n user.note -v 'two words' x.bin && setfattr -n user.origin -v s 'with space.txt'"
+                                + " && chmod 600 x.bin && touch -d 2001-02-03 a.bin")
+                .ok();
     }
 
     /** A bindfs mount of a plain folder: the reference for what a local file system answers. */
@@ -219,7 +256,8 @@ class ProgramsIT {
 
         @Override
         public void close() {
-            Shell.bash(mountPoint, "cd / && fusermount -u \"" + mountPoint + "\"").ok();
+            Shell.bash(mountPoint, "cd / && fusermount -u \"" + mountPoint + "\"")
+                    .ok();
         }
     }
 }

@@ -1,20 +1,18 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Another user gets nothing through the mount unless allow_other, and can never change chunks. */
 class SecurityIT {
@@ -31,7 +29,10 @@ class SecurityIT {
         } else {
             io.chunkfs.testing.Requirement.require(root, "needs root to create a second user");
         }
-        Shell.bash(Path.of("/"), "id " + USER + " >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin " + USER).ok();
+        Shell.bash(
+                        Path.of("/"),
+                        "id " + USER + " >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin " + USER)
+                .ok();
     }
 
     private Shell.Result asOtherUser(String script) {
@@ -47,8 +48,9 @@ class SecurityIT {
             String digest = Digest.sha256("secret".getBytes()).toString();
             String chunk = fixture.mnt + "/" + digest.substring(0, 2) + "/" + digest;
 
-            for (String attempt : new String[] {"ls " + fixture.mnt, "cat " + chunk, "echo x > " + fixture.mnt + "/incoming/y",
-                    "touch " + chunk}) {
+            for (String attempt : new String[] {
+                "ls " + fixture.mnt, "cat " + chunk, "echo x > " + fixture.mnt + "/incoming/y", "touch " + chunk
+            }) {
                 Shell.Result result = asOtherUser(attempt);
                 assertTrue(result.exit() != 0, attempt + " must be refused: " + result);
                 assertTrue(result.err().contains("Permission denied"), result.err());
@@ -57,18 +59,27 @@ class SecurityIT {
             fixture.unmount();
             fixture.mount("allow_other");
             assertEquals("secret", asOtherUser("cat " + chunk).ok().out(), "allow_other lets others read");
-            for (String attempt : new String[] {"echo x > " + fixture.mnt + "/incoming/y", "touch " + chunk,
-                    "rm " + fixture.mnt + "/incoming/s"}) {
+            for (String attempt : new String[] {
+                "echo x > " + fixture.mnt + "/incoming/y", "touch " + chunk, "rm " + fixture.mnt + "/incoming/s"
+            }) {
                 Shell.Result result = asOtherUser(attempt);
                 assertTrue(result.exit() != 0, attempt + " must be refused: " + result);
                 assertTrue(result.err().contains("Permission denied"), result.err());
             }
 
             // Nor through the backing folder: chunks are 0444, folders are not writable by others.
-            Path backing = fixture.store.resolve(".chunks").resolve(digest.substring(0, 2)).resolve(digest);
+            Path backing = fixture.store
+                    .resolve(".chunks")
+                    .resolve(digest.substring(0, 2))
+                    .resolve(digest);
             assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(backing)));
-            for (String attempt : new String[] {"echo x >> " + backing, "rm -f " + backing, "echo x > " + backing.getParent() + "/new",
-                    "chmod 666 " + backing, "echo x > " + fixture.store + "/receipts/evil"}) {
+            for (String attempt : new String[] {
+                "echo x >> " + backing,
+                "rm -f " + backing,
+                "echo x > " + backing.getParent() + "/new",
+                "chmod 666 " + backing,
+                "echo x > " + fixture.store + "/receipts/evil"
+            }) {
                 assertTrue(asOtherUser(attempt).exit() != 0, attempt + " must be refused");
             }
             assertEquals("secret", Files.readString(backing));

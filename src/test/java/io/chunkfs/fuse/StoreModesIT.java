@@ -1,7 +1,10 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -12,14 +15,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Store modes do not follow the umask (issue 10, item 2): folders are writable by the owner only (0755 or
@@ -53,7 +51,8 @@ class StoreModesIT {
                 boolean chunk = path.getParent().getParent() != null
                         && path.getParent().getParent().getFileName().toString().equals(".chunks")
                         && Digest.isValid(path.getFileName().toString());
-                boolean ok = Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS) ? mode == 0755 || mode == 0700
+                boolean ok = Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
+                        ? mode == 0755 || mode == 0700
                         : chunk ? mode == 0444 : (mode & 0022) == 0;
                 if (!ok) {
                     wrong.add((path.equals(store) ? "." : store.relativize(path).toString()) + " " + octal(mode));
@@ -68,10 +67,15 @@ class StoreModesIT {
     void initAndPutSetModesWhateverTheUmask(String umask) throws Exception {
         Path store = dir.resolve("store");
         Files.writeString(dir.resolve("f"), "modes under umask " + umask);
-        Shell.bash(dir, "umask " + umask + " && java -jar " + Shell.JAR + " -s " + store + " init"
-                + " && java -jar " + Shell.JAR + " -s " + store + " put f").ok();
+        Shell.bash(
+                        dir,
+                        "umask " + umask + " && java -jar " + Shell.JAR + " -s " + store + " init" + " && java -jar "
+                                + Shell.JAR + " -s " + store + " put f")
+                .ok();
         Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("f")));
-        assertEquals("0444", octal(mode(store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString()))),
+        assertEquals(
+                "0444",
+                octal(mode(store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString()))),
                 "a chunk under umask " + umask);
         assertEquals(List.of(), wrongModes(store), "under umask " + umask);
     }
@@ -83,11 +87,17 @@ class StoreModesIT {
         Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("f")));
         try (MountFixture fixture = new MountFixture(dir)) {
             // The mount creates the store, its receipts and chunks under the umask it was started with.
-            fixture.mountWith(List.of("bash", "-c", "umask " + umask + " && exec \"$@\"", "umask"), Map.of(), List.of());
+            fixture.mountWith(
+                    List.of("bash", "-c", "umask " + umask + " && exec \"$@\"", "umask"), Map.of(), List.of());
             fixture.sh("cp " + dir.resolve("f") + " incoming/f").ok();
             assertTrue(Files.isSymbolicLink(fixture.store.resolve("receipts/f")));
-            assertEquals("0444", octal(mode(fixture.store.resolve(".chunks").resolve(digest.prefix())
-                    .resolve(digest.toString()))), "a chunk under umask " + umask);
+            assertEquals(
+                    "0444",
+                    octal(mode(fixture.store
+                            .resolve(".chunks")
+                            .resolve(digest.prefix())
+                            .resolve(digest.toString()))),
+                    "a chunk under umask " + umask);
             assertEquals(List.of(), wrongModes(fixture.store), "under umask " + umask);
         }
     }

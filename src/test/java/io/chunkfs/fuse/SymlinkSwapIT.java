@@ -1,7 +1,12 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.testing.Shell;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,16 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A local user with write access to the store folder swaps parts of it for symlinks to an outside folder
@@ -33,13 +31,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SymlinkSwapIT {
     /** Exit statuses of {@code timeout} when it had to stop the command. */
     private static final List<Integer> TIMED_OUT = List.of(124, 137);
+
     private static final FileTime LONG_AGO = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
 
     @TempDir
     Path dir;
+
     Path outside;
     /** Bytes of a real chunk planted outside the store, and of a new file copied in, under the same prefix. */
     byte[] planted;
+
     byte[] fresh;
     Digest plantedDigest;
 
@@ -76,9 +77,14 @@ class SymlinkSwapIT {
         Map<String, String> entries = new TreeMap<>();
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path path : (Iterable<Path>) walk::iterator) {
-                BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-                String what = a.isDirectory() ? "dir mtime " + a.lastModifiedTime() : a.isSymbolicLink() ? "link->" + Files.readSymbolicLink(path)
-                        : "file " + a.size() + " mtime " + a.lastModifiedTime() + " atime " + a.lastAccessTime();
+                BasicFileAttributes a =
+                        Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                String what = a.isDirectory()
+                        ? "dir mtime " + a.lastModifiedTime()
+                        : a.isSymbolicLink()
+                                ? "link->" + Files.readSymbolicLink(path)
+                                : "file " + a.size() + " mtime " + a.lastModifiedTime() + " atime "
+                                        + a.lastAccessTime();
                 entries.put(root.relativize(path).toString(), what);
             }
         }
@@ -92,8 +98,11 @@ class SymlinkSwapIT {
     private Shell.Result bounded(MountFixture fixture, String script) throws IOException {
         Path out = dir.resolve("bounded.out");
         Path err = dir.resolve("bounded.err");
-        Shell.Result result = Shell.run(fixture.mnt, Map.of(), List.of("bash", "-c",
-                "timeout -k 5 20 bash -c \"$1\" > " + out + " 2> " + err, "bounded", script), 60);
+        Shell.Result result = Shell.run(
+                fixture.mnt,
+                Map.of(),
+                List.of("bash", "-c", "timeout -k 5 20 bash -c \"$1\" > " + out + " 2> " + err, "bounded", script),
+                60);
         Shell.Result bounded = new Shell.Result(result.exit(), Files.readString(out), Files.readString(err));
         assertFalse(TIMED_OUT.contains(bounded.exit()), () -> "hung: " + script + "; " + bounded);
         return bounded;
@@ -156,9 +165,16 @@ class SymlinkSwapIT {
 
     @Test
     void theReceiptsFolderSwappedForASymlink() throws Exception {
-        Shell.chunkfs(dir, "-s", dir.resolve("store").toString(), "put", dir.resolve("planted").toString()).ok();
+        Shell.chunkfs(
+                        dir,
+                        "-s",
+                        dir.resolve("store").toString(),
+                        "put",
+                        dir.resolve("planted").toString())
+                .ok();
         // A receipt as the mount makes them, planted outside: it must not show up in incoming/.
-        Files.createSymbolicLink(outside.resolve("planted-receipt"),
+        Files.createSymbolicLink(
+                outside.resolve("planted-receipt"),
                 Path.of("..", ".chunks", plantedDigest.prefix(), plantedDigest.toString()));
         Map<String, String> before = snapshot(outside);
         try (MountFixture fixture = new MountFixture(dir).mount()) {
@@ -192,11 +208,13 @@ class SymlinkSwapIT {
             Files.createSymbolicLink(tmp, outside);
 
             // Listed while the file is still open (a close would commit it and rename the staged bytes away).
-            Shell.Result whileOpen = bounded(fixture, "python3 -c '\n"
-                    + "import os, sys\n"
-                    + "with open(\"incoming/held\", \"wb\") as f:\n"
-                    + "    f.write(os.urandom(200000)); f.flush()\n"
-                    + "    print(sorted(os.listdir(sys.argv[1])))\n' " + outside);
+            Shell.Result whileOpen = bounded(
+                    fixture,
+                    "python3 -c '\n"
+                            + "import os, sys\n"
+                            + "with open(\"incoming/held\", \"wb\") as f:\n"
+                            + "    f.write(os.urandom(200000)); f.flush()\n"
+                            + "    print(sorted(os.listdir(sys.argv[1])))\n' " + outside);
             assertEquals("[]", whileOpen.out().strip(), "nothing staged outside the store: " + whileOpen);
             bounded(fixture, "cp " + dir.resolve("fresh") + " incoming/fresh");
             assertEquals(before, snapshot(outside), "nothing staged outside the store");
@@ -210,15 +228,18 @@ class SymlinkSwapIT {
     @Test
     void aChunkReplacedByAFifoFailsWithoutBlocking() throws Exception {
         Path store = dir.resolve("store");
-        Shell.chunkfs(dir, "-s", store.toString(), "put", dir.resolve("planted").toString()).ok();
+        Shell.chunkfs(dir, "-s", store.toString(), "put", dir.resolve("planted").toString())
+                .ok();
         Path chunk = store.resolve(".chunks").resolve(plantedDigest.prefix()).resolve(plantedDigest.toString());
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             String name = plantedDigest.prefix() + "/" + plantedDigest;
             // The stat leaves the chunk's entry in the kernel's cache (1 s): the cat that follows at once
             // reaches the server as an open, without a fresh lookup that would see the FIFO first.
             try {
-                Shell.Result read = bounded(fixture, "stat " + name + " > /dev/null && rm " + chunk
-                        + " && mkfifo -m 0444 " + chunk + " && cat " + name);
+                Shell.Result read = bounded(
+                        fixture,
+                        "stat " + name + " > /dev/null && rm " + chunk + " && mkfifo -m 0444 " + chunk + " && cat "
+                                + name);
                 assertNotEquals(0, read.exit(), "a FIFO is no chunk: " + read);
                 assertTrue(Files.exists(chunk, LinkOption.NOFOLLOW_LINKS), "the FIFO is in place: " + read);
                 Shell.Result again = bounded(fixture, "head -c 1 " + name);

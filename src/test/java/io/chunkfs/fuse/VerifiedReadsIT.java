@@ -1,5 +1,11 @@
 package io.chunkfs.fuse;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -9,16 +15,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-
-import io.chunkfs.store.Digest;
-import io.chunkfs.testing.Shell;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The damaged-chunk table of issue 8 through a real mount: no read path hands out a byte of a damaged
@@ -61,7 +59,6 @@ class VerifiedReadsIT {
         }
     }
 
-
     /** Puts the damaged bytes at the chunk's path (a new file, as a bad disk or a careless hand would). */
     private void damage(MountFixture fixture, List<Case> cases, int round) throws Exception {
         for (Case c : cases) {
@@ -76,11 +73,17 @@ class VerifiedReadsIT {
      * the digest, {@code $off} an offset, {@code $o} the file that must stay empty) for every case, and
      * checks that each failed and wrote no byte.
      */
-    private void everyReadFails(MountFixture fixture, List<Case> cases, String method, String command) throws Exception {
+    private void everyReadFails(MountFixture fixture, List<Case> cases, String method, String command)
+            throws Exception {
         Path out = Files.createDirectories(fixture.dir.resolve("out"));
         StringBuilder list = new StringBuilder();
         for (Case c : cases) {
-            list.append(c.label()).append(' ').append(c.digest()).append(' ').append(c.ddOffset()).append('\n');
+            list.append(c.label())
+                    .append(' ')
+                    .append(c.digest())
+                    .append(' ')
+                    .append(c.ddOffset())
+                    .append('\n');
         }
         Files.writeString(out.resolve("list"), list);
         String script = "while read -r label d off; do\n"
@@ -102,7 +105,8 @@ class VerifiedReadsIT {
     private void allSetAside(MountFixture fixture, List<Case> cases, String method) {
         for (Case c : cases) {
             Path file = fixture.chunkFile(c.digest());
-            check(!Files.exists(file) && Files.exists(file.resolveSibling(c.digest() + ".0.bad")),
+            check(
+                    !Files.exists(file) && Files.exists(file.resolveSibling(c.digest() + ".0.bad")),
                     method + ": the damaged " + c.label() + " chunk was not set aside");
         }
     }
@@ -128,7 +132,9 @@ class VerifiedReadsIT {
 
     private Set<String> chunkNames(MountFixture fixture) throws Exception {
         try (Stream<Path> files = Files.walk(fixture.store.resolve(".chunks"))) {
-            return files.map(f -> f.getFileName().toString()).filter(Digest::isValid).collect(Collectors.toSet());
+            return files.map(f -> f.getFileName().toString())
+                    .filter(Digest::isValid)
+                    .collect(Collectors.toSet());
         }
     }
 
@@ -149,16 +155,23 @@ class VerifiedReadsIT {
             fixture.sh("cp " + sources + "/f-* incoming/").ok();
             String jar = Path.of(Shell.JAR).toAbsolutePath().toString();
             String[][] methods = {
-                    {"cat", "cat \"$p\"; r=$?; grep -q 'Input/output error' " + dir + "/out/$label.err && cat \"$p\" || exit 9; exit $r"},
-                    {"head -c 100", "head -c 100 \"$p\""},
-                    {"dd at an offset", "dd if=\"$p\" bs=65536 count=1 iflag=skip_bytes skip=$off status=none"},
-                    // The system's python3 if there is one: a pyenv shim costs seconds per start on a busy machine.
-                    {"mmap", "$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 ) -c 'import mmap, sys\n"
+                {
+                    "cat",
+                    "cat \"$p\"; r=$?; grep -q 'Input/output error' " + dir
+                            + "/out/$label.err && cat \"$p\" || exit 9; exit $r"
+                },
+                {"head -c 100", "head -c 100 \"$p\""},
+                {"dd at an offset", "dd if=\"$p\" bs=65536 count=1 iflag=skip_bytes skip=$off status=none"},
+                // The system's python3 if there is one: a pyenv shim costs seconds per start on a busy machine.
+                {
+                    "mmap",
+                    "$( [ -x /usr/bin/python3 ] && echo /usr/bin/python3 || echo python3 ) -c 'import mmap, sys\n"
                             + "f = open(sys.argv[1], \"rb\")\n"
                             + "m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
-                            + "sys.stdout.buffer.write(m[:])' \"$p\""},
-                    {"cp out of a receipt", "cp incoming/f-$label \"$o\""},
-                    {"rewrite of a receipt", "printf XY | dd of=incoming/f-$label bs=1 seek=1 conv=notrunc status=none"},
+                            + "sys.stdout.buffer.write(m[:])' \"$p\""
+                },
+                {"cp out of a receipt", "cp incoming/f-$label \"$o\""},
+                {"rewrite of a receipt", "printf XY | dd of=incoming/f-$label bs=1 seek=1 conv=notrunc status=none"},
             };
             for (int round = 0; round < 3; round++) {
                 damage(fixture, cases, round);
@@ -174,12 +187,17 @@ class VerifiedReadsIT {
                 for (Case c : cases) {
                     // The receipt (a symlink in the store) still names the chunk.
                     Path receipt = Files.readSymbolicLink(fixture.store.resolve("receipts/f-" + c.label()));
-                    check(c.digest().toString().equals(receipt.getFileName().toString()), "receipt of " + c.label() + " moved");
+                    check(
+                            c.digest().toString().equals(receipt.getFileName().toString()),
+                            "receipt of " + c.label() + " moved");
                 }
                 // chunkfs get opens the store read-only: it refuses, and verify then sets the chunks aside.
                 // A JVM start per get is slow: every size once, the page-aligned and the largest every round.
                 List<Case> getCases = round == 1 ? cases : List.of(cases.get(3), cases.get(7));
-                everyReadFails(fixture, getCases, "chunkfs get (round " + round + ")",
+                everyReadFails(
+                        fixture,
+                        getCases,
+                        "chunkfs get (round " + round + ")",
                         "java -XX:TieredStopAtLevel=1 -jar " + jar + " -s " + fixture.store + " get \"$d\"");
                 Shell.Result verify = Shell.chunkfs(dir, "-s", fixture.store.toString(), "verify");
                 check(verify.exit() == 1, "verify after get (round " + round + "): " + verify);
@@ -187,23 +205,38 @@ class VerifiedReadsIT {
                 clearSetAside(fixture);
             }
             damage(fixture, cases, 1);
-            Shell.Result getToFile = Shell.chunkfs(dir, "-s", fixture.store.toString(), "get", cases.get(5).digest().toString(),
-                    "-o", dir.resolve("got").toString());
+            Shell.Result getToFile = Shell.chunkfs(
+                    dir,
+                    "-s",
+                    fixture.store.toString(),
+                    "get",
+                    cases.get(5).digest().toString(),
+                    "-o",
+                    dir.resolve("got").toString());
             check(getToFile.exit() == 1 && getToFile.err().contains("chunkfs verify"), "get -o: " + getToFile);
             check(!Files.exists(dir.resolve("got")) && !Files.exists(dir.resolve("got.partial")), "get -o left a file");
             Shell.chunkfs(dir, "-s", fixture.store.toString(), "verify");
             clearSetAside(fixture);
-            check(Files.readString(fixture.log).contains("is damaged"), "the mount did not log damaged chunks by digest");
+            check(
+                    Files.readString(fixture.log).contains("is damaged"),
+                    "the mount did not log damaged chunks by digest");
             assertEquals(List.of(), problems, problems.size() + " problems");
 
             // An insert of the right bytes heals every chunk, and reads work again (twice: the second one cached).
-            fixture.sh("for f in " + sources + "/f-*; do cp \"$f\" incoming/heal-${f##*/}; done").ok();
+            fixture.sh("for f in " + sources + "/f-*; do cp \"$f\" incoming/heal-${f##*/}; done")
+                    .ok();
             for (Case c : cases) {
                 String path = c.digest().prefix() + "/" + c.digest();
                 for (int i = 0; i < 2; i++) {
-                    assertEquals(c.digest() + "  " + path + "\n", fixture.sh("sha256sum " + path).ok().out());
+                    assertEquals(
+                            c.digest() + "  " + path + "\n",
+                            fixture.sh("sha256sum " + path).ok().out());
                 }
-                assertEquals(c.digest() + "  -\n", fixture.sh("cat incoming/f-" + c.label() + " | sha256sum").ok().out());
+                assertEquals(
+                        c.digest() + "  -\n",
+                        fixture.sh("cat incoming/f-" + c.label() + " | sha256sum")
+                                .ok()
+                                .out());
             }
             assertEquals(good, chunkNames(fixture));
 
@@ -219,13 +252,15 @@ class VerifiedReadsIT {
             assertTrue(inPlace.err().contains("Input/output error"), inPlace.err());
             assertEquals(0, Files.size(dir.resolve("in-place")));
             // ... or replaced by another file (new inode).
-            fixture.sh("cp " + sources + "/f-" + one.label() + " incoming/again").ok();
+            fixture.sh("cp " + sources + "/f-" + one.label() + " incoming/again")
+                    .ok();
             fixture.sh("cat " + path + " > /dev/null").ok();
             damage(fixture, List.of(one), 2);
             Shell.Result replaced = fixture.sh("cat " + path + " > " + dir + "/replaced");
             assertNotEquals(0, replaced.exit());
             assertEquals(0, Files.size(dir.resolve("replaced")));
-            fixture.sh("cp " + sources + "/f-" + one.label() + " incoming/again2").ok();
+            fixture.sh("cp " + sources + "/f-" + one.label() + " incoming/again2")
+                    .ok();
             fixture.unmount();
             assertTrue(fixture.verify().ok(), "the store is valid after all of it");
         }
@@ -233,7 +268,13 @@ class VerifiedReadsIT {
 
     @Test
     void verifyOffServesWithoutHashingAndBadValuesAreRefused() throws Exception {
-        Shell.Result bad = Shell.chunkfs(dir, "-s", dir.resolve("store").toString(), "mount", "-o", "verify=maybe",
+        Shell.Result bad = Shell.chunkfs(
+                dir,
+                "-s",
+                dir.resolve("store").toString(),
+                "mount",
+                "-o",
+                "verify=maybe",
                 Files.createDirectories(dir.resolve("elsewhere")).toString());
         assertNotEquals(0, bad.exit());
         assertTrue(bad.err().contains("verify=on or verify=off"), bad.err());
@@ -245,14 +286,18 @@ class VerifiedReadsIT {
             String path = digest.prefix() + "/" + digest;
             // Read twice: the second open may keep the kernel's pages (the file was seen and has not changed).
             for (int i = 0; i < 2; i++) {
-                assertEquals(digest + "  -\n", fixture.sh("cat " + path + " | sha256sum").ok().out());
+                assertEquals(
+                        digest + "  -\n",
+                        fixture.sh("cat " + path + " | sha256sum").ok().out());
             }
             bytes[0] ^= 1;
             Files.write(dir.resolve("bad"), bytes);
             Files.move(dir.resolve("bad"), fixture.chunkFile(digest), StandardCopyOption.REPLACE_EXISTING);
             // The promise of verify=off: the store's file system checks the bytes, chunkfs does not; but a
             // changed file is never answered from pages the kernel kept of the old one (no keep_cache).
-            assertEquals(Digest.sha256(bytes) + "  -\n", fixture.sh("cat " + path + " | sha256sum").ok().out());
+            assertEquals(
+                    Digest.sha256(bytes) + "  -\n",
+                    fixture.sh("cat " + path + " | sha256sum").ok().out());
         }
     }
 }

@@ -1,5 +1,14 @@
 package io.chunkfs.store;
 
+import static io.chunkfs.store.StoreTesting.newStore;
+import static io.chunkfs.store.StoreTesting.path;
+import static io.chunkfs.store.StoreTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -17,20 +26,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import static io.chunkfs.store.StoreTesting.newStore;
-import static io.chunkfs.store.StoreTesting.path;
-import static io.chunkfs.store.StoreTesting.random;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ChunkStoreTest {
     @TempDir
@@ -57,12 +56,16 @@ class ChunkStoreTest {
     void streamAndFileInsertsHashWhileCopying() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             byte[] data = random(1_000_003, 2);
-            assertEquals(Digest.sha256(data), store.insert(new ByteArrayInputStream(data)).digest());
+            assertEquals(
+                    Digest.sha256(data),
+                    store.insert(new ByteArrayInputStream(data)).digest());
             Path file = Files.write(dir.resolve("f"), random(5, 3));
             InsertResult fromFile = store.insert(file);
             assertEquals(Digest.sha256(random(5, 3)), fromFile.digest());
             assertEquals(5, fromFile.size());
-            assertEquals(Digest.sha256(new byte[0]), store.insert(new ByteArrayInputStream(new byte[0])).digest());
+            assertEquals(
+                    Digest.sha256(new byte[0]),
+                    store.insert(new ByteArrayInputStream(new byte[0])).digest());
         }
     }
 
@@ -74,7 +77,8 @@ class ChunkStoreTest {
             Path chunk = path(store, digest);
             Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
             Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_100_000_000)));
-            Object inode = Files.readAttributes(chunk, BasicFileAttributes.class).fileKey();
+            Object inode =
+                    Files.readAttributes(chunk, BasicFileAttributes.class).fileKey();
 
             Instant before = Instant.now().minusSeconds(1);
             InsertResult again = store.insertChunk(data);
@@ -137,7 +141,8 @@ class ChunkStoreTest {
 
     @Test
     void stagedWritesAtRandomOffsetsCommitTheFinalBytes() throws Exception {
-        try (ChunkStore store = newStore(dir); WriteSession session = store.beginWrite()) {
+        try (ChunkStore store = newStore(dir);
+                WriteSession session = store.beginWrite()) {
             java.util.Random random = new java.util.Random(6);
             for (int round = 0; round < 20; round++) {
                 byte[] model = new byte[0];
@@ -235,7 +240,8 @@ class ChunkStoreTest {
         try (ChunkStore store = newStore(dir)) {
             digest = store.insertChunk("kept".getBytes()).digest();
         }
-        try (ChunkStore store = ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
+        try (ChunkStore store =
+                ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
             assertThrows(ReadOnlyFileSystemException.class, () -> store.insertChunk("new".getBytes()));
             assertThrows(ReadOnlyFileSystemException.class, () -> store.condTouchChunk(digest, true));
             assertArrayEquals("kept".getBytes(), store.loadChunk(digest));

@@ -17,21 +17,19 @@ import java.util.function.UnaryOperator;
  */
 final class CrashLedger {
     /** A chunk whose insert returned at call {@code index}. */
-    record Ack(long index, Digest digest) {
-    }
+    record Ack(long index, Digest digest) {}
 
     /** A store sync that began after call {@code start} and returned at call {@code end}. */
-    record Sync(long start, long end) {
-    }
+    record Sync(long start, long end) {}
 
     /** A change of the receipts, begun after call {@code start} and returned at call {@code end}. */
-    record ReceiptChange(long start, long end, UnaryOperator<Map<String, Digest>> change) {
-    }
+    record ReceiptChange(long start, long end, UnaryOperator<Map<String, Digest>> change) {}
 
     /** The bytes of every chunk the scenario meant to store, acknowledged or not. */
     final Map<Digest, byte[]> bytes = new ConcurrentHashMap<>();
     /** Chunks that must be at their digest path in every crash state (present before, and kept). */
     final Set<Digest> always = ConcurrentHashMap.newKeySet();
+
     private final List<Ack> acks = Collections.synchronizedList(new ArrayList<>());
     private final List<Sync> syncs = Collections.synchronizedList(new ArrayList<>());
     private final List<ReceiptChange> receiptChanges = Collections.synchronizedList(new ArrayList<>());

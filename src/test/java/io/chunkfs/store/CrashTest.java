@@ -1,5 +1,11 @@
 package io.chunkfs.store;
 
+import static io.chunkfs.store.StoreTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -11,14 +17,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.HashSet;
 import java.util.Set;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -30,22 +34,17 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import java.util.stream.Stream;
-
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-
-import static io.chunkfs.store.StoreTesting.random;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Power cuts, simulated: each scenario runs against a store whose calls go through {@link CrashingSyscalls},
@@ -66,12 +65,14 @@ class CrashTest {
 
     @TempDir
     Path dir;
+
     private Path crashes;
 
     @BeforeEach
     void makeCrashFolder() throws IOException {
         crashes = Files.isDirectory(TMPFS) && Files.isWritable(TMPFS)
-                ? Files.createTempDirectory(TMPFS, "chunkfs-crash") : Files.createDirectory(dir.resolve("crashes"));
+                ? Files.createTempDirectory(TMPFS, "chunkfs-crash")
+                : Files.createDirectory(dir.resolve("crashes"));
     }
 
     @AfterEach
@@ -138,25 +139,31 @@ class CrashTest {
         AtomicBoolean fired = new AtomicBoolean();
         Thread first = Thread.currentThread();
         scenario.sys.afterCall(call -> {
-            if (Thread.currentThread() == first && call.op().equals("rename") && call.folder() != null
-                    && call.folder().startsWith(".chunks/") && fired.compareAndSet(false, true)) {
+            if (Thread.currentThread() == first
+                    && call.op().equals("rename")
+                    && call.folder() != null
+                    && call.folder().startsWith(".chunks/")
+                    && fired.compareAndSet(false, true)) {
                 // The first insert has renamed its chunk into place but not yet fsynced the folder.
                 CompletableFuture<Void> second = CompletableFuture.runAsync(() -> scenario.insert(data));
                 second.orTimeout(30, TimeUnit.SECONDS).join();
             }
         });
         scenario.insert(data);
-        scenario.sys.afterCall(call -> { });
+        scenario.sys.afterCall(call -> {});
         assertTrue(fired.get(), "the second insert ran between the first's rename and folder fsync");
         scenario.close();
         int states = check(scenario, allCuts(scenario), 2);
         report("identical inserts, interleaved", scenario, states);
-        assertTrue(Files.exists(scenario.root.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+        assertTrue(Files.exists(
+                scenario.root.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
     }
 
     /** Item 1 and inserts at large: three threads inserting mostly the same bytes in the same order, at once. */
     @ParameterizedTest
-    @EnumSource(value = SyncLevel.class, names = {"FILE", "FILESYSTEM"})
+    @EnumSource(
+            value = SyncLevel.class,
+            names = {"FILE", "FILESYSTEM"})
     void concurrentInsertsLoseNothingAcknowledged(SyncLevel level) throws Exception {
         Scenario scenario = new Scenario(level);
         List<byte[]> shared = new ArrayList<>();
@@ -166,7 +173,9 @@ class CrashTest {
         // Widens the window between a rename into a chunk folder and that folder's fsync, so that other threads
         // find the chunk there: a perturbation of the schedule, not a wait for anything.
         scenario.sys.afterCall(call -> {
-            if (call.op().equals("rename") && call.folder() != null && call.folder().startsWith(".chunks/")) {
+            if (call.op().equals("rename")
+                    && call.folder() != null
+                    && call.folder().startsWith(".chunks/")) {
                 LockSupport.parkNanos(2_000_000);
             }
         });
@@ -212,7 +221,8 @@ class CrashTest {
         for (int i = 0; i < 6; i++) {
             byte[] data = random(3000 + i, 200 + i);
             Digest digest = scenario.ledger.chunk(data);
-            try (WriteSession session = scenario.store.beginWrite(); StagedChunk staged = session.stage()) {
+            try (WriteSession session = scenario.store.beginWrite();
+                    StagedChunk staged = session.stage()) {
                 // Sized first and synced then: a later crash can keep right-sized zeros at the digest path.
                 staged.truncate(data.length);
                 if (i % 2 == 0) {
@@ -234,7 +244,9 @@ class CrashTest {
 
     /** Item 2: receipts made, replaced, renamed and removed are durable when the call returns (file) or at the next sync. */
     @ParameterizedTest
-    @EnumSource(value = SyncLevel.class, names = {"FILE", "FILESYSTEM"})
+    @EnumSource(
+            value = SyncLevel.class,
+            names = {"FILE", "FILESYSTEM"})
     void receiptsAreDurableAsTheSyncLevelSays(SyncLevel level) throws Exception {
         Scenario scenario = new Scenario(level);
         Digest a = scenario.insert(random(100, 1));
@@ -276,7 +288,9 @@ class CrashTest {
             }
         }
         for (Digest digest : old) {
-            Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+            Files.setAttribute(
+                    new StoreLayout(root).chunkPath(digest),
+                    "lastAccessTime",
                     FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         }
         List<Digest> marked = old.subList(0, 8);
@@ -334,7 +348,9 @@ class CrashTest {
         try (ChunkStore store = ChunkStore.open(root)) {
             store.insertChunk(data);
         }
-        Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+        Files.setAttribute(
+                new StoreLayout(root).chunkPath(digest),
+                "lastAccessTime",
                 FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
         CountDownLatch opened = new CountDownLatch(1);
@@ -342,7 +358,8 @@ class CrashTest {
         Thread inserter = new Thread(() -> scenario.insert(data), "inserter");
         scenario.sys.afterCall(call -> {
             try {
-                if (Thread.currentThread() == inserter && call.op().equals("openRead")
+                if (Thread.currentThread() == inserter
+                        && call.op().equals("openRead")
                         && digest.toString().equals(call.name())) {
                     opened.countDown();
                     assertTrue(setAside.await(30, TimeUnit.SECONDS));
@@ -367,7 +384,7 @@ class CrashTest {
         });
         GcResult result = gc.collect(null);
         inserter.join(30_000);
-        scenario.sys.afterCall(call -> { });
+        scenario.sys.afterCall(call -> {});
         assertEquals(0, result.removedChunks(), "the re-inserted chunk was kept");
         scenario.close();
         int states = check(scenario, allCuts(scenario), 6);
@@ -388,7 +405,9 @@ class CrashTest {
         try (ChunkStore store = ChunkStore.open(root)) {
             store.insertChunk(data);
         }
-        Files.setAttribute(new StoreLayout(root).chunkPath(digest), "lastAccessTime",
+        Files.setAttribute(
+                new StoreLayout(root).chunkPath(digest),
+                "lastAccessTime",
                 FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
         GarbageCollector gc = new GarbageCollector(scenario.store, Duration.ZERO, Progress.NONE);
@@ -546,7 +565,8 @@ class CrashTest {
                 CrashingSyscalls.CrashState state = scenario.sys.crashState(cut, seeded(cut, variant));
                 states++;
                 // The same tree with the same expectations needs checking once.
-                String key = state.fingerprint() + scenario.ledger.required(cut, scenario.level)
+                String key = state.fingerprint()
+                        + scenario.ledger.required(cut, scenario.level)
                         + (scenario.ledger.hasReceipts() ? scenario.ledger.allowedReceipts(cut, scenario.level) : "");
                 if (!seen.add(key)) {
                     continue;
@@ -585,11 +605,15 @@ class CrashTest {
                 if (!Files.isRegularFile(chunk)) {
                     List<String> names;
                     try (Stream<Path> entries = Files.list(chunk.getParent())) {
-                        names = entries.map(path -> path.getFileName().toString()).sorted().toList();
+                        names = entries.map(path -> path.getFileName().toString())
+                                .sorted()
+                                .toList();
                     }
                     fail(where + ": acknowledged chunk " + digest + " is lost; its folder holds " + names);
                 }
-                assertArrayEquals(ledger.bytes.get(digest), Files.readAllBytes(chunk),
+                assertArrayEquals(
+                        ledger.bytes.get(digest),
+                        Files.readAllBytes(chunk),
                         where + ": acknowledged chunk " + digest + " has wrong bytes");
             }
             // Half of the damaged chunks right away, while recovery may still be checking: an insert of the right
@@ -604,7 +628,9 @@ class CrashTest {
                 heal(store, scenario, damaged.get(i), where);
             }
             for (Digest digest : required) {
-                assertArrayEquals(ledger.bytes.get(digest), store.loadChunk(digest),
+                assertArrayEquals(
+                        ledger.bytes.get(digest),
+                        store.loadChunk(digest),
                         where + ": acknowledged chunk " + digest + " did not survive recovery");
             }
             if (ledger.hasReceipts()) {
@@ -613,7 +639,8 @@ class CrashTest {
                     receipts.put(receipt.name(), receipt.digest());
                 }
                 List<Map<String, Digest>> allowed = ledger.allowedReceipts(cut, scenario.level);
-                assertTrue(allowed.contains(receipts), where + ": receipts " + receipts + ", expected one of " + allowed);
+                assertTrue(
+                        allowed.contains(receipts), where + ": receipts " + receipts + ", expected one of " + allowed);
                 if (scenario.level == SyncLevel.FILE) {
                     for (Digest digest : receipts.values()) {
                         assertTrue(store.contains(digest), where + ": a receipt names lost chunk " + digest);
@@ -626,8 +653,10 @@ class CrashTest {
     private static void heal(ChunkStore store, Scenario scenario, Digest digest, String where) throws IOException {
         byte[] bytes = scenario.ledger.bytes.get(digest);
         store.insertChunk(bytes);
-        assertArrayEquals(bytes, store.loadChunk(digest), where + ": inserting the right bytes did not heal damaged chunk "
-                + digest);
+        assertArrayEquals(
+                bytes,
+                store.loadChunk(digest),
+                where + ": inserting the right bytes did not heal damaged chunk " + digest);
         scenario.healed++;
     }
 
@@ -649,8 +678,13 @@ class CrashTest {
     }
 
     private static void report(String scenario, CrashingSyscalls sys, int states, int distinct) {
-        System.out.printf(java.util.Locale.ROOT, "crash scenario %s: %d calls, %d crash states, %d distinct checked%n",
-                scenario, sys.calls(), states, distinct);
+        System.out.printf(
+                java.util.Locale.ROOT,
+                "crash scenario %s: %d calls, %d crash states, %d distinct checked%n",
+                scenario,
+                sys.calls(),
+                states,
+                distinct);
     }
 
     private static void report(String scenario, Scenario run, int states) {

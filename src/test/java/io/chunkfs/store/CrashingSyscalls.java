@@ -46,40 +46,31 @@ import java.util.stream.Stream;
  */
 final class CrashingSyscalls implements Syscalls {
     /** What a folder entry names. */
-    sealed interface Node permits FileNode, LinkNode, DirNode {
-    }
+    sealed interface Node permits FileNode, LinkNode, DirNode {}
 
     /** A regular file; hard links share the inode. */
-    record FileNode(int inode, int mode) implements Node {
-    }
+    record FileNode(int inode, int mode) implements Node {}
 
-    record LinkNode(String target) implements Node {
-    }
+    record LinkNode(String target) implements Node {}
 
     /** A folder, by its path relative to the root ("" for the root, "a/b" below). */
-    record DirNode(String path, int mode) implements Node {
-    }
+    record DirNode(String path, int mode) implements Node {}
 
     /** A call through the port, for hooks: {@code folder} is relative to the root, or null outside it. */
-    record Call(long index, String op, String folder, String name) {
-    }
+    record Call(long index, String op, String folder, String name) {}
 
     private sealed interface Event permits Changes, FileData, FolderSync, SyncAll {
         long index();
     }
 
     /** Atomic changes of one folder's entries; a null node removes the name. */
-    private record Changes(long index, String folder, List<Map.Entry<String, Node>> changes) implements Event {
-    }
+    private record Changes(long index, String folder, List<Map.Entry<String, Node>> changes) implements Event {}
 
-    private record FileData(long index, int inode, byte[] bytes) implements Event {
-    }
+    private record FileData(long index, int inode, byte[] bytes) implements Event {}
 
-    private record FolderSync(long index, String folder) implements Event {
-    }
+    private record FolderSync(long index, String folder) implements Event {}
 
-    private record SyncAll(long index, Map<Integer, byte[]> data) implements Event {
-    }
+    private record SyncAll(long index, Map<Integer, byte[]> data) implements Event {}
 
     private final Syscalls real = LinuxSyscalls.INSTANCE;
     private final Path root;
@@ -88,12 +79,13 @@ final class CrashingSyscalls implements Syscalls {
     private final Map<Integer, byte[]> baseData;
     /** The tree as the running code sees it now. */
     private final Map<String, Map<String, Node>> live;
+
     private final List<Event> trace = new ArrayList<>();
     private final Map<Folder, String> folders = new IdentityHashMap<>();
     private final Map<FileChannel, Integer> channels = new WeakHashMap<>();
     private int nextInode;
     private long calls;
-    private volatile Consumer<Call> afterCall = call -> { };
+    private volatile Consumer<Call> afterCall = call -> {};
 
     /** Starts recording on {@code root}, whose present contents count as durable. */
     CrashingSyscalls(Path root) throws IOException {
@@ -166,7 +158,8 @@ final class CrashingSyscalls implements Syscalls {
                     break;
                 }
                 if (event instanceof Changes changes) {
-                    pending.computeIfAbsent(changes.folder(), key -> new ArrayList<>()).add(changes);
+                    pending.computeIfAbsent(changes.folder(), key -> new ArrayList<>())
+                            .add(changes);
                 } else if (event instanceof FileData fileData) {
                     data.put(fileData.inode(), fileData.bytes());
                 } else if (event instanceof FolderSync sync) {
@@ -211,13 +204,14 @@ final class CrashingSyscalls implements Syscalls {
         }
 
         private void fingerprint(String folder, java.security.MessageDigest sha256) {
-            for (Map.Entry<String, Node> entry : tree.getOrDefault(folder, Map.of()).entrySet()) {
+            for (Map.Entry<String, Node> entry :
+                    tree.getOrDefault(folder, Map.of()).entrySet()) {
                 Node node = entry.getValue();
                 String line = "\n" + folder + "/" + entry.getKey() + " ";
                 if (node instanceof FileNode file) {
                     byte[] bytes = data.getOrDefault(file.inode(), new byte[0]);
-                    sha256.update((line + "f" + file.mode() + " " + bytes.length + " ").getBytes(
-                            java.nio.charset.StandardCharsets.UTF_8));
+                    sha256.update((line + "f" + file.mode() + " " + bytes.length + " ")
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
                     sha256.update(bytes);
                 } else if (node instanceof LinkNode link) {
                     sha256.update((line + "l " + link.target()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -236,7 +230,8 @@ final class CrashingSyscalls implements Syscalls {
 
         private void write(String folder, Path target) throws IOException {
             List<Runnable> modes = new ArrayList<>();
-            for (Map.Entry<String, Node> entry : tree.getOrDefault(folder, Map.of()).entrySet()) {
+            for (Map.Entry<String, Node> entry :
+                    tree.getOrDefault(folder, Map.of()).entrySet()) {
                 Path path = target.resolve(entry.getKey());
                 Node node = entry.getValue();
                 if (node instanceof FileNode file) {
@@ -406,8 +401,8 @@ final class CrashingSyscalls implements Syscalls {
     @Override
     public boolean setTimes(Folder folder, String name, long atimeSec, long atimeNsec, long mtimeSec, long mtimeNsec)
             throws IOException {
-        return call("setTimes", folder, name,
-                () -> real.setTimes(folder, name, atimeSec, atimeNsec, mtimeSec, mtimeNsec));
+        return call(
+                "setTimes", folder, name, () -> real.setTimes(folder, name, atimeSec, atimeNsec, mtimeSec, mtimeNsec));
     }
 
     @Override

@@ -1,14 +1,14 @@
 package io.chunkfs.store;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class DigestTest {
     static final String EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -33,11 +33,16 @@ class DigestTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "abc", "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0",
-            "ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a "})
+    @ValueSource(
+            strings = {
+                "",
+                "abc",
+                "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad0",
+                "ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015a "
+            })
     void rejectsAnythingButSixtyFourLowercaseHex(String text) {
         assertFalse(Digest.isValid(text));
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> Digest.parse(text));

@@ -1,5 +1,12 @@
 package io.chunkfs.store;
 
+import static io.chunkfs.store.StoreTesting.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -11,19 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-
+import jnr.constants.platform.Errno;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
-
-import jnr.constants.platform.Errno;
-
-import static io.chunkfs.store.StoreTesting.random;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Every create, rename, unlink, symlink, fsync and syncfs that a workload of inserts (new and duplicate, whole
@@ -32,8 +30,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * wrong bytes and nothing but chunks at digest paths, every acknowledged chunk readable, no temporary file left).
  */
 class FaultInjectionTest {
-    private static final List<String> KINDS = List.of("create", "rename", "unlink", "symlink", "fsync", "fsyncFolder",
-            "syncfs");
+    private static final List<String> KINDS =
+            List.of("create", "rename", "unlink", "symlink", "fsync", "fsyncFolder", "syncfs");
     private static final Path TMPFS = Path.of("/dev/shm");
 
     @TempDir
@@ -54,7 +52,8 @@ class FaultInjectionTest {
             for (int n = 1; n <= counting.count(kind); n++) {
                 for (Errno errno : List.of(Errno.ENOSPC, Errno.EIO)) {
                     int nth = n;
-                    tests.add(DynamicTest.dynamicTest(kind + " #" + n + " fails with " + errno.name(),
+                    tests.add(DynamicTest.dynamicTest(
+                            kind + " #" + n + " fails with " + errno.name(),
                             () -> failedCallLeavesAValidStore(kind, nth, errno)));
                 }
             }
@@ -72,7 +71,10 @@ class FaultInjectionTest {
         assertEquals(0, StoreTesting.countFiles(root.resolve(".tmp")), "the failed step removed its temporary file");
 
         try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults())) {
-            assertEquals(List.of(), new Verifier(store, 1, Progress.NONE).verifyAll().bad(), "no wrong bytes at a digest path");
+            assertEquals(
+                    List.of(),
+                    new Verifier(store, 1, Progress.NONE).verifyAll().bad(),
+                    "no wrong bytes at a digest path");
             for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
                 try (Stream<String> names = store.names(prefix)) {
                     names.forEach(name -> assertTrue(Digest.isValid(name), "only chunks in chunk folders: " + name));
@@ -108,7 +110,8 @@ class FaultInjectionTest {
         steps.put("rename one to two", store -> store.receipts().rename("one", "two"));
         steps.put("remove two", store -> store.receipts().remove("two"));
         steps.put("staged insert c", store -> {
-            try (WriteSession session = store.beginWrite(); StagedChunk staged = session.stage()) {
+            try (WriteSession session = store.beginWrite();
+                    StagedChunk staged = session.stage()) {
                 staged.write(ByteBuffer.wrap(c, 1000, c.length - 1000), 1000);
                 staged.write(ByteBuffer.wrap(c, 0, 1000), 0);
                 staged.commit();
@@ -117,7 +120,8 @@ class FaultInjectionTest {
         });
         steps.put("sync", ChunkStore::sync);
         List<String> failures = new ArrayList<>();
-        ChunkStore store = ChunkStore.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true), sys);
+        ChunkStore store =
+                ChunkStore.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true), sys);
         steps.put("close", ChunkStore::close);
         for (Map.Entry<String, Step> step : steps.entrySet()) {
             boolean firedBefore = sys.fired();
@@ -128,7 +132,8 @@ class FaultInjectionTest {
                 assertNotNull(cause, step.getKey() + " failed with something else than the injected error: " + e);
                 failures.add(step.getKey() + ": " + cause.getMessage());
             }
-            boolean reported = !failures.isEmpty() && failures.get(failures.size() - 1).startsWith(step.getKey() + ":");
+            boolean reported =
+                    !failures.isEmpty() && failures.get(failures.size() - 1).startsWith(step.getKey() + ":");
             if (sys.fired() && !firedBefore && !reported) {
                 fail(step.getKey() + " swallowed the injected error");
             }

@@ -1,16 +1,5 @@
 package io.chunkfs.store;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Iterator;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import static io.chunkfs.store.StoreTesting.age;
 import static io.chunkfs.store.StoreTesting.newStore;
 import static io.chunkfs.store.StoreTesting.path;
@@ -18,6 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class GarbageCollectorTest {
     @TempDir
@@ -38,7 +37,8 @@ class GarbageCollectorTest {
             Receipts receipts = store.receipts();
             receipts.put("kept.txt", kept);
             receipts.put("swept.txt", swept);
-            GcResult result = collect(store, Duration.ZERO, List.of(kept, missing).iterator());
+            GcResult result =
+                    collect(store, Duration.ZERO, List.of(kept, missing).iterator());
             assertTrue(store.contains(kept));
             assertFalse(store.contains(swept));
             assertEquals(1, result.marked());
@@ -65,7 +65,8 @@ class GarbageCollectorTest {
 
     @Test
     void aSecondCollectionIsRefusedWhileOneRuns() throws Exception {
-        try (ChunkStore store = newStore(dir); ChunkStore other = ChunkStore.open(store.root())) {
+        try (ChunkStore store = newStore(dir);
+                ChunkStore other = ChunkStore.open(store.root())) {
             CountDownLatch marking = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             Iterator<Digest> blocking = new Iterator<>() {
@@ -108,7 +109,9 @@ class GarbageCollectorTest {
             try (WriteSession session = store.beginWrite()) {
                 written = session.insertChunk("in progress".getBytes()).digest();
                 // Its atime is after the session began but before the collection starts.
-                Files.setAttribute(path(store, written), "lastAccessTime",
+                Files.setAttribute(
+                        path(store, written),
+                        "lastAccessTime",
                         java.nio.file.attribute.FileTime.fromMillis(session.startMillis() + 1));
                 GcResult during = collect(store, Duration.ZERO, null);
                 assertTrue(store.contains(written), "kept while its writer is active");
@@ -190,7 +193,8 @@ class GarbageCollectorTest {
                     if (chunk.equals(touched.toString())) {
                         assertTrue(store.condTouchChunk(touched, true));
                     } else if (chunk.equals(reinserted.toString())) {
-                        assertTrue(store.insertChunk("re-inserted late".getBytes()).duplicate());
+                        assertTrue(
+                                store.insertChunk("re-inserted late".getBytes()).duplicate());
                     }
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -236,14 +240,18 @@ class GarbageCollectorTest {
             assertTrue(Files.exists(foreign));
             assertTrue(store.contains(digest), "a chunk set aside by a collection that died is restored");
             assertEquals(1, result.badChunks());
-            assertTrue(result.oddities().stream().anyMatch(line -> line.contains("notes.txt")), result.oddities().toString());
+            assertTrue(
+                    result.oddities().stream().anyMatch(line -> line.contains("notes.txt")),
+                    result.oddities().toString());
         }
     }
 
     @Test
     void aNegativeMarginIsRefused() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            assertThrows(IllegalArgumentException.class, () -> new GarbageCollector(store, Duration.ofSeconds(-1), Progress.NONE));
+            assertThrows(
+                    IllegalArgumentException.class,
+                    () -> new GarbageCollector(store, Duration.ofSeconds(-1), Progress.NONE));
         }
     }
 }

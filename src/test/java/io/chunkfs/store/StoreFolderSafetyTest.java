@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Random;
-
 import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -68,8 +67,10 @@ class StoreFolderSafetyTest {
             List<Digest> listed = store.chunks(0xab).toList();
 
             try (var entries = Files.list(outside)) {
-                assertEquals(List.of(before.toString(), "bait"),
-                        entries.map(p -> p.getFileName().toString()).sorted().toList(), "nothing written outside");
+                assertEquals(
+                        List.of(before.toString(), "bait"),
+                        entries.map(p -> p.getFileName().toString()).sorted().toList(),
+                        "nothing written outside");
             }
             assertEquals(baitTime, Files.getAttribute(bait, "lastAccessTime"), "nothing touched outside");
             assertTrue(listed.contains(before) && listed.contains(inserted) && listed.size() == 2, listed.toString());
@@ -103,7 +104,8 @@ class StoreFolderSafetyTest {
         try (ChunkStore store = newStore(dir)) {
             Digest digest = Digest.sha256("fifo".getBytes());
             Path chunk = store.layout().chunkPath(digest);
-            Process mkfifo = new ProcessBuilder("mkfifo", chunk.toString()).inheritIO().start();
+            Process mkfifo =
+                    new ProcessBuilder("mkfifo", chunk.toString()).inheritIO().start();
             assertEquals(0, mkfifo.waitFor());
             assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
                 PosixException error = assertThrows(PosixException.class, () -> store.openChunk(digest));
@@ -113,7 +115,9 @@ class StoreFolderSafetyTest {
                 assertEquals(List.of(digest), result.bad());
             });
             assertTrue(Files.exists(chunk.resolveSibling(digest + ".0.bad"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-            assertArrayEquals("fifo".getBytes(), store.loadChunk(store.insertChunk("fifo".getBytes()).digest()));
+            assertArrayEquals(
+                    "fifo".getBytes(),
+                    store.loadChunk(store.insertChunk("fifo".getBytes()).digest()));
         }
     }
 
@@ -125,7 +129,8 @@ class StoreFolderSafetyTest {
                 Path root = dir.resolve("umask" + Integer.toOctalString(umask));
                 ChunkStore.init(root);
                 try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults())) {
-                    Digest digest = store.insertChunk(("umask " + umask).getBytes()).digest();
+                    Digest digest =
+                            store.insertChunk(("umask " + umask).getBytes()).digest();
                     String label = " under umask " + Integer.toOctalString(umask);
                     assertEquals("rwxr-xr-x", mode(root), "store folder" + label);
                     assertEquals("rwxr-xr-x", mode(root.resolve(".chunks")), ".chunks" + label);
@@ -152,6 +157,7 @@ class StoreFolderSafetyTest {
     }
 
     private static String mode(Path path) throws Exception {
-        return PosixFilePermissions.toString(Files.getPosixFilePermissions(path, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+        return PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(path, java.nio.file.LinkOption.NOFOLLOW_LINKS));
     }
 }

@@ -1,15 +1,14 @@
 package io.chunkfs.store;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class StoreLayoutTest {
     @TempDir
@@ -24,7 +23,9 @@ class StoreLayoutTest {
             assertTrue(Files.isDirectory(root.resolve(".chunks").resolve(String.format("%02x", i))));
         }
         assertTrue(Files.isRegularFile(root.resolve(".lock")));
-        assertEquals(StoreLayout.FORMAT_LINE, Files.readString(root.resolve(".chunkfs")).strip());
+        assertEquals(
+                StoreLayout.FORMAT_LINE,
+                Files.readString(root.resolve(".chunkfs")).strip());
         assertFalse(ChunkStore.init(root), "init of a valid store is a no-op");
     }
 
@@ -54,7 +55,8 @@ class StoreLayoutTest {
     }
 
     private static void assertMessage(Path root, String expected) {
-        StoreException error = assertThrows(StoreException.class, () -> ChunkStore.open(root).close());
+        StoreException error =
+                assertThrows(StoreException.class, () -> ChunkStore.open(root).close());
         assertTrue(error.getMessage().contains(expected), error.getMessage());
     }
 }

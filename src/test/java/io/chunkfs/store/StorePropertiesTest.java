@@ -1,5 +1,9 @@
 package io.chunkfs.store;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -13,18 +17,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
-
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.Size;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Random sequences of insert / touch / load / gc / verify, run by several threads at once against a
@@ -34,12 +32,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class StorePropertiesTest {
     /** One step of a thread: an operation on one of a small set of contents, so that threads collide. */
-    record Step(String op, int content) {
-    }
+    record Step(String op, int content) {}
 
     /** A successful insert or touch of {@code digest} that began at {@code start}. */
-    record Event(Digest digest, java.time.Instant start) {
-    }
+    record Event(Digest digest, java.time.Instant start) {}
 
     /** Where the atime clock (coarse, file system) may lag the system clock. */
     private static final Duration CLOCK_SLACK = Duration.ofMillis(50);
@@ -47,8 +43,9 @@ class StorePropertiesTest {
     @Provide
     Arbitrary<List<List<Step>>> programs() {
         Arbitrary<Step> step = Combinators.combine(
-                Arbitraries.of("insert", "insert", "insert", "touch", "load", "gc", "verify"),
-                Arbitraries.integers().between(0, 40)).as(Step::new);
+                        Arbitraries.of("insert", "insert", "insert", "touch", "load", "gc", "verify"),
+                        Arbitraries.integers().between(0, 40))
+                .as(Step::new);
         return step.list().ofMinSize(5).ofMaxSize(40).list().ofMinSize(2).ofMaxSize(4);
     }
 
@@ -76,7 +73,8 @@ class StorePropertiesTest {
             observer.start();
             List<Thread> workers = new ArrayList<>();
             for (List<Step> program : threads) {
-                workers.add(new Thread(() -> run(store, program, everInserted, events, collectionAndCheck, violations)));
+                workers.add(
+                        new Thread(() -> run(store, program, everInserted, events, collectionAndCheck, violations)));
             }
             workers.forEach(Thread::start);
             for (Thread worker : workers) {
@@ -97,8 +95,13 @@ class StorePropertiesTest {
         }
     }
 
-    private static void run(ChunkStore store, List<Step> program, Map<Digest, byte[]> everInserted, List<Event> events,
-                            Object collectionAndCheck, List<String> violations) {
+    private static void run(
+            ChunkStore store,
+            List<Step> program,
+            Map<Digest, byte[]> everInserted,
+            List<Event> events,
+            Object collectionAndCheck,
+            List<String> violations) {
         Set<Digest> known = new HashSet<>();
         try {
             for (Step step : program) {
@@ -107,7 +110,8 @@ class StorePropertiesTest {
                 java.time.Instant began = java.time.Instant.now();
                 switch (step.op()) {
                     case "insert" -> {
-                        InsertResult result = step.content() % 2 == 0 ? store.insertChunk(bytes)
+                        InsertResult result = step.content() % 2 == 0
+                                ? store.insertChunk(bytes)
                                 : store.insert(new java.io.ByteArrayInputStream(bytes));
                         if (!result.digest().equals(digest) || result.size() != bytes.length) {
                             violations.add("insert returned " + result + " for " + digest);
@@ -169,7 +173,8 @@ class StorePropertiesTest {
     /** Every file at a digest path is complete: it hashes to its name. */
     private static void observe(ChunkStore store, List<String> violations) {
         for (int prefix = 0; prefix < 256; prefix++) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(store.layout().prefixDir(prefix))) {
+            try (DirectoryStream<Path> entries =
+                    Files.newDirectoryStream(store.layout().prefixDir(prefix))) {
                 for (Path entry : entries) {
                     String name = entry.getFileName().toString();
                     if (!Digest.isValid(name)) {

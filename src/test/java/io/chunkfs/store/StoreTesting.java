@@ -10,8 +10,7 @@ import java.util.stream.Stream;
 
 /** Shared helpers for the store tests. */
 final class StoreTesting {
-    private StoreTesting() {
-    }
+    private StoreTesting() {}
 
     static ChunkStore newStore(Path dir) throws IOException {
         return newStore(dir, SyncLevel.NONE);
@@ -35,7 +34,10 @@ final class StoreTesting {
 
     /** Makes a chunk look untouched for an hour. */
     static void age(ChunkStore store, Digest digest) throws IOException {
-        Files.setAttribute(path(store, digest), "lastAccessTime", FileTime.from(Instant.now().minusSeconds(3600)));
+        Files.setAttribute(
+                path(store, digest),
+                "lastAccessTime",
+                FileTime.from(Instant.now().minusSeconds(3600)));
     }
 
     static long countFiles(Path folder) throws IOException {

@@ -1,16 +1,5 @@
 package io.chunkfs.store;
 
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import static io.chunkfs.store.StoreTesting.newStore;
 import static io.chunkfs.store.StoreTesting.path;
 import static io.chunkfs.store.StoreTesting.random;
@@ -19,6 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** A chunk is checked whole before any byte of it is served, whatever the size and read pattern. */
 class VerifiedReadsTest {
@@ -50,9 +49,12 @@ class VerifiedReadsTest {
                 byte[] good = random(size, size + offset);
                 Digest digest = store.insertChunk(good).digest();
                 flip(store, digest, offset);
-                CorruptChunkException error = assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
+                CorruptChunkException error =
+                        assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
                 assertEquals(digest, error.digest());
-                assertTrue(error.getMessage().contains(digest.toString()) && error.getMessage().contains("chunkfs verify"),
+                assertTrue(
+                        error.getMessage().contains(digest.toString())
+                                && error.getMessage().contains("chunkfs verify"),
                         error.getMessage());
                 assertEquals(1, store.damagedChunksRead());
                 assertTrue(Files.exists(setAside(store, digest)), "quarantined as verify does");
@@ -123,7 +125,8 @@ class VerifiedReadsTest {
             digest = store.insertChunk(random(5000, 4)).digest();
             flip(store, digest, 4999);
         }
-        try (ChunkStore store = ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
+        try (ChunkStore store =
+                ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
             CorruptChunkException error = assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
             assertTrue(error.getMessage().contains("read-only"), error.getMessage());
             assertTrue(Files.exists(path(store, digest)));
@@ -137,7 +140,8 @@ class VerifiedReadsTest {
             digest = store.insertChunk(random(5000, 5)).digest();
             flip(store, digest, 0);
         }
-        try (ChunkStore store = ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withVerifyReads(false))) {
+        try (ChunkStore store =
+                ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withVerifyReads(false))) {
             try (ChunkReader reader = store.openVerified(digest)) {
                 assertEquals(5000, reader.size());
                 assertFalse(reader.knownBefore());
@@ -209,7 +213,8 @@ class VerifiedReadsTest {
                 }
                 for (var failure : failures) {
                     Class<?> outcome = failure.get();
-                    assertTrue(outcome == CorruptChunkException.class || outcome == ChunkNotFoundException.class,
+                    assertTrue(
+                            outcome == CorruptChunkException.class || outcome == ChunkNotFoundException.class,
                             "no open of the damaged chunk succeeds: " + outcome);
                 }
             } finally {

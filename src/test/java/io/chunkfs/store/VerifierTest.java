@@ -1,12 +1,5 @@
 package io.chunkfs.store;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import static io.chunkfs.store.StoreTesting.newStore;
 import static io.chunkfs.store.StoreTesting.path;
 import static io.chunkfs.store.StoreTesting.random;
@@ -14,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class VerifierTest {
     @TempDir
@@ -53,7 +52,8 @@ class VerifierTest {
         try (ChunkStore store = newStore(dir)) {
             Digest present = store.insertChunk("present".getBytes()).digest();
             Digest missing = Digest.sha256("missing".getBytes());
-            VerifyResult result = new Verifier(store, 2, Progress.NONE).verify(List.of(present, missing).iterator());
+            VerifyResult result = new Verifier(store, 2, Progress.NONE)
+                    .verify(List.of(present, missing).iterator());
             assertEquals(List.of(missing), result.missing());
             assertEquals(1, result.checked());
             assertEquals("present".length(), result.bytes());
@@ -76,7 +76,10 @@ class VerifierTest {
             // The insert of the good bytes replaces the damaged file (same size: only while it is suspect, so
             // here by a rename of a fresh copy, as an insert's publish does).
             Path fresh = Files.write(dir.resolve("fresh"), good);
-            Files.move(fresh, chunk, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            Files.move(
+                    fresh,
+                    chunk,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
             StoreFolders folders = store.folders();
@@ -85,7 +88,8 @@ class VerifierTest {
             assertFalse(Files.exists(chunk.resolveSibling(digest + ".0.bad")));
 
             long current = (Long) Files.getAttribute(chunk, "unix:ino");
-            assertEquals(digest + ".0.bad",
+            assertEquals(
+                    digest + ".0.bad",
                     Verifier.setAside(folders.sys, folders.prefix(digest), digest.toString(), current));
             assertFalse(Files.exists(chunk), "the file it was asked about is set aside");
         }

@@ -8,8 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * set up for every test, so a missing need fails the test; elsewhere the test is skipped with the reason.
  */
 public final class Requirement {
-    private Requirement() {
-    }
+    private Requirement() {}
 
     public static boolean inCi() {
         return "true".equals(System.getenv("CI"));

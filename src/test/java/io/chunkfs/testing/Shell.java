@@ -1,5 +1,8 @@
 package io.chunkfs.testing;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -7,9 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /** Runs real processes (bash, coreutils, the chunkfs jar) for the integration tests. */
 public final class Shell {
@@ -29,8 +29,7 @@ public final class Shell {
 
     public static final String JAR = System.getProperty("chunkfs.jar", "target/chunkfs.jar");
 
-    private Shell() {
-    }
+    private Shell() {}
 
     /** Runs {@code script} with bash in {@code dir}. */
     public static Result bash(Path dir, String script) {
