@@ -45,7 +45,7 @@ final class DescriptorLimit {
         // The first log record with a time stamp loads the time zone rules from a file (tzdb.dat). Loaded
         // when descriptors have run out, that fails, and the class stays broken for the life of the
         // process: every later log call would throw. Load them now, while a descriptor is free.
-        java.time.ZoneId.systemDefault().getRules();
+        var unused = java.time.ZoneId.systemDefault().getRules();
     }
 
     /**

@@ -61,10 +61,10 @@ final class VerifiedReads {
             if (other != null) {
                 // Another open is hashing this very file (same inode, ctime, size): its verdict holds here.
                 Boolean good = verdict(other);
-                if (good == Boolean.TRUE) {
+                if (Boolean.TRUE.equals(good)) {
                     return new ChunkReader(digest, channel, channel.size(), false);
                 }
-                if (good == Boolean.FALSE) {
+                if (Boolean.FALSE.equals(good)) {
                     throw new CorruptChunkException(
                             digest,
                             "chunk " + digest + " is damaged (found by a read "
