@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.TestBytes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -15,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,8 +53,7 @@ class CliIT {
 
     @Test
     void putPrintsWhatSha256sumPrintsAndGetReturnsTheBytes() throws Exception {
-        byte[] random = new byte[5 << 20];
-        new Random(1).nextBytes(random);
+        byte[] random = TestBytes.random(5 << 20, 1);
         Files.write(dir.resolve("big.bin"), random);
         Files.write(dir.resolve("empty"), new byte[0]);
         Files.writeString(dir.resolve("text"), "hello\n");

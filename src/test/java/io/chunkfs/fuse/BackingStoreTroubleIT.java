@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.TestBytes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,7 +24,7 @@ class BackingStoreTroubleIT {
             int[] sizes = {1000, 100_000, 3_000_000};
             Digest[] digests = new Digest[sizes.length];
             for (int i = 0; i < sizes.length; i++) {
-                byte[] bytes = MountFixture.random(sizes[i], i);
+                byte[] bytes = TestBytes.random(sizes[i], i);
                 Files.write(dir.resolve("f" + i), bytes);
                 fixture.sh("cp " + dir.resolve("f" + i) + " incoming/f" + i).ok();
                 digests[i] = Digest.sha256(bytes);
@@ -31,7 +32,7 @@ class BackingStoreTroubleIT {
             // Replaced (same size), truncated, and deleted behind the mount's back, before anything read them.
             Path replaced = fixture.chunkFile(digests[0]);
             replaced.toFile().setWritable(true);
-            Files.write(replaced, MountFixture.random(sizes[0], 99));
+            Files.write(replaced, TestBytes.random(sizes[0], 99));
             Path truncated = fixture.chunkFile(digests[1]);
             truncated.toFile().setWritable(true);
             try (var channel = java.nio.channels.FileChannel.open(truncated, java.nio.file.StandardOpenOption.WRITE)) {
@@ -39,7 +40,7 @@ class BackingStoreTroubleIT {
             }
             Path replacedBig = fixture.chunkFile(digests[2]);
             replacedBig.toFile().setWritable(true);
-            Files.write(replacedBig, MountFixture.random(sizes[2], 98));
+            Files.write(replacedBig, TestBytes.random(sizes[2], 98));
             for (int i = 0; i < 3; i++) {
                 String path = digests[i].prefix() + "/" + digests[i];
                 Shell.Result cat = fixture.sh("cat " + path + " > /dev/null");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -62,8 +63,7 @@ class CrashIT {
         assertTrue(acknowledged.size() >= 100);
         for (String name : acknowledged) {
             Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("src-" + name)));
-            Path chunk =
-                    fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+            Path chunk = StorePaths.chunk(fixture.store, digest);
             assertTrue(Files.isRegularFile(chunk, LinkOption.NOFOLLOW_LINKS), "chunk of acknowledged " + name);
             Path receipt = fixture.store.resolve("receipts").resolve(name);
             assertEquals(
@@ -113,10 +113,7 @@ class CrashIT {
                 String[] parts = line.split(" ");
                 byte[] bytes = Files.readAllBytes(sources.resolve(parts[1]));
                 Digest digest = Digest.sha256(bytes);
-                Path chunk = fixture.store
-                        .resolve(".chunks")
-                        .resolve(digest.prefix())
-                        .resolve(digest.toString());
+                Path chunk = StorePaths.chunk(fixture.store, digest);
                 assertTrue(
                         java.util.Arrays.equals(bytes, Files.readAllBytes(chunk)), "chunk of acknowledged " + parts[0]);
                 Path receipt = fixture.store.resolve("receipts").resolve(parts[0]);

@@ -6,9 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
+import io.chunkfs.testing.TestBytes;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,10 +90,8 @@ class EverydayUseIT {
 
     @Test
     void aReaderOpenedBeforeARewriteReadsTheOldVersion() throws Exception {
-        byte[] old = new byte[300_000];
-        new Random(4).nextBytes(old);
-        byte[] rewritten = new byte[100_000];
-        new Random(5).nextBytes(rewritten);
+        byte[] old = TestBytes.random(300_000, 4);
+        byte[] rewritten = TestBytes.random(100_000, 5);
         Files.write(work.resolve("old"), old);
         Files.write(work.resolve("new"), rewritten);
         mount.sh("cp " + work.resolve("old") + " incoming/pinned").ok();
@@ -141,7 +140,7 @@ class EverydayUseIT {
     void aReceiptWhoseChunkIsGoneIsNotListed() throws Exception {
         mount.sh("printf 'soon gone' > incoming/dangling").ok();
         Digest digest = Digest.sha256("soon gone".getBytes());
-        Files.delete(mount.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString()));
+        Files.delete(StorePaths.chunk(mount.store, digest));
         Shell.Result listing = mount.sh("ls -l incoming/");
         assertEquals(0, listing.exit(), listing.err());
         assertFalse(listing.out().contains("?"), listing.out());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -63,7 +64,7 @@ class ExamplesIT {
                     Files.readAllLines(index).get(0));
 
             // Make every chunk look long unused, then mark only what the current index names.
-            Path chunks = fixture.store.resolve(".chunks");
+            Path chunks = StorePaths.chunks(fixture.store);
             for (String text : new String[] {"alpha", "beta", "obsolete"}) {
                 Digest digest = Digest.sha256(text.getBytes());
                 Files.setAttribute(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -47,8 +48,7 @@ class FullDiskIT {
             Shell.Result full = fixture.sh("cp " + big + " incoming/big");
             assertEquals(1, full.exit(), full.toString());
             assertTrue(full.err().contains("No space left on device"), full.err());
-            assertFalse(Files.exists(
-                    fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+            assertFalse(Files.exists(StorePaths.chunk(fixture.store, digest)));
             try (Stream<Path> temps = Files.list(fixture.store.resolve(".tmp"))) {
                 assertEquals(0, temps.count(), "the failed copy left nothing staged");
             }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -165,8 +166,7 @@ class HostileInputIT {
         Path outside = Files.writeString(mount.dir.resolve("secret"), "secret outside the store");
         // A "chunk" that is a symlink to a file outside, and a receipt pointing outside.
         String fake = Digest.sha256("whatever".getBytes()).toString();
-        Path chunkLink =
-                mount.store.resolve(".chunks").resolve(fake.substring(0, 2)).resolve(fake);
+        Path chunkLink = StorePaths.chunk(mount.store, fake);
         Files.createSymbolicLink(chunkLink, outside);
         Files.createSymbolicLink(mount.store.resolve("receipts/planted"), outside);
         Files.createSymbolicLink(mount.store.resolve("receipts/planted2"), Path.of("../../secret/" + fake));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -69,10 +70,7 @@ class LocaleIT {
                 gc.addAll(List.of("-jar", Shell.JAR, "-s", fixture.store.toString(), "gc", "--margin", "0s"));
                 Shell.Result result = Shell.run(dir, Map.of(), gc, 120).ok();
                 assertTrue(
-                        Files.exists(fixture.store
-                                .resolve(".chunks")
-                                .resolve(late.prefix())
-                                .resolve(late.toString())),
+                        Files.exists(StorePaths.chunk(fixture.store, late)),
                         "gc removed a chunk written after an active writer started: " + result.out());
                 assertTrue(
                         result.out().matches("(?s).*removed: 0 chunks.*"), "machine-readable digits: " + result.out());

@@ -9,6 +9,7 @@ import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,14 +41,7 @@ final class MountFixture implements AutoCloseable {
 
     /** Where the store keeps {@code digest}. */
     Path chunkFile(Digest digest) {
-        return store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
-    }
-
-    /** {@code size} bytes that only {@code seed} decides. */
-    static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new java.util.Random(seed).nextBytes(bytes);
-        return bytes;
+        return StorePaths.chunk(store, digest);
     }
 
     static void requireFuse() {

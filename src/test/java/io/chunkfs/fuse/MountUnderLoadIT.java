@@ -8,6 +8,7 @@ import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ class MountUnderLoadIT {
                             .digest());
                 }
             }
-            Path chunks = fixture.store.resolve(".chunks");
+            Path chunks = StorePaths.chunks(fixture.store);
             for (Digest digest : digests) {
                 Files.setAttribute(
                         chunks.resolve(digest.prefix()).resolve(digest.toString()),
@@ -134,12 +135,7 @@ class MountUnderLoadIT {
                     fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big")
                             .ok()
                             .out());
-            assertEquals(
-                    gib << 30,
-                    Files.size(fixture.store
-                            .resolve(".chunks")
-                            .resolve(expected.substring(0, 2))
-                            .resolve(expected)));
+            assertEquals(gib << 30, Files.size(StorePaths.chunk(fixture.store, expected)));
             assertTrue(fixture.process().isAlive(), "the mount survived with a 64 MiB heap");
             assertFalse(Files.readString(fixture.log).contains("OutOfMemoryError"));
         }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
+import io.chunkfs.testing.TestBytes;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -13,7 +15,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.HexFormat;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -47,8 +48,7 @@ class MountedFilesIT {
     }
 
     private Path randomFile(String name, int size, long seed) throws Exception {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
+        byte[] bytes = TestBytes.random(size, seed);
         return Files.write(work.resolve(name), bytes);
     }
 
@@ -72,8 +72,7 @@ class MountedFilesIT {
                 .out();
         assertEquals(digest, out.substring(0, 64));
         assertEquals(digest, digestXattr("a.bin"));
-        assertTrue(Files.exists(
-                mount.store.resolve(".chunks").resolve(digest.substring(0, 2)).resolve(digest)));
+        assertTrue(Files.exists(StorePaths.chunk(mount.store, digest)));
         assertEquals(
                 digest,
                 mount.sh("sha256sum incoming/a.bin").ok().out().substring(0, 64),
@@ -163,12 +162,12 @@ class MountedFilesIT {
                 "os.write(fd, b'dup-content')",
                 "fd2 = os.dup(fd)",
                 "os.close(fd)",
-                "os.utime('" + mount.store.resolve(".chunks")
+                "os.utime('" + StorePaths.chunks(mount.store)
                         + "/' + __import__('hashlib').sha256(b'dup-content').hexdigest()[:2] + '/' + __import__('hashlib').sha256(b'dup-content').hexdigest(), (1000000000, 1000000000))",
                 "os.close(fd2)");
         mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok();
         Digest digest = Digest.sha256("dup-content".getBytes());
-        Path chunk = mount.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+        Path chunk = StorePaths.chunk(mount.store, digest);
         BasicFileAttributes attributes = Files.readAttributes(chunk, BasicFileAttributes.class);
         assertEquals(
                 FileTime.from(Instant.ofEpochSecond(1_000_000_000)),
@@ -234,7 +233,7 @@ class MountedFilesIT {
             Set<String> listed =
                     new TreeSet<>(mount.sh("ls -A " + pp).ok().out().lines().collect(Collectors.toSet()));
             Set<String> onDisk;
-            try (Stream<Path> files = Files.list(mount.store.resolve(".chunks").resolve(pp))) {
+            try (Stream<Path> files = Files.list(StorePaths.prefix(mount.store, pp))) {
                 onDisk = files.map(p -> p.getFileName().toString())
                         .filter(Digest::isValid)
                         .collect(Collectors.toCollection(TreeSet::new));
@@ -249,7 +248,7 @@ class MountedFilesIT {
         Path file = randomFile("stat.bin", 4321, 8);
         mount.sh("cp " + file + " incoming/").ok();
         Digest digest = Digest.parse(sha256(file));
-        Path chunk = mount.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+        Path chunk = StorePaths.chunk(mount.store, digest);
         Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_500_000_000)));
         Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_400_000_000)));
         // attr_timeout is 1 s: wait for the attributes to come from the store, not the kernel cache.
@@ -272,7 +271,7 @@ class MountedFilesIT {
         Path file = randomFile("touch.bin", 999, 9);
         mount.sh("cp " + file + " incoming/").ok();
         Digest digest = Digest.parse(sha256(file));
-        Path chunk = mount.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+        Path chunk = StorePaths.chunk(mount.store, digest);
         String path = digest.prefix() + "/" + digest;
         for (String touch : new String[] {
             "touch " + path,

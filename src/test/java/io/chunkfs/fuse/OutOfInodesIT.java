@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
@@ -62,8 +63,7 @@ class OutOfInodesIT {
             Shell.Result full = fixture.sh("cp " + source + " incoming/big");
             assertEquals(1, full.exit(), full.toString());
             assertTrue(full.err().contains("No space left on device"), full.err());
-            Path chunk =
-                    fixture.store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+            Path chunk = StorePaths.chunk(fixture.store, digest);
             if (Files.exists(chunk)) {
                 assertEquals(digest, Digest.sha256(Files.readAllBytes(chunk)), "only a complete chunk");
             }

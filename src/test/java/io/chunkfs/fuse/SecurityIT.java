@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -68,10 +69,7 @@ class SecurityIT {
             }
 
             // Nor through the backing folder: chunks are 0444, folders are not writable by others.
-            Path backing = fixture.store
-                    .resolve(".chunks")
-                    .resolve(digest.substring(0, 2))
-                    .resolve(digest);
+            Path backing = StorePaths.chunk(fixture.store, digest);
             assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(backing)));
             for (String attempt : new String[] {
                 "echo x >> " + backing,

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
+import io.chunkfs.testing.TestBytes;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -16,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,13 +42,11 @@ class StatusIT {
         Process holder = null;
         try (MountFixture mount = new MountFixture(dir).mount()) {
             // A chunk damaged on disk before anything read it: the read fails and status names it.
-            byte[] victim = new byte[50_000];
-            new Random(8).nextBytes(victim);
+            byte[] victim = TestBytes.random(50_000, 8);
             Files.write(dir.resolve("victim"), victim);
             mount.sh("cp " + dir.resolve("victim") + " incoming/victim").ok();
             Digest damaged = Digest.sha256(victim);
-            Path chunkFile =
-                    mount.store.resolve(".chunks").resolve(damaged.prefix()).resolve(damaged.toString());
+            Path chunkFile = StorePaths.chunk(mount.store, damaged);
             chunkFile.toFile().setWritable(true);
             victim[100] ^= 1;
             Files.write(chunkFile, victim);
@@ -170,8 +169,7 @@ class StatusIT {
             mount.unmount();
             // The read that found the damage set the chunk aside already, as verify would have.
             assertTrue(
-                    Files.exists(mount.store
-                            .resolve(".chunks")
+                    Files.exists(StorePaths.chunks(mount.store)
                             .resolve(damaged.prefix())
                             .resolve(damaged + ".0.bad")),
                     "the damaged chunk was set aside by the read");

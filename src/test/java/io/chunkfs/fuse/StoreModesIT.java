@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -73,10 +74,7 @@ class StoreModesIT {
                                 + Shell.JAR + " -s " + store + " put f")
                 .ok();
         Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("f")));
-        assertEquals(
-                "0444",
-                octal(mode(store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString()))),
-                "a chunk under umask " + umask);
+        assertEquals("0444", octal(mode(StorePaths.chunk(store, digest))), "a chunk under umask " + umask);
         assertEquals(List.of(), wrongModes(store), "under umask " + umask);
     }
 
@@ -91,13 +89,7 @@ class StoreModesIT {
                     List.of("bash", "-c", "umask " + umask + " && exec \"$@\"", "umask"), Map.of(), List.of());
             fixture.sh("cp " + dir.resolve("f") + " incoming/f").ok();
             assertTrue(Files.isSymbolicLink(fixture.store.resolve("receipts/f")));
-            assertEquals(
-                    "0444",
-                    octal(mode(fixture.store
-                            .resolve(".chunks")
-                            .resolve(digest.prefix())
-                            .resolve(digest.toString()))),
-                    "a chunk under umask " + umask);
+            assertEquals("0444", octal(mode(StorePaths.chunk(fixture.store, digest))), "a chunk under umask " + umask);
             assertEquals(List.of(), wrongModes(fixture.store), "under umask " + umask);
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -127,7 +128,7 @@ class SymlinkSwapIT {
         plantChunk(outside);
         Map<String, String> before = snapshot(outside);
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            Path prefixDir = fixture.store.resolve(".chunks").resolve(plantedDigest.prefix());
+            Path prefixDir = StorePaths.chunks(fixture.store).resolve(plantedDigest.prefix());
             Path aside = fixture.store.resolve("prefix.moved");
             Files.move(prefixDir, aside);
             Files.createSymbolicLink(prefixDir, outside);
@@ -149,7 +150,7 @@ class SymlinkSwapIT {
         plantChunk(outside.resolve(plantedDigest.prefix()));
         Map<String, String> before = snapshot(outside);
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            Path chunks = fixture.store.resolve(".chunks");
+            Path chunks = StorePaths.chunks(fixture.store);
             Path aside = fixture.store.resolve("chunks.moved");
             Files.move(chunks, aside);
             Files.createSymbolicLink(chunks, outside);
@@ -230,7 +231,7 @@ class SymlinkSwapIT {
         Path store = dir.resolve("store");
         Shell.chunkfs(dir, "-s", store.toString(), "put", dir.resolve("planted").toString())
                 .ok();
-        Path chunk = store.resolve(".chunks").resolve(plantedDigest.prefix()).resolve(plantedDigest.toString());
+        Path chunk = StorePaths.chunk(store, plantedDigest);
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             String name = plantedDigest.prefix() + "/" + plantedDigest;
             // The stat leaves the chunk's entry in the kernel's cache (1 s): the cat that follows at once

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.StorePaths;
+import io.chunkfs.testing.TestBytes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -123,7 +125,7 @@ class VerifiedReadsIT {
     }
 
     private static void clearSetAside(MountFixture fixture) throws Exception {
-        try (Stream<Path> files = Files.walk(fixture.store.resolve(".chunks"))) {
+        try (Stream<Path> files = Files.walk(StorePaths.chunks(fixture.store))) {
             for (Path bad : files.filter(f -> f.toString().endsWith(".bad")).collect(Collectors.toList())) {
                 Files.delete(bad);
             }
@@ -131,7 +133,7 @@ class VerifiedReadsIT {
     }
 
     private Set<String> chunkNames(MountFixture fixture) throws Exception {
-        try (Stream<Path> files = Files.walk(fixture.store.resolve(".chunks"))) {
+        try (Stream<Path> files = Files.walk(StorePaths.chunks(fixture.store))) {
             return files.map(f -> f.getFileName().toString())
                     .filter(Digest::isValid)
                     .collect(Collectors.toSet());
@@ -147,7 +149,7 @@ class VerifiedReadsIT {
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             Path sources = Files.createDirectories(dir.resolve("good"));
             for (int i = 0; i < labels.length; i++) {
-                byte[] bytes = MountFixture.random(sizes[i], 100 + i);
+                byte[] bytes = TestBytes.random(sizes[i], 100 + i);
                 Files.write(sources.resolve("f-" + labels[i]), bytes);
                 cases.add(new Case(labels[i], bytes, Digest.sha256(bytes)));
                 good.add(Digest.sha256(bytes).toString());
@@ -279,7 +281,7 @@ class VerifiedReadsIT {
         assertNotEquals(0, bad.exit());
         assertTrue(bad.err().contains("verify=on or verify=off"), bad.err());
         try (MountFixture fixture = new MountFixture(dir).mount("verify=off")) {
-            byte[] bytes = MountFixture.random(8192, 1);
+            byte[] bytes = TestBytes.random(8192, 1);
             Files.write(dir.resolve("f"), bytes);
             fixture.sh("cp " + dir.resolve("f") + " incoming/f").ok();
             Digest digest = Digest.sha256(bytes);
