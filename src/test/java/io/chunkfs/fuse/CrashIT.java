@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.Await;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -146,10 +148,10 @@ class CrashIT {
      */
     private void killMountOnceAcknowledged(MountFixture fixture, List<Process> writers, Path done, int count)
             throws Exception {
-        while (countLines(done) < count) {
+        Await.until(Duration.ofMinutes(5), count + " acknowledged writes", () -> {
             assertTrue(writers.get(0).isAlive(), "writers died early");
-            Thread.sleep(20);
-        }
+            return countLines(done) >= count;
+        });
         Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(fixture.pid())), 10)
                 .ok();
         assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Await;
 import io.chunkfs.testing.Shell;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -144,15 +146,15 @@ class MountLifecycleIT {
                     .directory(fixture.mnt.toFile())
                     .start();
             // Wait until the file is open (its name appears) before trying to unmount.
-            while (!Files.exists(fixture.mnt.resolve("incoming/held"))) {
+            Await.until(Duration.ofSeconds(30), "incoming/held to be open", () -> {
                 assertTrue(holder.isAlive());
-                Thread.sleep(10);
-            }
+                return Files.exists(fixture.mnt.resolve("incoming/held"));
+            });
             Shell.Result busy = Shell.chunkfs(dir, "umount", fixture.mnt.toString());
             assertOneLineError(busy, "busy");
             holder.getOutputStream().write("\n".getBytes());
             holder.getOutputStream().close();
-            assertEquals(0, holder.waitFor());
+            assertEquals(0, Await.exit(holder, Duration.ofSeconds(30)));
             Shell.chunkfs(dir, "umount", fixture.mnt.toString()).ok();
             fixture.awaitMounted(false);
             fixture.mount();
@@ -169,15 +171,15 @@ class MountLifecycleIT {
                             "exec 3>incoming/slow; echo part1 >&3; read line; echo part2 >&3; exec 3>&-; echo closed")
                     .directory(fixture.mnt.toFile())
                     .start();
-            while (!Files.exists(fixture.mnt.resolve("incoming/slow"))) {
+            Await.until(Duration.ofSeconds(30), "incoming/slow to be open", () -> {
                 assertTrue(writer.isAlive());
-                Thread.sleep(10);
-            }
+                return Files.exists(fixture.mnt.resolve("incoming/slow"));
+            });
             Shell.run(dir, Map.of(), List.of("kill", "-TERM", Long.toString(fixture.pid())), 10)
                     .ok();
             writer.getOutputStream().write("\n".getBytes());
             writer.getOutputStream().close();
-            assertEquals(0, writer.waitFor(), "the writer's close succeeded");
+            assertEquals(0, Await.exit(writer, Duration.ofSeconds(60)), "the writer's close succeeded");
             assertTrue(fixture.process().waitFor(60, TimeUnit.SECONDS), "SIGTERM ends the mount");
             fixture.awaitMounted(false);
             fixture.mount();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
+import io.chunkfs.testing.Await;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,14 +65,14 @@ class MountUnderLoadIT {
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             // gc has taken its start time once its probe shows the old mtime it sets and a touch after the launch.
-            while (!Files.exists(probe)
-                    || Files.getLastModifiedTime(probe).toMillis() != 1_000_000_000_000L
-                    || !((FileTime) Files.getAttribute(probe, "lastAccessTime"))
-                            .toInstant()
-                            .isAfter(launched.minusSeconds(1))) {
+            Await.until(Duration.ofSeconds(60), "gc to take its start time", () -> {
                 assertTrue(gc.isAlive(), "gc exited early");
-                Thread.sleep(10);
-            }
+                return Files.exists(probe)
+                        && Files.getLastModifiedTime(probe).toMillis() == 1_000_000_000_000L
+                        && ((FileTime) Files.getAttribute(probe, "lastAccessTime"))
+                                .toInstant()
+                                .isAfter(launched.minusSeconds(1));
+            });
             // Mark every third chunk, leave the rest of the marking open while the mount writes and touches.
             OutputStream marks = gc.getOutputStream();
             for (int i = 0; i < old; i += 3) {
