@@ -1,6 +1,9 @@
 package io.chunkfs.cli;
 
 import io.chunkfs.store.Progress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -11,7 +14,20 @@ final class ProgressBars implements Progress, AutoCloseable {
     private ProgressBar bar;
 
     ProgressBars(boolean enabled) {
-        this.enabled = enabled && System.console() != null;
+        this.enabled = enabled && stderrIsTerminal();
+    }
+
+    /**
+     * Whether the bar's stream, stderr, is a terminal. Not {@code System.console()}: it looks at stdin and
+     * stdout, and from JDK 22 on it is never null, which would draw bars into logs.
+     */
+    private static boolean stderrIsTerminal() {
+        try {
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     @Override
