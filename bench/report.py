@@ -85,7 +85,8 @@ def fmt(value):
 
 def print_table(rows, with_baseline):
     w = max([len("operation")] + [len(r["operation"]) for r in rows])
-    head = f"{'operation':<{w}}  {'chunkfs':>12}  {'reference':>22}  {'ratio':>6}  {'target':<11}"
+    u = max(len(r["unit"]) for r in rows)
+    head = f"{'operation':<{w}}  {'chunkfs':>{9 + u}}  {'reference':>22}  {'ratio':>6}  {'target':<11}"
     if with_baseline:
         head += f"  {'baseline':>8}  {'new/base':>8}  {'vs baseline':<11}"
     print(head + "  load")
@@ -93,7 +94,7 @@ def print_table(rows, with_baseline):
         ref = f"{fmt(r.get('reference_value')):>10} {r['reference'][:11]:<11}" if "reference_value" in r else ""
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
         target = f">={r['target']:.2f} {r['verdict']}" if "target" in r else ""
-        line = f"{r['operation']:<{w}}  {fmt(r['chunkfs']):>8} {r['unit'][:3]:<3}  {ref:>22}  {ratio:>6}  {target:<11}"
+        line = f"{r['operation']:<{w}}  {fmt(r['chunkfs']):>8} {r['unit']:<{u}}  {ref:>22}  {ratio:>6}  {target:<11}"
         if with_baseline:
             base_ratio = f"{r['baseline_ratio']:.3f}" if r.get("baseline_ratio") is not None else "-"
             line += f"  {fmt(r.get('baseline')):>8}  {base_ratio:>8}  {r.get('baseline_verdict') or '-':<11}"
