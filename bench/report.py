@@ -5,12 +5,13 @@
 ROWS_TSV has one row a line: operation, unit, chunkfs median, baseline median (- without a baseline),
 reference name, reference value (- for none), 1 when higher is better else 0, target ratio (- for none),
 1-minute load average, and the key of the chunkfs measurements in SAMPLES_DIR (KEY.new, KEY.base: one
-measurement a line, in the row's raw unit before conversion).
+measurement a line, raw: milliseconds for times and speeds, MiB for memory; lower is always better).
 """
 
 import hashlib
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -70,11 +71,18 @@ def read_rows(rows_file, samples_dir):
             entry["load"] = number(load)
             entry["key"] = key
             entry["samples"] = {"chunkfs": samples(samples_dir, key + ".new")}
-            if number(base) is not None:
-                entry["baseline"] = number(base)
-                entry["baseline_ratio"] = oriented_ratio(entry["chunkfs"], entry["baseline"], higher)
+            base_samples = samples(samples_dir, key + ".base")
+            if number(base) is not None and base_samples and entry["samples"]["chunkfs"]:
+                entry["baseline_value"] = number(base)
+                entry["samples"]["baseline"] = base_samples
+                # From the raw medians, not from the rounded figures of the table. Every raw chunkfs
+                # figure is a cost (milliseconds or MiB): lower is better.
+                entry["baseline_ratio"] = oriented_ratio(
+                    statistics.median(entry["samples"]["chunkfs"]),
+                    statistics.median(entry["samples"]["baseline"]),
+                    False,
+                )
                 entry["baseline_verdict"] = baseline_verdict(entry["baseline_ratio"], unit)
-                entry["samples"]["baseline"] = samples(samples_dir, key + ".base")
             rows.append(entry)
     return rows
 
@@ -97,7 +105,7 @@ def print_table(rows, with_baseline):
         line = f"{r['operation']:<{w}}  {fmt(r['chunkfs']):>8} {r['unit']:<{u}}  {ref:>22}  {ratio:>6}  {target:<11}"
         if with_baseline:
             base_ratio = f"{r['baseline_ratio']:.3f}" if r.get("baseline_ratio") is not None else "-"
-            line += f"  {fmt(r.get('baseline')):>8}  {base_ratio:>8}  {r.get('baseline_verdict') or '-':<11}"
+            line += f"  {fmt(r.get('baseline_value')):>8}  {base_ratio:>8}  {r.get('baseline_verdict') or '-':<11}"
         print(f"{line}  {fmt(r['load'])}")
 
 
