@@ -47,6 +47,13 @@ def samples(directory, name):
         return [float(line) for line in f if line.strip()]
 
 
+def spread(values):
+    """How far one jar's runs lie apart, (max - min) / median: a verdict finer than this is noise."""
+    if len(values) < 2 or statistics.median(values) <= 0:
+        return 0.0
+    return (max(values) - min(values)) / statistics.median(values)
+
+
 def sha256(path):
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -83,6 +90,7 @@ def read_rows(rows_file, samples_dir):
                     False,
                 )
                 entry["baseline_verdict"] = baseline_verdict(entry["baseline_ratio"], unit)
+                entry["spread"] = max(spread(entry["samples"]["chunkfs"]), spread(entry["samples"]["baseline"]))
             rows.append(entry)
     return rows
 
@@ -96,7 +104,7 @@ def print_table(rows, with_baseline):
     u = max(len(r["unit"]) for r in rows)
     head = f"{'operation':<{w}}  {'chunkfs':>{9 + u}}  {'reference':>22}  {'ratio':>6}  {'target':<11}"
     if with_baseline:
-        head += f"  {'baseline':>8}  {'new/base':>8}  {'vs baseline':<11}"
+        head += f"  {'baseline':>8}  {'new/base':>8}  {'vs baseline':<11}  {'spread':>6}"
     print(head + "  load")
     for r in rows:
         ref = f"{fmt(r.get('reference_value')):>10} {r['reference'][:11]:<11}" if "reference_value" in r else ""
@@ -105,7 +113,9 @@ def print_table(rows, with_baseline):
         line = f"{r['operation']:<{w}}  {fmt(r['chunkfs']):>8} {r['unit']:<{u}}  {ref:>22}  {ratio:>6}  {target:<11}"
         if with_baseline:
             base_ratio = f"{r['baseline_ratio']:.3f}" if r.get("baseline_ratio") is not None else "-"
+            spread_text = f"{r['spread']:.0%}" if "spread" in r else "-"
             line += f"  {fmt(r.get('baseline_value')):>8}  {base_ratio:>8}  {r.get('baseline_verdict') or '-':<11}"
+            line += f"  {spread_text:>6}"
         print(f"{line}  {fmt(r['load'])}")
 
 
@@ -150,6 +160,11 @@ def main(argv):
         }
         described = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
         print(f"\nnew vs baseline ({baseline_rev or baseline_jar}), each measurement once: {described}")
+        compared = {r["key"] for r in rows if "spread" in r}
+        noisy = {r["key"] for r in rows if r.get("spread", 0) > TOLERANCE}
+        if noisy:
+            print(f"{len(noisy)} of {len(compared)} spread over more than {TOLERANCE:.0%} from run to run: "
+                  "their verdicts are noise (more --runs, a quieter machine)")
     os.makedirs(out_dir, exist_ok=True)
     name = os.path.join(out_dir, time.strftime("%Y%m%d-%H%M%S") + (".quick" if quick == "1" else "") + ".json")
     with open(name, "w", encoding="utf-8") as f:
