@@ -15,7 +15,7 @@ public final class StagedChunk implements Closeable {
     private static final int READ_BUFFER = 1 << 20;
 
     private final ChunkStore store;
-    /** The temporary file's name in the store's {@code .tmp} folder. */
+    /** The backend's handle for the staged bytes. */
     private final String file;
 
     private final FileChannel channel;
@@ -25,7 +25,7 @@ public final class StagedChunk implements Closeable {
     private long size;
     private boolean closed;
 
-    StagedChunk(ChunkStore store, ChunkStore.StagedFile staged) {
+    StagedChunk(ChunkStore store, ChunkBackend.Staged staged) {
         this.store = store;
         this.file = staged.name();
         this.channel = staged.channel();
@@ -75,7 +75,7 @@ public final class StagedChunk implements Closeable {
     /** Forces the staged bytes to disk, whatever the store's sync level. */
     public synchronized void force() throws IOException {
         ensureOpen();
-        store.fsync(channel);
+        store.force(channel);
     }
 
     /**
@@ -89,7 +89,7 @@ public final class StagedChunk implements Closeable {
             hashRemainder();
             Digest digest = hash.digest();
             if (store.options().syncLevel() == SyncLevel.FILE) {
-                store.fsync(channel);
+                store.force(channel);
             }
             channel.close();
             closed = true;
@@ -116,7 +116,7 @@ public final class StagedChunk implements Closeable {
         try {
             channel.close();
         } finally {
-            store.dropTemp(file);
+            store.discard(file);
         }
     }
 

@@ -1,4 +1,4 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
 import static io.chunkfs.store.StoreTesting.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,4 +1,4 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
