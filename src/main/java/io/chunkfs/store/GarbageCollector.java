@@ -72,8 +72,11 @@ public final class GarbageCollector {
         }
     }
 
-    /** Test hook: runs with the chunk's name between the sweep's first look and its guarded delete. */
-    void beforeSetAside(Consumer<String> hook) {
+    /**
+     * For tests that race the sweep: {@code hook} runs with the chunk's name between the sweep's first look at
+     * it and its guarded delete. Call before {@link #collect}.
+     */
+    public void beforeSetAside(Consumer<String> hook) {
         this.beforeSetAside = hook;
     }
 
