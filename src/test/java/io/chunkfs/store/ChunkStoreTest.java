@@ -1,8 +1,8 @@
 package io.chunkfs.store;
 
+import static io.chunkfs.testing.TestBytes.random;
 import static io.chunkfs.testing.TestStores.chunkPath;
 import static io.chunkfs.testing.TestStores.newStore;
-import static io.chunkfs.testing.TestStores.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -11,10 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
-import java.util.Random;
 import java.util.stream.Stream;
 
-/** Where a test finds the files of a local store, and the test data it puts there: one helper for each. */
+/**
+ * Stores for tests: one made in a temporary folder, and where the files of an open local store are ({@link
+ * StorePaths} spells the layout).
+ */
 public final class TestStores {
     private TestStores() {}
 
@@ -40,14 +42,9 @@ public final class TestStores {
         return new StoreLayout(root(store));
     }
 
-    /** The file of a chunk in the local store at {@code root}. */
-    public static Path chunkPath(Path root, Digest digest) {
-        return new StoreLayout(root).chunkPath(digest);
-    }
-
     /** The file of a chunk in a local store. */
     public static Path chunkPath(ChunkStore store, Digest digest) {
-        return layout(store).chunkPath(digest);
+        return StorePaths.chunk(root(store), digest);
     }
 
     /** Makes a chunk look untouched for an hour. */
@@ -63,12 +60,5 @@ public final class TestStores {
         try (Stream<Path> files = Files.list(folder)) {
             return files.count();
         }
-    }
-
-    /** {@code size} bytes from a seeded generator: the same seed gives the same bytes. */
-    public static byte[] random(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
     }
 }

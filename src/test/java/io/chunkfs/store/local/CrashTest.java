@@ -1,6 +1,6 @@
 package io.chunkfs.store.local;
 
-import static io.chunkfs.testing.TestStores.random;
+import static io.chunkfs.testing.TestBytes.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +20,7 @@ import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.store.WriteSession;
+import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -169,8 +170,7 @@ class CrashTest {
         scenario.close();
         int states = check(scenario, allCuts(scenario), 2);
         report("identical inserts, interleaved", scenario, states);
-        assertTrue(Files.exists(
-                scenario.root.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+        assertTrue(Files.exists(StorePaths.chunk(scenario.root, digest)));
     }
 
     /** Item 1 and inserts at large: three threads inserting mostly the same bytes in the same order, at once. */
@@ -303,7 +303,7 @@ class CrashTest {
         }
         for (Digest digest : old) {
             Files.setAttribute(
-                    new StoreLayout(root).chunkPath(digest),
+                    StorePaths.chunk(root, digest),
                     "lastAccessTime",
                     FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         }
@@ -363,7 +363,7 @@ class CrashTest {
             store.insertChunk(data);
         }
         Files.setAttribute(
-                new StoreLayout(root).chunkPath(digest),
+                StorePaths.chunk(root, digest),
                 "lastAccessTime",
                 FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
@@ -420,7 +420,7 @@ class CrashTest {
             store.insertChunk(data);
         }
         Files.setAttribute(
-                new StoreLayout(root).chunkPath(digest),
+                StorePaths.chunk(root, digest),
                 "lastAccessTime",
                 FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
@@ -454,7 +454,7 @@ class CrashTest {
             damaged = ledger.chunk(data);
             store.insertChunk(data);
         }
-        Path damagedPath = new StoreLayout(root).chunkPath(damaged);
+        Path damagedPath = StorePaths.chunk(root, damaged);
         damagedPath.toFile().setWritable(true);
         Files.write(damagedPath, new byte[10]);
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);

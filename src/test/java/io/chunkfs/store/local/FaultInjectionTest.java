@@ -1,6 +1,6 @@
 package io.chunkfs.store.local;
 
-import static io.chunkfs.testing.TestStores.random;
+import static io.chunkfs.testing.TestBytes.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

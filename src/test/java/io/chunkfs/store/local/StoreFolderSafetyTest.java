@@ -17,6 +17,7 @@ import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class StoreFolderSafetyTest {
         Files.setAttribute(bait, "lastAccessTime", baitTime);
         try (ChunkStore store = newStore(dir)) {
             Digest before = store.insertChunk(bytesWithPrefix("ab", 1)).digest();
-            Path chunks = TestStores.root(store).resolve(".chunks");
+            Path chunks = StorePaths.chunks(TestStores.root(store));
             Files.move(chunks.resolve("ab"), TestStores.root(store).resolve("x"));
             Files.createSymbolicLink(chunks.resolve("ab"), outside);
             Files.createSymbolicLink(outside.resolve(before.toString()), bait);
@@ -115,7 +116,7 @@ class StoreFolderSafetyTest {
     void aFifoAtAChunksNameIsRefusedAtOnceAndVerifySetsItAside() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             Digest digest = Digest.sha256("fifo".getBytes());
-            Path chunk = TestStores.layout(store).chunkPath(digest);
+            Path chunk = TestStores.chunkPath(store, digest);
             Process mkfifo =
                     new ProcessBuilder("mkfifo", chunk.toString()).inheritIO().start();
             assertEquals(0, mkfifo.waitFor());
@@ -145,10 +146,10 @@ class StoreFolderSafetyTest {
                             store.insertChunk(("umask " + umask).getBytes()).digest();
                     String label = " under umask " + Integer.toOctalString(umask);
                     assertEquals("rwxr-xr-x", mode(root), "store folder" + label);
-                    assertEquals("rwxr-xr-x", mode(root.resolve(".chunks")), ".chunks" + label);
+                    assertEquals("rwxr-xr-x", mode(StorePaths.chunks(root)), ".chunks" + label);
                     assertEquals("rwxr-xr-x", mode(root.resolve(".chunks/7f")), "prefix folder" + label);
                     assertEquals("rwxr-xr-x", mode(root.resolve("receipts")), "receipts" + label);
-                    assertEquals("r--r--r--", mode(TestStores.layout(store).chunkPath(digest)), "chunk" + label);
+                    assertEquals("r--r--r--", mode(TestStores.chunkPath(store, digest)), "chunk" + label);
                 }
             } finally {
                 LIBC.umask(previous);
@@ -164,7 +165,7 @@ class StoreFolderSafetyTest {
             Digest digest = store.insertChunk("private".getBytes()).digest();
             assertEquals("rwx------", mode(root));
             assertEquals("rwx------", mode(root.resolve(".chunks/00")));
-            assertEquals("r--------", mode(TestStores.layout(store).chunkPath(digest)));
+            assertEquals("r--------", mode(TestStores.chunkPath(store, digest)));
         }
     }
 

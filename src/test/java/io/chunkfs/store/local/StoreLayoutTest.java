@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
 import io.chunkfs.store.StoreException;
+import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,9 +22,9 @@ class StoreLayoutTest {
     void initCreatesEveryPrefixFolderTheLockAndTheFormat() throws Exception {
         Path root = dir.resolve("s");
         assertTrue(Stores.init(root));
-        assertEquals(256, TestStores.countFiles(root.resolve(".chunks")));
+        assertEquals(256, TestStores.countFiles(StorePaths.chunks(root)));
         for (int i = 0; i < 256; i++) {
-            assertTrue(Files.isDirectory(root.resolve(".chunks").resolve(String.format("%02x", i))));
+            assertTrue(Files.isDirectory(StorePaths.chunks(root).resolve(String.format("%02x", i))));
         }
         assertTrue(Files.isRegularFile(root.resolve(".lock")));
         assertEquals(
