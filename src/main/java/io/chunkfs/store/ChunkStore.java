@@ -13,6 +13,8 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -30,6 +32,17 @@ import java.util.stream.StreamSupport;
  * coordinate through the backend. Open one with {@code io.chunkfs.Stores}.
  *
  * <p>Once {@link #close()}d, every operation throws {@link IllegalStateException}.
+ *
+ * <p>Lock order (a thread holding one may take those after it, never one before it):
+ * <ol>
+ *   <li>a {@link StagedChunk}'s or a {@link WriteSession}'s own monitor (one writer's state);
+ *   <li>the backend's leaf locks, each held only for its own bookkeeping: in the local backend the writer
+ *       registry's monitor (session starts, its lease file), a prefix folder's group-commit monitor (never held
+ *       while the fsync runs), the receipts' name cache, the recovery thread's monitor;
+ *   <li>the gc lock ({@link ChunkBackend#lockForGc}) is taken by a collection before anything else and held
+ *       across its marks and sweep; the sweep itself takes no monitor of this class.
+ * </ol>
+ * This class holds no monitor of its own: its state is final or volatile ({@link #lastSync}, {@code closed}).
  */
 public final class ChunkStore implements Closeable {
     private static final Logger LOG = Logger.getLogger(ChunkStore.class.getName());
@@ -38,6 +51,11 @@ public final class ChunkStore implements Closeable {
     private final ReceiptIndex receipts;
     private final StoreOptions options;
     private final ScheduledExecutorService periodicSync;
+    /** Hashes staged chunks while their writers go on ({@link PipelinedHash}). */
+    private final ExecutorService hashing = Executors.newFixedThreadPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors()), new NamedThreads("hash"));
+    /** Reads large chunks ahead of their whole-chunk hash ({@link WholeChunkHasher}). */
+    private final ExecutorService readAhead = Executors.newCachedThreadPool(new NamedThreads("read-ahead"));
     /** Start of the last completed sync: everything written before it is durable. */
     private volatile Instant lastSync;
 
@@ -49,11 +67,7 @@ public final class ChunkStore implements Closeable {
         this.receipts = receipts;
         this.options = options;
         if (options.syncLevel() == SyncLevel.FILESYSTEM && !options.readOnly()) {
-            periodicSync = Executors.newSingleThreadScheduledExecutor(task -> {
-                Thread thread = new Thread(task, "chunkfs-syncfs");
-                thread.setDaemon(true);
-                return thread;
-            });
+            periodicSync = Executors.newSingleThreadScheduledExecutor(new NamedThreads("syncfs"));
             long every = options.syncInterval().toMillis();
             ScheduledFuture<?> unused =
                     periodicSync.scheduleWithFixedDelay(this::syncQuietly, every, every, TimeUnit.MILLISECONDS);
@@ -276,6 +290,9 @@ public final class ChunkStore implements Closeable {
                 backend.close();
             } finally {
                 closed = true;
+                // Graceful: a hash already queued still completes, so nobody waits on it forever.
+                hashing.shutdown();
+                readAhead.shutdown();
             }
         }
     }
@@ -358,6 +375,14 @@ public final class ChunkStore implements Closeable {
     /** Ends a write session's lease. */
     void endWrite(long startMillis) throws IOException {
         backend.endWriter(startMillis);
+    }
+
+    Executor hashing() {
+        return hashing;
+    }
+
+    Executor readAhead() {
+        return readAhead;
     }
 
     ChunkBackend backend() {

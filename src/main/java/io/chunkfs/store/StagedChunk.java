@@ -10,6 +10,8 @@ import java.nio.channels.FileChannel;
  * {@link #commit()} renames them to their digest path. Writes may come at any offset; as long as
  * they arrive in order they are hashed as they come (on another thread, see {@link PipelinedHash}),
  * so a commit reads back only what arrived out of order. Thread-safe; one staged chunk is normally fed by one writer.
+ * Every field is guarded by this object's monitor, which is first in the store's lock order (see {@link ChunkStore}):
+ * a commit holds it while the backend publishes.
  */
 public final class StagedChunk implements Closeable {
     private static final int READ_BUFFER = 1 << 20;
@@ -20,7 +22,7 @@ public final class StagedChunk implements Closeable {
 
     private final FileChannel channel;
     /** Bytes {@code [0, hash.length())} of the file have gone into it, in order. */
-    private final PipelinedHash hash = new PipelinedHash();
+    private final PipelinedHash hash;
 
     private long size;
     private boolean closed;
@@ -29,6 +31,7 @@ public final class StagedChunk implements Closeable {
         this.store = store;
         this.file = staged.name();
         this.channel = staged.channel();
+        this.hash = new PipelinedHash(store.hashing());
     }
 
     /** Writes all of {@code src} at {@code position}. */

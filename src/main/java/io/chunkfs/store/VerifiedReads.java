@@ -73,7 +73,7 @@ final class VerifiedReads {
                 mine = null;
             }
             try {
-                WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, channel.size());
+                WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, channel.size(), store.readAhead());
                 boolean good = result.digest().equals(digest);
                 if (mine != null) {
                     mine.complete(good);

@@ -18,6 +18,7 @@ public final class WriteSession implements AutoCloseable {
 
     private final ChunkStore store;
     private final long startMillis;
+    /** Guarded by this; held while the backend ends the lease (see the lock order in {@link ChunkStore}). */
     private boolean closed;
 
     WriteSession(ChunkStore store, long startMillis) {

@@ -54,7 +54,11 @@ final class WriterRegistry {
     private final Syscalls sys;
     private final SyncLevel level;
     private final String id = HexFormat.of().formatHex(randomBytes());
-    /** Start times of the active sessions of this store, with their counts. */
+    /**
+     * Start times of the active sessions of this store, with their counts. This and the fields below are guarded by
+     * this registry's monitor, a leaf lock: while holding it, only this registry's own file is written. Another
+     * registry's monitor is taken only by {@link #liveRegistrations}, which holds none.
+     */
     private final TreeMap<Long, Integer> active = new TreeMap<>();
 
     private FileChannel file;
