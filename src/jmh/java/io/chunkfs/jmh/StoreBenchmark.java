@@ -1,5 +1,6 @@
 package io.chunkfs.jmh;
 
+import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.InsertResult;
@@ -55,8 +56,8 @@ public class StoreBenchmark {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")), "chunkfs-jmh");
-        ChunkStore.init(dir.resolve("store"));
-        store = ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withSyncLevel(SyncLevel.parse(sync)));
+        Stores.init(dir.resolve("store"));
+        store = Stores.open(dir.resolve("store"), StoreOptions.defaults().withSyncLevel(SyncLevel.parse(sync)));
         session = store.beginWrite();
         existing = new byte[size];
         new Random(1).nextBytes(existing);

@@ -1,6 +1,6 @@
 package io.chunkfs.cli;
 
-import io.chunkfs.store.ChunkStore;
+import io.chunkfs.Stores;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +20,7 @@ final class InitCommand extends StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean created = ChunkStore.init(storePath(), privateStore);
+        boolean created = Stores.init(storePath(), privateStore);
         out().println((created ? "created store " : "store already exists: ")
                 + storePath().toAbsolutePath());
         return 0;

@@ -85,7 +85,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             new Mounter(chunkStore, mountPoint, mountOptions)
                     .serve(
                             () -> {
-                                err().println("chunkfs: mounted " + chunkStore.root() + " on "
+                                err().println("chunkfs: mounted " + chunkStore.location() + " on "
                                         + mountPoint.toAbsolutePath());
                                 err().flush();
                             },

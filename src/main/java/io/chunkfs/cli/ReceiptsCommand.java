@@ -1,7 +1,7 @@
 package io.chunkfs.cli;
 
 import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.Receipts;
+import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.StoreOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,13 +21,13 @@ final class ReceiptsCommand extends StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Receipts.Receipt> receipts;
+        List<ReceiptIndex.Receipt> receipts;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults().withReadOnly(true))) {
             receipts = chunkStore.receipts().list();
         }
         if (json) {
             List<Object> entries = new ArrayList<>();
-            for (Receipts.Receipt receipt : receipts) {
+            for (ReceiptIndex.Receipt receipt : receipts) {
                 Map<String, Object> entry = Json.object();
                 entry.put("name", receipt.name());
                 entry.put("digest", receipt.digest().toString());

@@ -1,5 +1,6 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.StoreOptions;
 import java.io.IOException;
@@ -41,7 +42,7 @@ abstract class StoreCommand {
 
     /** Opens the store; it must exist. */
     ChunkStore openStore(StoreOptions options) throws IOException {
-        return ChunkStore.open(storePath(), options);
+        return Stores.open(storePath(), options);
     }
 
     /**
@@ -51,9 +52,9 @@ abstract class StoreCommand {
     ChunkStore openOrCreateStore(StoreOptions options) throws IOException {
         Path path = storePath();
         if (!Files.exists(path) || isEmptyFolder(path)) {
-            ChunkStore.init(path);
+            Stores.init(path);
         }
-        return ChunkStore.open(path, options);
+        return Stores.open(path, options);
     }
 
     private static boolean isEmptyFolder(Path path) throws IOException {

@@ -1,18 +1,17 @@
 package io.chunkfs.fuse;
 
 import com.kenai.jffi.MemoryIO;
+import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
-import io.chunkfs.store.Receipts;
+import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileStore;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
@@ -69,7 +68,7 @@ public final class ChunkFs extends FuseStubFS {
     public static final String CONTROL_XATTR = "user.chunkfs.control";
 
     private final ChunkStore store;
-    private final Receipts receipts;
+    private final ReceiptIndex receipts;
     private final boolean readOnly;
     private final int uid;
     private final int gid;
@@ -100,8 +99,8 @@ public final class ChunkFs extends FuseStubFS {
         this.receipts = store.receipts();
         this.readOnly = store.options().readOnly();
         this.stats = new MountStats(store.options().syncLevel() == SyncLevel.FILE);
-        this.uid = (Integer) Files.getAttribute(store.root(), "unix:uid");
-        this.gid = (Integer) Files.getAttribute(store.root(), "unix:gid");
+        this.uid = store.owner().uid();
+        this.gid = store.owner().gid();
         Pointer operations = Struct.getMemory(fuseOperations);
         operations.putInt(FLAGS_OFFSET, operations.getInt(FLAGS_OFFSET) | FLAG_UTIME_OMIT_OK | FLAG_NULLPATH_OK);
     }
@@ -293,7 +292,7 @@ public final class ChunkFs extends FuseStubFS {
                 }
             } else if (node instanceof Node.IncomingDir) {
                 TreeSet<String> names = new TreeSet<>(pending.keySet());
-                for (Receipts.Receipt receipt : receipts.list()) {
+                for (ReceiptIndex.Receipt receipt : receipts.list()) {
                     // A receipt whose chunk is gone (set aside by verify, removed behind the mount) would
                     // list as "??????????" in ls -l: leave it out; writing the name again replaces it.
                     if (store.contains(receipt.digest())) {
@@ -352,7 +351,7 @@ public final class ChunkFs extends FuseStubFS {
                 throw refuseWrite();
             }
             requireWritable();
-            Receipts.checkName(file.name());
+            ReceiptIndex.checkName(file.name());
             PendingFile created = new PendingFile(store, receipts, file.name(), null, 0);
             created.markCreated();
             created.attach();
@@ -678,7 +677,7 @@ public final class ChunkFs extends FuseStubFS {
                                 : Errno.EPERM,
                         "only files of incoming/ can be renamed, within it");
             }
-            Receipts.checkName(target.name());
+            ReceiptIndex.checkName(target.name());
             synchronized (pending) {
                 PendingFile moving = pending.remove(source.name());
                 boolean hadReceipt = receipts.get(source.name()).isPresent();
@@ -891,13 +890,13 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int statfs(String path, Statvfs stbuf) {
         return call("statfs", path, () -> {
-            FileStore fileStore = Files.getFileStore(store.root());
+            ChunkBackend.Space space = store.space();
             long blockSize = 4096;
             stbuf.f_bsize.set(blockSize);
             stbuf.f_frsize.set(blockSize);
-            stbuf.f_blocks.set(fileStore.getTotalSpace() / blockSize);
-            stbuf.f_bfree.set(fileStore.getUnallocatedSpace() / blockSize);
-            stbuf.f_bavail.set(fileStore.getUsableSpace() / blockSize);
+            stbuf.f_blocks.set(space.total() / blockSize);
+            stbuf.f_bfree.set(space.free() / blockSize);
+            stbuf.f_bavail.set(space.usable() / blockSize);
             stbuf.f_namemax.set(255);
             return 0;
         });

@@ -5,117 +5,89 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
 import java.util.Iterator;
-import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 /**
- * A content-addressed chunk store on disk (see {@link StoreLayout}). Chunks are immutable files
- * named by the SHA-256 of their bytes; inserts are atomic (temporary file, then rename), so no
- * partial chunk is ever visible at a digest path. Thread-safe, and safe to share a store between
- * processes: writers and garbage collections coordinate through files in the store.
+ * A content-addressed chunk store: chunks are immutable byte strings named by their SHA-256, kept by a
+ * {@link ChunkBackend}. This class holds what does not depend on where chunks live: dedup (a chunk already
+ * there is touched, not written again), durability as the {@link SyncLevel} says, verified reads, and the
+ * periodic sync. Thread-safe, and safe to share a store between processes: writers and garbage collections
+ * coordinate through the backend. Open one with {@code io.chunkfs.Stores}.
+ *
+ * <p>Once {@link #close()}d, every operation throws {@link IllegalStateException}.
+ *
+ * <p>Lock order (a thread holding one may take those after it, never one before it):
+ * <ol>
+ *   <li>a {@link StagedChunk}'s or a {@link WriteSession}'s own monitor (one writer's state);
+ *   <li>the backend's leaf locks, each held only for its own bookkeeping: in the local backend the writer
+ *       registry's monitor (session starts, its lease file), a prefix folder's group-commit monitor (never held
+ *       while the fsync runs), the receipts' name cache, the recovery thread's monitor;
+ *   <li>the gc lock ({@link ChunkBackend#lockForGc}) is taken by a collection before anything else and held
+ *       across its marks and sweep; the sweep itself takes no monitor of this class.
+ * </ol>
+ * This class holds no monitor of its own: its state is final or volatile ({@link #lastSync}, {@code closed}).
  */
 public final class ChunkStore implements Closeable {
     private static final Logger LOG = Logger.getLogger(ChunkStore.class.getName());
 
-    private final StoreLayout layout;
+    private final ChunkBackend backend;
+    private final ReceiptIndex receipts;
     private final StoreOptions options;
-    private final StoreFolders folders;
-    private final Syscalls sys;
-    private final WriterRegistry writers;
-    private final Receipts receipts;
-    private final GroupSync[] folderSyncs = new GroupSync[StoreLayout.PREFIXES];
     private final ScheduledExecutorService periodicSync;
-    /** Start of the last completed syncfs: everything written before it is on disk. */
+    /** Hashes staged chunks while their writers go on ({@link PipelinedHash}). */
+    private final ExecutorService hashing = Executors.newFixedThreadPool(
+            Math.max(1, Runtime.getRuntime().availableProcessors()), new NamedThreads("hash"));
+    /** Reads large chunks ahead of their whole-chunk hash ({@link WholeChunkHasher}). */
+    private final ExecutorService readAhead = Executors.newCachedThreadPool(new NamedThreads("read-ahead"));
+    /** Start of the last completed sync: everything written before it is durable. */
     private volatile Instant lastSync;
 
-    private final AtomicLong tempCounter = new AtomicLong();
-    private final Recovery recovery;
+    private volatile boolean closed;
     private final VerifiedReads reads = new VerifiedReads(this, VerifiedReads.REMEMBERED);
 
-    private ChunkStore(StoreLayout layout, StoreOptions options, StoreFolders folders) {
-        this.layout = layout;
+    private ChunkStore(ChunkBackend backend, ReceiptIndex receipts, StoreOptions options) {
+        this.backend = backend;
+        this.receipts = receipts;
         this.options = options;
-        this.folders = folders;
-        this.sys = folders.sys;
-        this.writers = new WriterRegistry(layout, folders, options.syncLevel());
-        this.receipts = new Receipts(this, folders);
-        for (int prefix = 0; prefix < folderSyncs.length; prefix++) {
-            Folder folder = folders.prefix(prefix);
-            folderSyncs[prefix] = new GroupSync(() -> sys.fsync(folder));
-        }
-        this.recovery = new Recovery(this, folders);
         if (options.syncLevel() == SyncLevel.FILESYSTEM && !options.readOnly()) {
-            periodicSync = Executors.newSingleThreadScheduledExecutor(task -> {
-                Thread thread = new Thread(task, "chunkfs-syncfs");
-                thread.setDaemon(true);
-                return thread;
-            });
+            periodicSync = Executors.newSingleThreadScheduledExecutor(new NamedThreads("syncfs"));
             long every = options.syncInterval().toMillis();
-            periodicSync.scheduleWithFixedDelay(this::syncQuietly, every, every, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> unused =
+                    periodicSync.scheduleWithFixedDelay(this::syncQuietly, every, every, TimeUnit.MILLISECONDS);
         } else {
             periodicSync = null;
         }
     }
 
     /**
-     * Creates a store at {@code root} with all 256 prefix folders; a valid store already there is
-     * left alone.
-     *
-     * @return true if a new store was created
-     * @throws StoreException if {@code root} is something other than an empty folder or a store
+     * Opens a store on {@code backend}, which it then owns (closing the store closes the backend, and so does a
+     * failure here). A writable store starts the backend's recovery of what a crashed process left.
      */
-    public static boolean init(Path root) throws IOException {
-        return init(root, false);
-    }
-
-    /**
-     * Creates a store; a private one has folders 0700 and chunks 0400, so that only its owner can read it.
-     *
-     * @see #init(Path)
-     */
-    public static boolean init(Path root, boolean privateStore) throws IOException {
-        return new StoreLayout(root).create(LinuxSyscalls.INSTANCE, privateStore);
-    }
-
-    /** Opens the store at {@code root}, checking its layout first. */
-    public static ChunkStore open(Path root, StoreOptions options) throws IOException {
-        return open(root, options, LinuxSyscalls.INSTANCE);
-    }
-
-    /** Opens a store whose file-system calls go through {@code sys} (tests inject faults there). */
-    static ChunkStore open(Path root, StoreOptions options, Syscalls sys) throws IOException {
-        StoreLayout layout = new StoreLayout(root);
-        StoreFolders folders = layout.open(sys);
-        ChunkStore store = new ChunkStore(layout, options, folders);
+    public static ChunkStore open(ChunkBackend backend, ReceiptIndex receipts, StoreOptions options)
+            throws IOException {
+        ChunkStore store = new ChunkStore(backend, receipts, options);
         if (!options.readOnly()) {
             try {
-                int removed = store.writers.removeLeftovers(store.recovery);
-                if (removed > 0) {
-                    LOG.info(() -> "removed " + removed + " temporary files left by a process that died");
-                }
-                int restored = GarbageCollector.restoreAfterCrash(store);
-                if (restored > 0) {
-                    LOG.warning(() ->
-                            "put back " + restored + " chunks that a garbage collection which died had set aside");
-                }
-                store.recovery.startIfNeeded();
-            } catch (IOException | RuntimeException e) {
+                backend.startRecovery(
+                        (suspects, progress) -> new Verifier(store, 1, progress).verify(suspects.iterator()));
+            } catch (RuntimeException e) {
                 store.close();
                 throw e;
             }
@@ -123,31 +95,41 @@ public final class ChunkStore implements Closeable {
         return store;
     }
 
-    public static ChunkStore open(Path root) throws IOException {
-        return open(root, StoreOptions.defaults());
-    }
-
-    public StoreLayout layout() {
-        return layout;
-    }
-
     public StoreOptions options() {
         return options;
     }
 
-    public Path root() {
-        return layout.root();
+    /** Where the store is, for messages and reports. */
+    public String location() {
+        return backend.location();
+    }
+
+    /** The owner of the store (a mount shows its files as theirs). */
+    public ChunkBackend.Owner owner() throws IOException {
+        ensureOpen();
+        return backend.owner();
+    }
+
+    /** Space left for chunks (a mount's statfs). */
+    public ChunkBackend.Space space() throws IOException {
+        ensureOpen();
+        return backend.space();
+    }
+
+    /** Counters the backend keeps, for {@code stats} and {@code status}. */
+    public java.util.Map<String, Long> counters() {
+        return backend.counters();
     }
 
     /** The mount's receipts, kept in this store. */
-    public Receipts receipts() {
+    public ReceiptIndex receipts() {
         return receipts;
     }
 
     /** Opens a write session; see {@link WriteSession}. */
     public WriteSession beginWrite() throws IOException {
         requireWritable();
-        return new WriteSession(this, writers.begin());
+        return new WriteSession(this, backend.beginWriter());
     }
 
     /** Inserts {@code data} as a chunk in a session of its own. */
@@ -186,20 +168,16 @@ public final class ChunkStore implements Closeable {
         return openChunkFile(digest).channel();
     }
 
-    /** Opens a chunk for reading, with its status as of the open. */
-    Syscalls.OpenFile openChunkFile(Digest digest) throws IOException {
-        try {
-            return sys.openRead(folders.prefix(digest), digest.toString());
-        } catch (NoSuchFileException e) {
-            throw new ChunkNotFoundException(digest);
-        }
+    /** Opens a chunk for reading, with its identity as of the open. */
+    ChunkBackend.Opened openChunkFile(Digest digest) throws IOException {
+        ensureOpen();
+        return backend.openRead(digest);
     }
 
     /**
      * Opens a chunk for reading after checking it whole against its digest, so that no byte of a
      * damaged chunk is ever served; a file this store verified before and that has not changed since
-     * (same inode, ctime and size) is not hashed again. With {@link StoreOptions#verifyReads()} off
-     * nothing is hashed.
+     * (same identity) is not hashed again. With {@link StoreOptions#verifyReads()} off nothing is hashed.
      *
      * @throws CorruptChunkException if the bytes do not match (the chunk is then set aside as
      *                               {@code DIGEST.N.bad} in a writable store, and logged)
@@ -215,15 +193,17 @@ public final class ChunkStore implements Closeable {
 
     /** Size and times of a chunk, or empty if the store does not hold it. */
     public Optional<ChunkInfo> stat(Digest digest) throws IOException {
-        FileStat stat = statFile(digest);
-        if (stat == null || !stat.isRegularFile()) {
+        ChunkBackend.Entry entry = entry(digest);
+        if (entry == null || !entry.chunk()) {
             return Optional.empty();
         }
-        return Optional.of(new ChunkInfo(digest, stat.size(), stat.atime(), stat.mtime()));
+        return Optional.of(new ChunkInfo(digest, entry.size(), entry.atime(), entry.mtime()));
     }
 
-    FileStat statFile(Digest digest) throws IOException {
-        return sys.stat(folders.prefix(digest), digest.toString());
+    /** What the backend says of a digest's name, or null. */
+    ChunkBackend.Entry entry(Digest digest) throws IOException {
+        ensureOpen();
+        return backend.stat(digest);
     }
 
     public boolean contains(Digest digest) throws IOException {
@@ -239,80 +219,49 @@ public final class ChunkStore implements Closeable {
      */
     public boolean condTouchChunk(Digest digest, boolean assertExists) throws IOException {
         requireWritable();
-        Folder folder = folders.prefix(digest);
-        String name = digest.toString();
-        boolean touched = touchAtime(folder, name);
-        // A sweep (maybe in another process) holds an old chunk aside for a moment to look at its atime once
-        // more, and puts it back if it was touched meanwhile: wait for its verdict rather than answer "missing"
-        // for a chunk that stays. No event crosses processes, so look again after a short pause, a bounded
-        // number of times.
-        for (int tries = 0;
-                !touched && tries < 200 && sys.stat(folder, name + GarbageCollector.ASIDE_SUFFIX) != null;
-                tries++) {
-            try {
-                Thread.sleep(1 + tries / 20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException("interrupted while a sweep held " + digest + " aside");
-            }
-            touched = touchAtime(folder, name);
-        }
+        boolean touched = backend.touch(digest, true);
         if (!touched && assertExists) {
             throw new ChunkNotFoundException(digest);
         }
         return touched;
     }
 
-    private boolean touchAtime(Folder folder, String name) throws IOException {
-        return sys.setTimes(folder, name, 0, Posix.UTIME_NOW, 0, Posix.UTIME_OMIT);
-    }
-
     /**
-     * Every chunk in the store, read lazily one folder entry at a time: memory does not grow with the
+     * Every chunk in the store, read lazily one entry at a time: memory does not grow with the
      * number of chunks. Close the stream when done.
      */
     public Stream<Digest> chunks() {
-        ChunkIterator iterator = new ChunkIterator(0, StoreLayout.PREFIXES);
-        return StreamSupport.stream(
-                        Spliterators.spliteratorUnknownSize(iterator, Spliterator.DISTINCT | Spliterator.NONNULL),
-                        false)
-                .onClose(iterator::close);
+        return stream(0, ChunkBackend.PREFIXES);
     }
 
-    /** The chunks under one prefix folder (0 … 255). */
+    /** The chunks under one prefix (0 … 255). */
     public Stream<Digest> chunks(int prefix) {
-        ChunkIterator iterator = new ChunkIterator(prefix, prefix + 1);
+        return stream(prefix, prefix + 1);
+    }
+
+    private Stream<Digest> stream(int from, int to) {
+        ensureOpen();
+        ChunkIterator iterator = new ChunkIterator(from, to);
         return StreamSupport.stream(
                         Spliterators.spliteratorUnknownSize(iterator, Spliterator.DISTINCT | Spliterator.NONNULL),
                         false)
                 .onClose(iterator::close);
     }
 
-    /** The names of the chunks in one prefix folder, read at once (a folder holds tens of thousands at most). */
-    List<String> chunkNames(int prefix) throws IOException {
-        try (Stream<String> names = names(prefix)) {
-            return names.filter(Digest::isValid).toList();
-        }
-    }
-
-    /** The names in one prefix folder, lazily; close the stream. */
-    Stream<String> names(int prefix) throws IOException {
-        return sys.list(folders.prefix(prefix));
-    }
-
-    /** Counts chunks and bytes, folder by folder. */
+    /** Counts chunks and bytes, prefix by prefix. */
     public StoreStats stats() throws IOException {
-        return StoreStats.collect(this);
+        ensureOpen();
+        return StoreStats.collect(backend);
     }
 
     /**
-     * Flushes everything written so far to disk ({@code syncfs}), whatever the sync level, and records
+     * Flushes everything written so far to durable storage, whatever the sync level, and records
      * when: after a crash, only chunks newer than the last completed sync need checking.
      */
     public void sync() throws IOException {
-        Instant started = Instant.now();
-        sys.syncfs(folders.chunks);
-        writers.recordSync(started.toEpochMilli());
+        ensureOpen();
+        Instant started = options.clock().instant();
+        backend.sync(started);
         lastSync = started;
     }
 
@@ -323,8 +272,10 @@ public final class ChunkStore implements Closeable {
 
     @Override
     public void close() throws IOException {
+        if (closed) {
+            return;
+        }
         try {
-            recovery.stop();
             if (periodicSync != null) {
                 periodicSync.shutdownNow();
                 try {
@@ -336,14 +287,17 @@ public final class ChunkStore implements Closeable {
             }
         } finally {
             try {
-                writers.close();
+                backend.close();
             } finally {
-                folders.close();
+                closed = true;
+                // Graceful: a hash already queued still completes, so nobody waits on it forever.
+                hashing.shutdown();
+                readAhead.shutdown();
             }
         }
     }
 
-    /** What an insert finds at a digest path. */
+    /** What an insert finds at a digest's name. */
     private enum Existing {
         NONE,
         SUSPECT,
@@ -356,27 +310,19 @@ public final class ChunkStore implements Closeable {
      * fsyncs, in this process or another.
      */
     private Existing touchExisting(Digest digest, long size) throws IOException {
-        FileStat stat = statFile(digest);
-        if (stat == null) {
+        ChunkBackend.Entry entry = entry(digest);
+        if (entry == null) {
             return Existing.NONE;
         }
-        if (!stat.isRegularFile() || stat.size() != size || recovery.isSuspect(stat)) {
+        if (!entry.chunk() || entry.size() != size || entry.suspect()) {
             return Existing.SUSPECT;
         }
-        Folder folder = folders.prefix(digest);
-        String name = digest.toString();
         // A sweep may have set it aside since the stat: then it counts as absent and is written again.
-        if (!touchAtime(folder, name)) {
+        if (!backend.touch(digest, false)) {
             return Existing.NONE;
         }
-        if (options.syncLevel() == SyncLevel.FILE) {
-            // Cheap when it is durable already: fsync then finds nothing to write.
-            try (FileChannel channel = sys.openRead(folder, name).channel()) {
-                sys.fsync(channel);
-            } catch (NoSuchFileException e) {
-                return Existing.NONE;
-            }
-            folderSyncs[digest.prefixIndex()].sync();
+        if (options.syncLevel() == SyncLevel.FILE && !backend.makeDurable(digest)) {
+            return Existing.NONE;
         }
         return Existing.TOUCHED;
     }
@@ -390,68 +336,73 @@ public final class ChunkStore implements Closeable {
     }
 
     /**
-     * Moves a finished temporary file of {@code .tmp} to its digest path, or drops it if the chunk is
-     * already there. Under {@link SyncLevel#FILE} the caller has fsynced the file; the folder is fsynced here.
+     * Publishes finished staged bytes under their digest, or drops them if the chunk is already there. Under
+     * {@link SyncLevel#FILE} the caller has forced the bytes; the backend makes the name durable.
      */
-    InsertResult publish(String tempName, Digest digest, long size) throws IOException {
+    InsertResult publish(String staged, Digest digest, long size) throws IOException {
         Existing existing = touchExisting(digest, size);
         if (existing == Existing.TOUCHED) {
-            sys.unlink(folders.tmp, tempName);
+            backend.discard(staged);
             return new InsertResult(digest, size, true, false);
         }
-        Folder folder = folders.prefix(digest);
         boolean repaired = existing == Existing.SUSPECT;
         if (repaired) {
             LOG.warning(() -> "chunk " + digest + " on disk has the wrong size or is not yet verified after a crash:"
                     + " replacing it with good bytes");
         }
-        // No touch needed: the temp file's atime is its creation, inside a registered write session, and a
-        // collection's cutoff is never later than the start of a session that was active while it ran.
-        sys.rename(folders.tmp, tempName, folder, digest.toString());
-        if (options.syncLevel() == SyncLevel.FILE) {
-            folderSyncs[digest.prefixIndex()].sync();
-        }
+        // No touch needed: staged bytes are as new as their write session, and a collection's cutoff is never
+        // later than the start of a session that was active while it ran.
+        backend.publish(staged, digest, options.syncLevel());
         return new InsertResult(digest, size, false, repaired);
     }
 
-    /** Creates a fresh temporary file, named so that start-up can tell whether its owner is still alive. */
-    StagedFile newTempFile() throws IOException {
-        String name = newTempName();
-        return new StagedFile(name, sys.create(folders.tmp, name, folders.chunkMode));
+    /** Starts staged bytes, owned by this process's writer lease. */
+    ChunkBackend.Staged newStaged() throws IOException {
+        ensureOpen();
+        return backend.stage();
     }
 
-    /** A fresh name in {@code .tmp} owned by this process. */
-    String newTempName() {
-        return writers.id() + "-" + tempCounter.incrementAndGet();
+    /** Drops staged bytes. */
+    void discard(String staged) throws IOException {
+        backend.discard(staged);
     }
 
-    /** A temporary file in {@code .tmp}, open for reading and writing. */
-    record StagedFile(String name, FileChannel channel) {}
-
-    /** Removes a temporary file of {@code .tmp}. */
-    void dropTemp(String name) throws IOException {
-        sys.unlink(folders.tmp, name);
+    /** Makes staged bytes durable. */
+    void force(FileChannel staged) throws IOException {
+        backend.force(staged);
     }
 
-    /** Makes a staged file's bytes durable. */
-    void fsync(FileChannel file) throws IOException {
-        sys.fsync(file);
+    /** Ends a write session's lease. */
+    void endWrite(long startMillis) throws IOException {
+        backend.endWriter(startMillis);
     }
 
-    /** Waits for the check of a crashed process's chunks (tests); false if it did not finish within {@code millis}. */
-    boolean awaitRecovery(long millis) throws InterruptedException {
-        return recovery.await(millis);
+    Executor hashing() {
+        return hashing;
     }
 
-    WriterRegistry writers() {
-        return writers;
+    Executor readAhead() {
+        return readAhead;
     }
 
-    StoreFolders folders() {
-        return folders;
+    ChunkBackend backend() {
+        return backend;
+    }
+
+    /** Sets a damaged chunk aside; see {@link ChunkBackend#quarantine}. */
+    String quarantine(Digest digest, ChunkIdentity identity) throws IOException {
+        return backend.quarantine(digest, identity);
+    }
+
+    /** Throws if the store was closed: a closed store must not quietly register a writer again. */
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("the store " + backend.location() + " is closed");
+        }
     }
 
     private void requireWritable() {
+        ensureOpen();
         if (options.readOnly()) {
             throw new ReadOnlyFileSystemException();
         }
@@ -460,18 +411,17 @@ public final class ChunkStore implements Closeable {
     private void syncQuietly() {
         try {
             sync();
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "periodic sync of " + layout.root() + " failed", e);
+        } catch (IOException | IllegalStateException e) {
+            LOG.log(Level.WARNING, "periodic sync of " + backend.location() + " failed", e);
         }
     }
 
-    /** Walks prefix folders {@code [from, to)} one directory entry at a time. */
+    /** Walks prefixes {@code [from, to)} one entry at a time. */
     private final class ChunkIterator implements Iterator<Digest>, Closeable {
         private final int to;
         private int nextPrefix;
-        private Stream<String> folder;
-        private Iterator<String> entries;
-        private Digest next;
+        private Stream<Digest> prefix;
+        private Iterator<Digest> entries;
 
         ChunkIterator(int from, int to) {
             this.nextPrefix = from;
@@ -480,24 +430,17 @@ public final class ChunkStore implements Closeable {
 
         @Override
         public boolean hasNext() {
-            while (next == null) {
-                if (entries != null && entries.hasNext()) {
-                    String name = entries.next();
-                    if (Digest.isValid(name)) {
-                        next = Digest.parse(name);
-                    }
-                    continue;
-                }
+            while (entries == null || !entries.hasNext()) {
                 close();
                 if (nextPrefix >= to) {
                     return false;
                 }
                 try {
-                    folder = names(nextPrefix++);
+                    prefix = backend.list(nextPrefix++);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                entries = folder.iterator();
+                entries = prefix.iterator();
             }
             return true;
         }
@@ -507,17 +450,15 @@ public final class ChunkStore implements Closeable {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            Digest result = next;
-            next = null;
-            return result;
+            return entries.next();
         }
 
         @Override
         public void close() {
             entries = null;
-            if (folder != null) {
-                folder.close();
-                folder = null;
+            if (prefix != null) {
+                prefix.close();
+                prefix = null;
             }
         }
     }

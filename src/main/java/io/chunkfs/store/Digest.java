@@ -99,7 +99,7 @@ public final class Digest implements Comparable<Digest> {
 
     @Override
     public boolean equals(Object other) {
-        return other instanceof Digest && Arrays.equals(bytes, ((Digest) other).bytes);
+        return other instanceof Digest digest && Arrays.equals(bytes, digest.bytes);
     }
 
     @Override

@@ -5,12 +5,11 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 
 /**
- * SHA-256 of a byte stream fed in order, computed on a pool thread while the caller goes on writing:
+ * SHA-256 of a byte stream fed in order, computed on a thread of the store's hashing pool while the caller goes on writing:
  * on two cores, hashing no longer adds to the time of each write. A large piece is copied and queued;
  * at most {@value #IN_FLIGHT} pieces wait, so a slow hasher holds the writer back instead of filling
  * memory. Not thread-safe: its owner serialises calls.
@@ -20,18 +19,18 @@ final class PipelinedHash {
     /** Below this a copy costs more than it saves: hash on the caller's thread. */
     private static final int INLINE_BELOW = 32 * 1024;
 
-    private static final ExecutorService POOL =
-            Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()), task -> {
-                Thread thread = new Thread(task, "chunkfs-hash");
-                thread.setDaemon(true);
-                return thread;
-            });
+    /** The store's hashing pool ({@code chunkfs-hash-N}), shared by its staged chunks. */
+    private final Executor pool;
 
     private final MessageDigest sha256 = Digest.newSha256();
     private final Semaphore slots = new Semaphore(IN_FLIGHT);
     private final ArrayBlockingQueue<byte[]> spare = new ArrayBlockingQueue<>(IN_FLIGHT);
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private long length;
+
+    PipelinedHash(Executor pool) {
+        this.pool = pool;
+    }
 
     /** Bytes fed so far. */
     long length() {
@@ -59,7 +58,7 @@ final class PipelinedHash {
                     spare.offer(piece);
                     slots.release();
                 },
-                POOL);
+                pool);
     }
 
     /** Forgets everything fed so far. */

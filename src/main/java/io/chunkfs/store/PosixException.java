@@ -23,7 +23,8 @@ public class PosixException extends FileSystemException {
         return errno;
     }
 
-    static String describe(int errno) {
+    /** The errno's description in English (never the process locale), or its number. */
+    public static String describe(int errno) {
         Errno known = Errno.valueOf(errno);
         return known == null || known == Errno.__UNKNOWN_CONSTANT__ ? "errno " + errno : known.description();
     }

@@ -10,25 +10,28 @@ import java.nio.channels.FileChannel;
  * {@link #commit()} renames them to their digest path. Writes may come at any offset; as long as
  * they arrive in order they are hashed as they come (on another thread, see {@link PipelinedHash}),
  * so a commit reads back only what arrived out of order. Thread-safe; one staged chunk is normally fed by one writer.
+ * Every field is guarded by this object's monitor, which is first in the store's lock order (see {@link ChunkStore}):
+ * a commit holds it while the backend publishes.
  */
 public final class StagedChunk implements Closeable {
     private static final int READ_BUFFER = 1 << 20;
 
     private final ChunkStore store;
-    /** The temporary file's name in the store's {@code .tmp} folder. */
+    /** The backend's handle for the staged bytes. */
     private final String file;
 
     private final FileChannel channel;
     /** Bytes {@code [0, hash.length())} of the file have gone into it, in order. */
-    private final PipelinedHash hash = new PipelinedHash();
+    private final PipelinedHash hash;
 
     private long size;
     private boolean closed;
 
-    StagedChunk(ChunkStore store, ChunkStore.StagedFile staged) {
+    StagedChunk(ChunkStore store, ChunkBackend.Staged staged) {
         this.store = store;
         this.file = staged.name();
         this.channel = staged.channel();
+        this.hash = new PipelinedHash(store.hashing());
     }
 
     /** Writes all of {@code src} at {@code position}. */
@@ -75,7 +78,7 @@ public final class StagedChunk implements Closeable {
     /** Forces the staged bytes to disk, whatever the store's sync level. */
     public synchronized void force() throws IOException {
         ensureOpen();
-        store.fsync(channel);
+        store.force(channel);
     }
 
     /**
@@ -89,7 +92,7 @@ public final class StagedChunk implements Closeable {
             hashRemainder();
             Digest digest = hash.digest();
             if (store.options().syncLevel() == SyncLevel.FILE) {
-                store.fsync(channel);
+                store.force(channel);
             }
             channel.close();
             closed = true;
@@ -116,7 +119,7 @@ public final class StagedChunk implements Closeable {
         try {
             channel.close();
         } finally {
-            store.dropTemp(file);
+            store.discard(file);
         }
     }
 

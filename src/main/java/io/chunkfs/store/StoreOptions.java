@@ -1,5 +1,6 @@
 package io.chunkfs.store;
 
+import java.time.Clock;
 import java.time.Duration;
 
 /**
@@ -10,21 +11,32 @@ import java.time.Duration;
  * @param syncInterval  how often a {@link SyncLevel#FILESYSTEM} store syncs in the background
  * @param verifyReads   hash every chunk whole before serving it (off: for file systems that checksum
  *                      their own data)
+ * @param clock         where the store's code reads the time (writer starts, syncs, gc's sanity check);
+ *                      tests inject one, nothing in the store calls {@code Instant.now()} itself
  */
-public record StoreOptions(SyncLevel syncLevel, boolean readOnly, Duration syncInterval, boolean verifyReads) {
+public record StoreOptions(
+        SyncLevel syncLevel, boolean readOnly, Duration syncInterval, boolean verifyReads, Clock clock) {
+    public StoreOptions(SyncLevel syncLevel, boolean readOnly, Duration syncInterval, boolean verifyReads) {
+        this(syncLevel, readOnly, syncInterval, verifyReads, Clock.systemUTC());
+    }
+
     public static StoreOptions defaults() {
         return new StoreOptions(SyncLevel.FILE, false, Duration.ofSeconds(30), true);
     }
 
     public StoreOptions withSyncLevel(SyncLevel level) {
-        return new StoreOptions(level, readOnly, syncInterval, verifyReads);
+        return new StoreOptions(level, readOnly, syncInterval, verifyReads, clock);
     }
 
     public StoreOptions withReadOnly(boolean value) {
-        return new StoreOptions(syncLevel, value, syncInterval, verifyReads);
+        return new StoreOptions(syncLevel, value, syncInterval, verifyReads, clock);
     }
 
     public StoreOptions withVerifyReads(boolean value) {
-        return new StoreOptions(syncLevel, readOnly, syncInterval, value);
+        return new StoreOptions(syncLevel, readOnly, syncInterval, value, clock);
+    }
+
+    public StoreOptions withClock(Clock value) {
+        return new StoreOptions(syncLevel, readOnly, syncInterval, verifyReads, value);
     }
 }

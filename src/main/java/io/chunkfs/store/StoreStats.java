@@ -1,6 +1,8 @@
 package io.chunkfs.store;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Chunk count and bytes of a store, in total and per prefix folder.
@@ -10,19 +12,22 @@ import java.io.IOException;
  * @param chunksByPrefix chunk count of each prefix folder 00 … ff
  */
 public record StoreStats(long chunks, long bytes, long[] chunksByPrefix) {
-    static StoreStats collect(ChunkStore store) throws IOException {
-        StoreFolders folders = store.folders();
-        long[] byPrefix = new long[StoreLayout.PREFIXES];
+    /** Counts through the seam: the chunks of each prefix, and the size the backend reports for each. */
+    static StoreStats collect(ChunkBackend backend) throws IOException {
+        long[] byPrefix = new long[ChunkBackend.PREFIXES];
         long chunks = 0;
         long bytes = 0;
-        for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
-            Folder folder = folders.prefix(prefix);
-            for (String name : store.chunkNames(prefix)) {
-                FileStat stat = folders.sys.stat(folder, name);
-                if (stat != null && stat.isRegularFile()) {
+        for (int prefix = 0; prefix < ChunkBackend.PREFIXES; prefix++) {
+            List<Digest> names;
+            try (Stream<Digest> listed = backend.list(prefix)) {
+                names = listed.toList();
+            }
+            for (Digest digest : names) {
+                ChunkBackend.Entry entry = backend.stat(digest);
+                if (entry != null && entry.chunk()) {
                     byPrefix[prefix]++;
                     chunks++;
-                    bytes += stat.size();
+                    bytes += entry.size();
                 }
             }
         }

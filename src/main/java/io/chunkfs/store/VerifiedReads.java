@@ -44,11 +44,11 @@ final class VerifiedReads {
      */
     ChunkReader open(Digest digest, boolean verify) throws IOException {
         // The identity of the file opened (fstat of its descriptor), and whether the name still shows it.
-        Syscalls.OpenFile opened = store.openChunkFile(digest);
+        ChunkBackend.Opened opened = store.openChunkFile(digest);
         FileChannel channel = opened.channel();
         try {
-            ChunkIdentity after = ChunkIdentity.of(opened.stat());
-            boolean stable = after.equals(ChunkIdentity.ofName(store, digest)) && channel.size() == after.size();
+            ChunkIdentity after = opened.identity();
+            boolean stable = after.equals(identityOfName(digest)) && channel.size() == after.size();
             boolean known = stable && verified.contains(after);
             if (known || !verify) {
                 if (stable) {
@@ -73,7 +73,7 @@ final class VerifiedReads {
                 mine = null;
             }
             try {
-                WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, channel.size());
+                WholeChunkHasher.Result result = WholeChunkHasher.hash(channel, channel.size(), store.readAhead());
                 boolean good = result.digest().equals(digest);
                 if (mine != null) {
                     mine.complete(good);
@@ -82,7 +82,7 @@ final class VerifiedReads {
                     throw failed(digest, result.digest(), stable ? after : null);
                 }
                 // Remember it only if nothing changed the file while it was hashed.
-                if (stable && result.bytes() == after.size() && after.equals(ChunkIdentity.ofName(store, digest))) {
+                if (stable && result.bytes() == after.size() && after.equals(identityOfName(digest))) {
                     verified.add(after);
                 }
                 return new ChunkReader(digest, channel, result.bytes(), false);
@@ -98,6 +98,12 @@ final class VerifiedReads {
             channel.close();
             throw e;
         }
+    }
+
+    /** The identity the chunk's name shows now, or null if nothing is there (gc may have set it aside). */
+    private ChunkIdentity identityOfName(Digest digest) throws IOException {
+        ChunkBackend.Entry entry = store.entry(digest);
+        return entry == null || !entry.chunk() ? null : entry.identity();
     }
 
     /** The verdict of another open's hash: true, false, or null if it could not read the file. */
@@ -120,10 +126,9 @@ final class VerifiedReads {
         } else if (hashed != null) {
             try {
                 // Only the file that was hashed: not a good copy an insert put there meanwhile.
-                String aside = Verifier.setAside(
-                        store.folders().sys, store.folders().prefix(digest), digest.toString(), hashed.inode());
+                String aside = store.quarantine(digest, hashed);
                 where = aside == null ? "set aside by someone else meanwhile" : "set aside as " + aside;
-            } catch (UncheckedIOException e) {
+            } catch (IOException | UncheckedIOException e) {
                 where = "could not be set aside (" + e.getMessage() + ")";
             }
         }

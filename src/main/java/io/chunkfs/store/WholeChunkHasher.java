@@ -7,14 +7,13 @@ import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Hashes a chunk file from its first byte to its end. Reading and hashing overlap: a pool thread
+ * Hashes a chunk file from its first byte to its end. Reading and hashing overlap: a thread of the store's read-ahead pool
  * reads large blocks ahead into a few direct buffers while the caller hashes the previous ones, so
  * a cold chunk costs about what hashing alone costs. The blocks go through the page cache, which is
  * what serves the reads that follow. Memory is a handful of pooled direct buffers per hash in
@@ -34,11 +33,6 @@ final class WholeChunkHasher {
 
     private static final ConcurrentLinkedQueue<ByteBuffer> BUFFERS = new ConcurrentLinkedQueue<>();
     private static final AtomicInteger POOLED = new AtomicInteger();
-    private static final ExecutorService READERS = Executors.newCachedThreadPool(task -> {
-        Thread thread = new Thread(task, "chunkfs-read-ahead");
-        thread.setDaemon(true);
-        return thread;
-    });
     /** Marks the end of the blocks (or a read error, kept in {@link Pass#failure}). */
     private static final ByteBuffer END = ByteBuffer.allocate(0);
 
@@ -47,11 +41,16 @@ final class WholeChunkHasher {
 
     private WholeChunkHasher() {}
 
-    static Result hash(FileChannel channel, long expectedSize) throws IOException {
+    /**
+     * Hashes {@code channel} from its first byte to its end.
+     *
+     * @param readers where the read-ahead of a large chunk runs (the store's {@code chunkfs-read-ahead} pool)
+     */
+    static Result hash(FileChannel channel, long expectedSize, Executor readers) throws IOException {
         MessageDigest sha256 = Digest.newSha256();
         if (expectedSize > INLINE && PASSES.tryAcquire()) {
             try {
-                return new Pass(channel).run(sha256);
+                return new Pass(channel).run(sha256, readers);
             } finally {
                 PASSES.release();
             }
@@ -81,11 +80,11 @@ final class WholeChunkHasher {
             this.channel = channel;
         }
 
-        Result run(MessageDigest sha256) throws IOException {
+        Result run(MessageDigest sha256, Executor readers) throws IOException {
             for (int i = 0; i < DEPTH; i++) {
                 free.add(borrow());
             }
-            READERS.execute(this::readAhead);
+            readers.execute(this::readAhead);
             long bytes = 0;
             boolean ended = false;
             try {

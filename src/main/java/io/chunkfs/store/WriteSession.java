@@ -18,6 +18,7 @@ public final class WriteSession implements AutoCloseable {
 
     private final ChunkStore store;
     private final long startMillis;
+    /** Guarded by this; held while the backend ends the lease (see the lock order in {@link ChunkStore}). */
     private boolean closed;
 
     WriteSession(ChunkStore store, long startMillis) {
@@ -32,11 +33,12 @@ public final class WriteSession implements AutoCloseable {
 
     /** Starts a chunk whose bytes arrive piecemeal; see {@link StagedChunk}. */
     public StagedChunk stage() throws IOException {
-        return new StagedChunk(store, store.newTempFile());
+        return new StagedChunk(store, store.newStaged());
     }
 
     /** Inserts {@code data} as a chunk; a chunk already present is touched, not rewritten. */
     public InsertResult insertChunk(byte[] data) throws IOException {
+        store.ensureOpen();
         Digest digest = Digest.sha256(data);
         InsertResult duplicate = store.touchIfPresent(digest, data.length);
         if (duplicate != null) {
@@ -82,7 +84,7 @@ public final class WriteSession implements AutoCloseable {
     public synchronized void close() throws IOException {
         if (!closed) {
             closed = true;
-            store.writers().end(startMillis);
+            store.endWrite(startMillis);
         }
     }
 }

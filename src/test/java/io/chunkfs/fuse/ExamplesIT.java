@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
@@ -74,7 +75,7 @@ class ExamplesIT {
             }
             script("examples/mark-and-sweep.sh", fixture.mnt.toString(), fixture.store.toString(), index.toString())
                     .ok();
-            try (ChunkStore store = ChunkStore.open(fixture.store)) {
+            try (ChunkStore store = Stores.open(fixture.store)) {
                 assertTrue(store.contains(Digest.sha256("alpha".getBytes())));
                 assertTrue(store.contains(Digest.sha256("beta".getBytes())));
                 assertFalse(store.contains(Digest.sha256("obsolete".getBytes())), "unmarked chunk swept");

@@ -2,6 +2,7 @@ package io.chunkfs.fuse;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Progress;
@@ -130,7 +131,7 @@ final class MountFixture implements AutoCloseable {
 
     /** Re-hashes every chunk of the store; the store must be valid after anything a test did. */
     VerifyResult verify() throws IOException {
-        try (ChunkStore opened = ChunkStore.open(store, StoreOptions.defaults())) {
+        try (ChunkStore opened = Stores.open(store, StoreOptions.defaults())) {
             return new Verifier(opened, 2, Progress.NONE).verifyAll();
         }
     }

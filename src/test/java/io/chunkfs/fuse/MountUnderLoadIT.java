@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
@@ -34,7 +35,7 @@ class MountUnderLoadIT {
         try (MountFixture fixture = new MountFixture(dir).mount("sync=none")) {
             int old = 1500;
             List<Digest> digests = new ArrayList<>();
-            try (ChunkStore store = ChunkStore.open(
+            try (ChunkStore store = Stores.open(
                     fixture.store, StoreOptions.defaults().withSyncLevel(io.chunkfs.store.SyncLevel.NONE))) {
                 for (int i = 0; i < old; i++) {
                     digests.add(store.insertChunk(("old-" + i).getBytes(StandardCharsets.UTF_8))
@@ -102,7 +103,7 @@ class MountUnderLoadIT {
             String summary = new String(gc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, gc.exitValue(), summary);
 
-            try (ChunkStore store = ChunkStore.open(fixture.store)) {
+            try (ChunkStore store = Stores.open(fixture.store)) {
                 for (int i = 0; i < old; i++) {
                     boolean keep = i % 3 != 2;
                     assertEquals(

@@ -3,6 +3,7 @@ package io.chunkfs.fuse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
@@ -71,9 +72,9 @@ class OpenFileLimitIT {
     void chunks() throws Exception {
         MountFixture.requireFuse();
         Path store = dir.resolve("store");
-        ChunkStore.init(store);
+        Stores.init(store);
         StringBuilder names = new StringBuilder();
-        try (ChunkStore opened = ChunkStore.open(store, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE))) {
+        try (ChunkStore opened = Stores.open(store, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE))) {
             for (int i = 0; i < CHUNKS; i++) {
                 Digest digest = opened.insertChunk(("chunk " + i + "\n").getBytes(StandardCharsets.UTF_8))
                         .digest();

@@ -1,14 +1,16 @@
 package io.chunkfs.store;
 
-import static io.chunkfs.store.StoreTesting.newStore;
-import static io.chunkfs.store.StoreTesting.path;
-import static io.chunkfs.store.StoreTesting.random;
+import static io.chunkfs.testing.TestBytes.random;
+import static io.chunkfs.testing.TestStores.chunkPath;
+import static io.chunkfs.testing.TestStores.newStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
+import io.chunkfs.testing.TestStores;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -47,7 +49,7 @@ class ChunkStoreTest {
             assertTrue(Files.isRegularFile(chunk));
             assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(chunk)));
             assertArrayEquals(data, store.loadChunk(digest));
-            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()), "nothing left in .tmp");
+            assertEquals(0, TestStores.countFiles(TestStores.layout(store).tmpDir()), "nothing left in .tmp");
             store.sync();
         }
     }
@@ -74,7 +76,7 @@ class ChunkStoreTest {
         try (ChunkStore store = newStore(dir)) {
             byte[] data = random(4096, 4);
             Digest digest = store.insertChunk(data).digest();
-            Path chunk = path(store, digest);
+            Path chunk = chunkPath(store, digest);
             Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
             Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_100_000_000)));
             Object inode =
@@ -96,7 +98,7 @@ class ChunkStoreTest {
         try (ChunkStore store = newStore(dir)) {
             byte[] data = random(10_000, 5);
             Digest digest = store.insertChunk(data).digest();
-            Path chunk = path(store, digest);
+            Path chunk = chunkPath(store, digest);
             chunk.toFile().setWritable(true);
             try (var channel = java.nio.channels.FileChannel.open(chunk, java.nio.file.StandardOpenOption.WRITE)) {
                 channel.truncate(100);
@@ -123,7 +125,7 @@ class ChunkStoreTest {
     void conditionalTouchSetsAtimeKeepsMtimeAndNeverCreates() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             Digest digest = store.insertChunk("touch me".getBytes()).digest();
-            Path chunk = path(store, digest);
+            Path chunk = chunkPath(store, digest);
             Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
             Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_100_000_000)));
             Instant before = Instant.now().minusSeconds(1);
@@ -135,7 +137,7 @@ class ChunkStoreTest {
             Digest missing = Digest.sha256("absent".getBytes());
             assertFalse(store.condTouchChunk(missing, false));
             assertThrows(ChunkNotFoundException.class, () -> store.condTouchChunk(missing, true));
-            assertFalse(Files.exists(path(store, missing)), "nothing created");
+            assertFalse(Files.exists(chunkPath(store, missing)), "nothing created");
         }
     }
 
@@ -144,6 +146,7 @@ class ChunkStoreTest {
         try (ChunkStore store = newStore(dir);
                 WriteSession session = store.beginWrite()) {
             java.util.Random random = new java.util.Random(6);
+            Set<Digest> committed = new HashSet<>();
             for (int round = 0; round < 20; round++) {
                 byte[] model = new byte[0];
                 StagedChunk staged = session.stage();
@@ -164,15 +167,19 @@ class ChunkStoreTest {
                 }
                 assertEquals(model.length, staged.size());
                 Digest expected = Digest.sha256(model);
-                assertFalse(store.contains(expected) && round == 0, "nothing at the digest path before commit");
+                assertEquals(
+                        committed.contains(expected),
+                        store.contains(expected),
+                        "staged bytes are not at their digest path before their commit");
                 assertEquals(expected, staged.commit().digest());
+                committed.add(expected);
                 assertArrayEquals(model, store.loadChunk(expected));
             }
             StagedChunk dropped = session.stage();
             dropped.write(ByteBuffer.wrap("dropped".getBytes()), 0);
             dropped.close();
             assertFalse(store.contains(Digest.sha256("dropped".getBytes())));
-            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()));
+            assertEquals(0, TestStores.countFiles(TestStores.layout(store).tmpDir()));
         }
     }
 
@@ -187,16 +194,19 @@ class ChunkStoreTest {
                 bytes += data.length;
             }
             Digest some = inserted.iterator().next();
-            Files.writeString(path(store, some).resolveSibling(some + ".0.bad"), "bad");
-            Files.writeString(path(store, some).resolveSibling("foreign"), "x");
+            Files.writeString(chunkPath(store, some).resolveSibling(some + ".0.bad"), "bad");
+            Files.writeString(chunkPath(store, some).resolveSibling("foreign"), "x");
             try (var chunks = store.chunks()) {
                 assertEquals(inserted, chunks.collect(Collectors.toSet()));
             }
             StoreStats stats = store.stats();
             assertEquals(500, stats.chunks());
             assertEquals(bytes, stats.bytes());
-            assertEquals(500, java.util.Arrays.stream(stats.chunksByPrefix()).sum());
-            assertTrue(stats.maxPerPrefix() >= stats.minPerPrefix());
+            long[] byPrefix = new long[ChunkBackend.PREFIXES];
+            inserted.forEach(digest -> byPrefix[digest.prefixIndex()]++);
+            assertArrayEquals(byPrefix, stats.chunksByPrefix(), "each prefix counts its own chunks");
+            assertEquals(java.util.Arrays.stream(byPrefix).min().orElseThrow(), stats.minPerPrefix());
+            assertEquals(java.util.Arrays.stream(byPrefix).max().orElseThrow(), stats.maxPerPrefix());
         }
     }
 
@@ -230,7 +240,7 @@ class ChunkStoreTest {
             }
             assertEquals(50 + 8 * 50, all.size());
             assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
-            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()));
+            assertEquals(0, TestStores.countFiles(TestStores.layout(store).tmpDir()));
         }
     }
 
@@ -241,7 +251,7 @@ class ChunkStoreTest {
             digest = store.insertChunk("kept".getBytes()).digest();
         }
         try (ChunkStore store =
-                ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
+                Stores.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
             assertThrows(ReadOnlyFileSystemException.class, () -> store.insertChunk("new".getBytes()));
             assertThrows(ReadOnlyFileSystemException.class, () -> store.condTouchChunk(digest, true));
             assertArrayEquals("kept".getBytes(), store.loadChunk(digest));
@@ -275,7 +285,7 @@ class ChunkStoreTest {
             java.io.IOException error = assertThrows(java.io.IOException.class, () -> store.insert(failing));
             assertTrue(error.getMessage().contains("simulated"));
             assertFalse(store.contains(Digest.sha256(data)));
-            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()), "the staged bytes are gone");
+            assertEquals(0, TestStores.countFiles(TestStores.layout(store).tmpDir()), "the staged bytes are gone");
             try (var chunks = store.chunks()) {
                 assertEquals(0, chunks.count());
             }

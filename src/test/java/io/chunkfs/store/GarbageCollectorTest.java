@@ -1,13 +1,15 @@
 package io.chunkfs.store;
 
-import static io.chunkfs.store.StoreTesting.age;
-import static io.chunkfs.store.StoreTesting.newStore;
-import static io.chunkfs.store.StoreTesting.path;
+import static io.chunkfs.testing.TestStores.age;
+import static io.chunkfs.testing.TestStores.chunkPath;
+import static io.chunkfs.testing.TestStores.newStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
+import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -34,7 +36,7 @@ class GarbageCollectorTest {
             Digest missing = Digest.sha256("never stored".getBytes());
             age(store, kept);
             age(store, swept);
-            Receipts receipts = store.receipts();
+            ReceiptIndex receipts = store.receipts();
             receipts.put("kept.txt", kept);
             receipts.put("swept.txt", swept);
             GcResult result =
@@ -48,7 +50,7 @@ class GarbageCollectorTest {
             assertEquals("swept".length(), result.removedBytes());
             assertEquals(1, result.keptChunks());
             assertEquals(1, result.removedReceipts());
-            assertEquals(List.of(new Receipts.Receipt("kept.txt", kept)), receipts.list());
+            assertEquals(List.of(new ReceiptIndex.Receipt("kept.txt", kept)), receipts.list());
         }
     }
 
@@ -66,7 +68,7 @@ class GarbageCollectorTest {
     @Test
     void aSecondCollectionIsRefusedWhileOneRuns() throws Exception {
         try (ChunkStore store = newStore(dir);
-                ChunkStore other = ChunkStore.open(store.root())) {
+                ChunkStore other = Stores.open(TestStores.root(store))) {
             CountDownLatch marking = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             Iterator<Digest> blocking = new Iterator<>() {
@@ -110,7 +112,7 @@ class GarbageCollectorTest {
                 written = session.insertChunk("in progress".getBytes()).digest();
                 // Its atime is after the session began but before the collection starts.
                 Files.setAttribute(
-                        path(store, written),
+                        chunkPath(store, written),
                         "lastAccessTime",
                         java.nio.file.attribute.FileTime.fromMillis(session.startMillis() + 1));
                 GcResult during = collect(store, Duration.ZERO, null);
@@ -211,19 +213,20 @@ class GarbageCollectorTest {
     @Test
     void leftoversOfDeadWritersAreRemovedLiveOnesKept() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Path dead = Files.writeString(store.layout().tmpDir().resolve("deadbeefdeadbeef-1"), "partial");
+            Path dead = Files.writeString(TestStores.layout(store).tmpDir().resolve("deadbeefdeadbeef-1"), "partial");
             try (WriteSession session = store.beginWrite()) {
                 StagedChunk live = session.stage();
                 live.write(java.nio.ByteBuffer.wrap("live".getBytes()), 0);
                 GcResult result = collect(store, Duration.ZERO, null);
                 assertEquals(1, result.removedTemps());
                 assertFalse(Files.exists(dead));
-                assertEquals(1, StoreTesting.countFiles(store.layout().tmpDir()), "the live session's file stays");
+                assertEquals(
+                        1, TestStores.countFiles(TestStores.layout(store).tmpDir()), "the live session's file stays");
                 live.commit();
             }
-            Files.writeString(store.layout().tmpDir().resolve("0123456789abcdef-7"), "partial");
-            ChunkStore.open(store.root()).close();
-            assertEquals(0, StoreTesting.countFiles(store.layout().tmpDir()), "start-up removes them too");
+            Files.writeString(TestStores.layout(store).tmpDir().resolve("0123456789abcdef-7"), "partial");
+            Stores.open(TestStores.root(store)).close();
+            assertEquals(0, TestStores.countFiles(TestStores.layout(store).tmpDir()), "start-up removes them too");
         }
     }
 
@@ -231,7 +234,7 @@ class GarbageCollectorTest {
     void oddFilesAreReportedNotDeletedAndSetAsideChunksRestored() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             Digest digest = store.insertChunk("aside".getBytes()).digest();
-            Path chunk = path(store, digest);
+            Path chunk = chunkPath(store, digest);
             Path aside = chunk.resolveSibling(digest + ".sweep");
             Files.move(chunk, aside);
             Path foreign = Files.writeString(chunk.resolveSibling("notes.txt"), "mine");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.testing.TestStores;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -59,7 +60,7 @@ class StorePropertiesTest {
     @Property(tries = 25)
     void concurrentProgramsKeepTheStoreConsistent(@ForAll("programs") List<List<Step>> threads) throws Exception {
         Path dir = Files.createTempDirectory("chunkfs-prop");
-        try (ChunkStore store = StoreTesting.newStore(dir)) {
+        try (ChunkStore store = TestStores.newStore(dir)) {
             Map<Digest, byte[]> everInserted = new ConcurrentHashMap<>();
             List<Event> events = new CopyOnWriteArrayList<>();
             Object collectionAndCheck = new Object();
@@ -174,7 +175,7 @@ class StorePropertiesTest {
     private static void observe(ChunkStore store, List<String> violations) {
         for (int prefix = 0; prefix < 256; prefix++) {
             try (DirectoryStream<Path> entries =
-                    Files.newDirectoryStream(store.layout().prefixDir(prefix))) {
+                    Files.newDirectoryStream(TestStores.layout(store).prefixDir(prefix))) {
                 for (Path entry : entries) {
                     String name = entry.getFileName().toString();
                     if (!Digest.isValid(name)) {

@@ -1,14 +1,15 @@
 package io.chunkfs.store;
 
-import static io.chunkfs.store.StoreTesting.newStore;
-import static io.chunkfs.store.StoreTesting.path;
-import static io.chunkfs.store.StoreTesting.random;
+import static io.chunkfs.testing.TestBytes.random;
+import static io.chunkfs.testing.TestStores.chunkPath;
+import static io.chunkfs.testing.TestStores.newStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -26,7 +27,7 @@ class VerifiedReadsTest {
 
     /** Flips one byte of the chunk file in place (same inode, new ctime). */
     private static void flip(ChunkStore store, Digest digest, long offset) throws Exception {
-        Path file = path(store, digest);
+        Path file = chunkPath(store, digest);
         file.toFile().setWritable(true);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             ByteBuffer one = ByteBuffer.allocate(1);
@@ -37,7 +38,7 @@ class VerifiedReadsTest {
     }
 
     private static Path setAside(ChunkStore store, Digest digest) {
-        return path(store, digest).resolveSibling(digest + ".0.bad");
+        return chunkPath(store, digest).resolveSibling(digest + ".0.bad");
     }
 
     // 4096 and 8192 end on a page: the old streaming check never saw their end through the mount.
@@ -70,8 +71,8 @@ class VerifiedReadsTest {
     void aChunkTruncatedToNothingFails() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             Digest digest = store.insertChunk(random(8192, 1)).digest();
-            path(store, digest).toFile().setWritable(true);
-            Files.write(path(store, digest), new byte[0]);
+            chunkPath(store, digest).toFile().setWritable(true);
+            Files.write(chunkPath(store, digest), new byte[0]);
             assertThrows(CorruptChunkException.class, () -> store.loadChunk(digest));
             assertTrue(Files.exists(setAside(store, digest)));
         }
@@ -101,7 +102,7 @@ class VerifiedReadsTest {
                 assertEquals(0, second.read(ByteBuffer.allocate(1), good.length));
             }
             // Replaced by another file of the same size (new inode), then damaged in place (new ctime).
-            Path file = path(store, digest);
+            Path file = chunkPath(store, digest);
             Path replacement = dir.resolve("replacement");
             byte[] bad = good.clone();
             bad[good.length - 1] ^= 1;
@@ -126,10 +127,10 @@ class VerifiedReadsTest {
             flip(store, digest, 4999);
         }
         try (ChunkStore store =
-                ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
+                Stores.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
             CorruptChunkException error = assertThrows(CorruptChunkException.class, () -> store.openVerified(digest));
             assertTrue(error.getMessage().contains("read-only"), error.getMessage());
-            assertTrue(Files.exists(path(store, digest)));
+            assertTrue(Files.exists(chunkPath(store, digest)));
         }
     }
 
@@ -141,7 +142,7 @@ class VerifiedReadsTest {
             flip(store, digest, 0);
         }
         try (ChunkStore store =
-                ChunkStore.open(dir.resolve("store"), StoreOptions.defaults().withVerifyReads(false))) {
+                Stores.open(dir.resolve("store"), StoreOptions.defaults().withVerifyReads(false))) {
             try (ChunkReader reader = store.openVerified(digest)) {
                 assertEquals(5000, reader.size());
                 assertFalse(reader.knownBefore());
@@ -221,7 +222,7 @@ class VerifiedReadsTest {
                 pool.shutdownNow();
             }
             assertTrue(Files.exists(setAside(store, digest)));
-            assertFalse(Files.exists(path(store, digest).resolveSibling(digest + ".1.bad")), "set aside once");
+            assertFalse(Files.exists(chunkPath(store, digest).resolveSibling(digest + ".1.bad")), "set aside once");
         }
     }
 }

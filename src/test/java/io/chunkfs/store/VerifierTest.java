@@ -1,8 +1,8 @@
 package io.chunkfs.store;
 
-import static io.chunkfs.store.StoreTesting.newStore;
-import static io.chunkfs.store.StoreTesting.path;
-import static io.chunkfs.store.StoreTesting.random;
+import static io.chunkfs.testing.TestBytes.random;
+import static io.chunkfs.testing.TestStores.chunkPath;
+import static io.chunkfs.testing.TestStores.newStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -24,7 +24,7 @@ class VerifierTest {
             byte[] good = random(50_000, 1);
             Digest digest = store.insertChunk(good).digest();
             Digest fine = store.insertChunk("fine".getBytes()).digest();
-            Path chunk = path(store, digest);
+            Path chunk = chunkPath(store, digest);
             chunk.toFile().setWritable(true);
             Files.write(chunk, random(50_000, 2));
 
@@ -69,7 +69,7 @@ class VerifierTest {
         try (ChunkStore store = newStore(dir)) {
             byte[] good = random(10_000, 3);
             Digest digest = store.insertChunk(good).digest();
-            Path chunk = path(store, digest);
+            Path chunk = chunkPath(store, digest);
             Files.delete(chunk);
             Files.write(chunk, random(10_000, 4));
             long damaged = (Long) Files.getAttribute(chunk, "unix:ino");
@@ -82,15 +82,14 @@ class VerifierTest {
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                     java.nio.file.StandardCopyOption.ATOMIC_MOVE);
 
-            StoreFolders folders = store.folders();
-            assertEquals(null, Verifier.setAside(folders.sys, folders.prefix(digest), digest.toString(), damaged));
+            // Only the version asked about is set aside: the damaged file is gone from the name.
+            assertEquals(null, store.quarantine(digest, new ChunkIdentity(damaged, null, 0)));
             assertArrayEquals(good, Files.readAllBytes(chunk), "the good copy stays under its name");
             assertFalse(Files.exists(chunk.resolveSibling(digest + ".0.bad")));
 
-            long current = (Long) Files.getAttribute(chunk, "unix:ino");
             assertEquals(
                     digest + ".0.bad",
-                    Verifier.setAside(folders.sys, folders.prefix(digest), digest.toString(), current));
+                    store.quarantine(digest, store.entry(digest).identity()));
             assertFalse(Files.exists(chunk), "the file it was asked about is set aside");
         }
     }

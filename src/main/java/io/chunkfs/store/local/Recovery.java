@@ -1,5 +1,9 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.ChunkBackend;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.VerifyResult;
 import java.io.IOException;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
@@ -8,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Stream;
 
 /**
  * Checks, after a process died, the chunks it may have left half-written. Under sync levels {@code filesystem}
@@ -23,17 +28,19 @@ final class Recovery {
     /** File times come from a coarser clock than the one that recorded the sync. */
     private static final long SLACK_MILLIS = 2_000;
 
-    private final ChunkStore store;
+    private final StoreLayout layout;
     private final StoreFolders folders;
+    private final WriterRegistry writers;
     private final Map<String, Long> dead = new LinkedHashMap<>();
     /** Chunks with a ctime at or after this may be damaged; {@code Long.MAX_VALUE} when nothing is to check. */
     private volatile long suspectFromMillis = Long.MAX_VALUE;
 
     private Thread thread;
 
-    Recovery(ChunkStore store, StoreFolders folders) {
-        this.store = store;
+    Recovery(StoreLayout layout, StoreFolders folders, WriterRegistry writers) {
+        this.layout = layout;
         this.folders = folders;
+        this.writers = writers;
     }
 
     /** A dead process's registration whose chunks since {@code lastSyncMillis} need checking. */
@@ -48,16 +55,16 @@ final class Recovery {
     }
 
     /** Starts checking in the background, if a dead process left anything to check. */
-    synchronized void startIfNeeded() {
+    synchronized void startIfNeeded(ChunkBackend.Recheck check) {
         if (dead.isEmpty()) {
             return;
         }
         long from = dead.values().stream().mapToLong(Long::longValue).min().orElseThrow() - SLACK_MILLIS;
         suspectFromMillis = from;
         List<String> ids = new ArrayList<>(dead.keySet());
-        LOG.warning(() -> "a process writing to " + store.root() + " did not shut down cleanly: checking every chunk"
+        LOG.warning(() -> "a process writing to " + layout.root() + " did not shut down cleanly: checking every chunk"
                 + " changed since " + FileTime.fromMillis(from) + " in the background");
-        thread = new Thread(() -> run(from, ids), "chunkfs-recovery");
+        thread = new Thread(() -> run(from, ids, check), "chunkfs-recovery");
         thread.setDaemon(true);
         thread.start();
     }
@@ -91,7 +98,7 @@ final class Recovery {
         }
     }
 
-    private void run(long fromMillis, List<String> ids) {
+    private void run(long fromMillis, List<String> ids, ChunkBackend.Recheck check) {
         try {
             List<Digest> suspects = new ArrayList<>();
             for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
@@ -99,7 +106,11 @@ final class Recovery {
                     return;
                 }
                 Folder folder = folders.prefix(prefix);
-                for (String name : store.chunkNames(prefix)) {
+                List<String> names;
+                try (Stream<String> entries = folders.sys.list(folder)) {
+                    names = entries.filter(Digest::isValid).toList();
+                }
+                for (String name : names) {
                     FileStat stat = folders.sys.stat(folder, name);
                     if (stat != null && stat.ctime().toMillis() >= fromMillis) {
                         suspects.add(Digest.parse(name));
@@ -107,8 +118,7 @@ final class Recovery {
                 }
             }
             LOG.info(() -> "recovery: " + suspects.size() + " chunks changed since the last completed sync; verifying");
-            VerifyResult result =
-                    new Verifier(store, 1, new LoggedProgress(suspects.size())).verify(suspects.iterator());
+            VerifyResult result = check.verify(suspects, new LoggedProgress(suspects.size()));
             if (Thread.currentThread().isInterrupted()) {
                 return;
             }
@@ -116,12 +126,12 @@ final class Recovery {
                     + result.bad().size() + " damaged and set aside"
                     + (result.bad().isEmpty() ? "" : " (" + result.bad() + ")"));
             for (String id : ids) {
-                store.writers().forget(id);
+                writers.forget(id);
             }
             suspectFromMillis = Long.MAX_VALUE;
         } catch (IOException | RuntimeException e) {
             if (!Thread.currentThread().isInterrupted()) {
-                LOG.log(Level.WARNING, "recovery of " + store.root() + " failed; run 'chunkfs verify'", e);
+                LOG.log(Level.WARNING, "recovery of " + layout.root() + " failed; run 'chunkfs verify'", e);
             }
         }
     }

@@ -1,6 +1,6 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
-import static io.chunkfs.store.StoreTesting.newStore;
+import static io.chunkfs.testing.TestStores.newStore;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,6 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.PosixException;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.Verifier;
+import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.StorePaths;
+import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -55,8 +66,8 @@ class StoreFolderSafetyTest {
         Files.setAttribute(bait, "lastAccessTime", baitTime);
         try (ChunkStore store = newStore(dir)) {
             Digest before = store.insertChunk(bytesWithPrefix("ab", 1)).digest();
-            Path chunks = store.root().resolve(".chunks");
-            Files.move(chunks.resolve("ab"), store.root().resolve("x"));
+            Path chunks = StorePaths.chunks(TestStores.root(store));
+            Files.move(chunks.resolve("ab"), TestStores.root(store).resolve("x"));
             Files.createSymbolicLink(chunks.resolve("ab"), outside);
             Files.createSymbolicLink(outside.resolve(before.toString()), bait);
 
@@ -74,9 +85,9 @@ class StoreFolderSafetyTest {
             }
             assertEquals(baitTime, Files.getAttribute(bait, "lastAccessTime"), "nothing touched outside");
             assertTrue(listed.contains(before) && listed.contains(inserted) && listed.size() == 2, listed.toString());
-            assertTrue(Files.exists(store.root().resolve("x").resolve(inserted.toString())));
+            assertTrue(Files.exists(TestStores.root(store).resolve("x").resolve(inserted.toString())));
         }
-        StoreException reopened = assertThrows(StoreException.class, () -> ChunkStore.open(dir.resolve("store")));
+        StoreException reopened = assertThrows(StoreException.class, () -> Stores.open(dir.resolve("store")));
         assertTrue(reopened.getMessage().contains(".chunks/ab is not a folder"), reopened.getMessage());
     }
 
@@ -86,8 +97,10 @@ class StoreFolderSafetyTest {
         try (ChunkStore store = newStore(dir)) {
             Digest first = store.insertChunk("first".getBytes()).digest();
             for (String name : new String[] {"receipts", ".tmp"}) {
-                Files.move(store.root().resolve(name), store.root().resolve(name + ".moved"));
-                Files.createSymbolicLink(store.root().resolve(name), outside);
+                Files.move(
+                        TestStores.root(store).resolve(name),
+                        TestStores.root(store).resolve(name + ".moved"));
+                Files.createSymbolicLink(TestStores.root(store).resolve(name), outside);
             }
             store.receipts().put("a.txt", first);
             store.receipts().put("a.txt", store.insertChunk("second".getBytes()).digest());
@@ -95,7 +108,7 @@ class StoreFolderSafetyTest {
             try (var entries = Files.list(outside)) {
                 assertEquals(0, entries.count(), "nothing written outside");
             }
-            assertTrue(Files.isSymbolicLink(store.root().resolve("receipts.moved/b.txt")));
+            assertTrue(Files.isSymbolicLink(TestStores.root(store).resolve("receipts.moved/b.txt")));
         }
     }
 
@@ -103,7 +116,7 @@ class StoreFolderSafetyTest {
     void aFifoAtAChunksNameIsRefusedAtOnceAndVerifySetsItAside() throws Exception {
         try (ChunkStore store = newStore(dir)) {
             Digest digest = Digest.sha256("fifo".getBytes());
-            Path chunk = store.layout().chunkPath(digest);
+            Path chunk = TestStores.chunkPath(store, digest);
             Process mkfifo =
                     new ProcessBuilder("mkfifo", chunk.toString()).inheritIO().start();
             assertEquals(0, mkfifo.waitFor());
@@ -127,16 +140,16 @@ class StoreFolderSafetyTest {
             int previous = LIBC.umask(umask);
             try {
                 Path root = dir.resolve("umask" + Integer.toOctalString(umask));
-                ChunkStore.init(root);
-                try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults())) {
+                Stores.init(root);
+                try (ChunkStore store = Stores.open(root, StoreOptions.defaults())) {
                     Digest digest =
                             store.insertChunk(("umask " + umask).getBytes()).digest();
                     String label = " under umask " + Integer.toOctalString(umask);
                     assertEquals("rwxr-xr-x", mode(root), "store folder" + label);
-                    assertEquals("rwxr-xr-x", mode(root.resolve(".chunks")), ".chunks" + label);
+                    assertEquals("rwxr-xr-x", mode(StorePaths.chunks(root)), ".chunks" + label);
                     assertEquals("rwxr-xr-x", mode(root.resolve(".chunks/7f")), "prefix folder" + label);
                     assertEquals("rwxr-xr-x", mode(root.resolve("receipts")), "receipts" + label);
-                    assertEquals("r--r--r--", mode(store.layout().chunkPath(digest)), "chunk" + label);
+                    assertEquals("r--r--r--", mode(TestStores.chunkPath(store, digest)), "chunk" + label);
                 }
             } finally {
                 LIBC.umask(previous);
@@ -147,12 +160,12 @@ class StoreFolderSafetyTest {
     @Test
     void aPrivateStoreIsTheOwnersOnly() throws Exception {
         Path root = dir.resolve("private");
-        ChunkStore.init(root, true);
-        try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults())) {
+        Stores.init(root, true);
+        try (ChunkStore store = Stores.open(root, StoreOptions.defaults())) {
             Digest digest = store.insertChunk("private".getBytes()).digest();
             assertEquals("rwx------", mode(root));
             assertEquals("rwx------", mode(root.resolve(".chunks/00")));
-            assertEquals("r--------", mode(store.layout().chunkPath(digest)));
+            assertEquals("r--------", mode(TestStores.chunkPath(store, digest)));
         }
     }
 

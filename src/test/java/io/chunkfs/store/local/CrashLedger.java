@@ -1,5 +1,7 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.SyncLevel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;

@@ -1,5 +1,6 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -7,6 +8,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -52,14 +54,21 @@ final class WriterRegistry {
     private final Syscalls sys;
     private final SyncLevel level;
     private final String id = HexFormat.of().formatHex(randomBytes());
-    /** Start times of the active sessions of this store, with their counts. */
+    /**
+     * Start times of the active sessions of this store, with their counts. This and the fields below are guarded by
+     * this registry's monitor, a leaf lock: while holding it, only this registry's own file is written. Another
+     * registry's monitor is taken only by {@link #liveRegistrations}, which holds none.
+     */
     private final TreeMap<Long, Integer> active = new TreeMap<>();
 
     private FileChannel file;
     private long published = -1;
     private boolean closed;
 
-    WriterRegistry(StoreLayout layout, StoreFolders folders, SyncLevel level) {
+    private final Clock clock;
+
+    WriterRegistry(StoreLayout layout, StoreFolders folders, SyncLevel level, Clock clock) {
+        this.clock = clock;
         this.layout = layout;
         this.folders = folders;
         this.sys = folders.sys;
@@ -76,7 +85,7 @@ final class WriterRegistry {
         if (closed) {
             throw new IllegalStateException("the store " + layout.root() + " is closed");
         }
-        long start = System.currentTimeMillis();
+        long start = clock.millis();
         active.merge(start, 1, Integer::sum);
         try {
             publish();
@@ -122,7 +131,7 @@ final class WriterRegistry {
         try {
             channel.lock();
             String levelText = String.format(Locale.ROOT, "%-" + LEVEL_WIDTH + "s", level);
-            channel.write(ascii(number(NONE) + " " + levelText + " " + number(System.currentTimeMillis())), 0);
+            channel.write(ascii(number(NONE) + " " + levelText + " " + number(clock.millis())), 0);
             sys.fsync(channel);
             OWN.put(id, this);
             sys.rename(folders.writers, pending, folders.writers, id);

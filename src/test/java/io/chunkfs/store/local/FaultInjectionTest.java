@@ -1,12 +1,24 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
-import static io.chunkfs.store.StoreTesting.random;
+import static io.chunkfs.testing.TestBytes.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.chunkfs.Stores;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.PosixException;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.ReceiptIndex;
+import io.chunkfs.store.StagedChunk;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
+import io.chunkfs.store.Verifier;
+import io.chunkfs.store.WriteSession;
+import io.chunkfs.testing.TestStores;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -68,19 +80,20 @@ class FaultInjectionTest {
         assertTrue(faulty.fired(), "the fault was injected");
         assertEquals(1, failures.size(), "exactly the step that made the failed call reports it: " + failures);
         assertTrue(failures.get(0).contains(errno.description()), "the error names the errno: " + failures);
-        assertEquals(0, StoreTesting.countFiles(root.resolve(".tmp")), "the failed step removed its temporary file");
+        assertEquals(0, TestStores.countFiles(root.resolve(".tmp")), "the failed step removed its temporary file");
 
-        try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults())) {
+        try (ChunkStore store = Stores.open(root, StoreOptions.defaults())) {
             assertEquals(
                     List.of(),
                     new Verifier(store, 1, Progress.NONE).verifyAll().bad(),
                     "no wrong bytes at a digest path");
             for (int prefix = 0; prefix < StoreLayout.PREFIXES; prefix++) {
-                try (Stream<String> names = store.names(prefix)) {
-                    names.forEach(name -> assertTrue(Digest.isValid(name), "only chunks in chunk folders: " + name));
+                try (Stream<Path> names = Files.list(new StoreLayout(root).prefixDir(prefix))) {
+                    names.map(path -> path.getFileName().toString())
+                            .forEach(name -> assertTrue(Digest.isValid(name), "only chunks in chunk folders: " + name));
                 }
             }
-            for (Receipts.Receipt receipt : store.receipts().list()) {
+            for (ReceiptIndex.Receipt receipt : store.receipts().list()) {
                 assertTrue(store.contains(receipt.digest()), "receipt " + receipt + " names a chunk that is there");
             }
             for (byte[] data : List.of(a, b, c)) {
@@ -121,7 +134,7 @@ class FaultInjectionTest {
         steps.put("sync", ChunkStore::sync);
         List<String> failures = new ArrayList<>();
         ChunkStore store =
-                ChunkStore.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true), sys);
+                LocalTesting.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true), sys);
         steps.put("close", ChunkStore::close);
         for (Map.Entry<String, Step> step : steps.entrySet()) {
             boolean firedBefore = sys.fired();
@@ -164,7 +177,7 @@ class FaultInjectionTest {
         Path base = Files.isDirectory(TMPFS) && Files.isWritable(TMPFS) ? TMPFS : dir;
         Path root = Files.createTempDirectory(base, "chunkfs-fault");
         created.add(root);
-        ChunkStore.init(root);
+        Stores.init(root);
         return root;
     }
 

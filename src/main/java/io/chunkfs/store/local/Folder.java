@@ -1,4 +1,4 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
 import java.nio.file.Path;
 

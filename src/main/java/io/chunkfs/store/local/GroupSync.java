@@ -1,4 +1,4 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -6,7 +6,8 @@ import java.io.InterruptedIOException;
 /**
  * Group commit for one sync action (an fsync of a folder): a caller returns once a sync that
  * started after its call has finished, and callers arriving while a sync runs share the next one
- * instead of queueing a sync each.
+ * instead of queueing a sync each. Its fields are guarded by its monitor, a leaf lock that is never held while
+ * the action runs.
  */
 final class GroupSync {
     interface Action {

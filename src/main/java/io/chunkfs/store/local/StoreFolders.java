@@ -1,5 +1,6 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.Digest;
 import java.io.Closeable;
 import java.io.IOException;
 

@@ -1,5 +1,6 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;

@@ -1,5 +1,6 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;

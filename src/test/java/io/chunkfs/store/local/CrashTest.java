@@ -1,11 +1,26 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
-import static io.chunkfs.store.StoreTesting.random;
+import static io.chunkfs.testing.TestBytes.random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.chunkfs.Stores;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.GarbageCollector;
+import io.chunkfs.store.GcResult;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.ReceiptIndex;
+import io.chunkfs.store.StagedChunk;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
+import io.chunkfs.store.Verifier;
+import io.chunkfs.store.VerifyResult;
+import io.chunkfs.store.WriteSession;
+import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -112,15 +127,15 @@ class CrashTest {
                 Path crashed = crashes.resolve("state");
                 state.writeTo(crashed);
                 String where = describe(cut, variant);
-                try (ChunkStore store = ChunkStore.open(crashed)) {
+                try (ChunkStore store = Stores.open(crashed)) {
                     store.insertChunk(random(10, (int) cut));
                 } catch (StoreException e) {
                     if (cut >= done) {
                         fail(where + ": a store whose creation returned does not open: " + e.getMessage(), e);
                     }
                     // Cut during creation: creating again must finish the job.
-                    ChunkStore.init(crashed);
-                    try (ChunkStore store = ChunkStore.open(crashed)) {
+                    Stores.init(crashed);
+                    try (ChunkStore store = Stores.open(crashed)) {
                         store.insertChunk(random(10, (int) cut));
                     }
                 }
@@ -155,8 +170,7 @@ class CrashTest {
         scenario.close();
         int states = check(scenario, allCuts(scenario), 2);
         report("identical inserts, interleaved", scenario, states);
-        assertTrue(Files.exists(
-                scenario.root.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString())));
+        assertTrue(Files.exists(StorePaths.chunk(scenario.root, digest)));
     }
 
     /** Item 1 and inserts at large: three threads inserting mostly the same bytes in the same order, at once. */
@@ -277,10 +291,10 @@ class CrashTest {
     @Test
     void gcBesideInsertsKeepsMarkedAndAcknowledgedChunks() throws Exception {
         Path root = dir.resolve("store");
-        ChunkStore.init(root);
+        Stores.init(root);
         CrashLedger ledger = new CrashLedger();
         List<Digest> old = new ArrayList<>();
-        try (ChunkStore store = ChunkStore.open(root)) {
+        try (ChunkStore store = Stores.open(root)) {
             for (int i = 0; i < 16; i++) {
                 byte[] data = random(500 + i, 300 + i);
                 old.add(ledger.chunk(data));
@@ -289,7 +303,7 @@ class CrashTest {
         }
         for (Digest digest : old) {
             Files.setAttribute(
-                    new StoreLayout(root).chunkPath(digest),
+                    StorePaths.chunk(root, digest),
                     "lastAccessTime",
                     FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         }
@@ -341,15 +355,15 @@ class CrashTest {
     @Test
     void aChunkReinsertedWhileTheSweepSetsItAsideIsDurable() throws Exception {
         Path root = dir.resolve("store");
-        ChunkStore.init(root);
+        Stores.init(root);
         CrashLedger ledger = new CrashLedger();
         byte[] data = random(2000, 700);
         Digest digest = ledger.chunk(data);
-        try (ChunkStore store = ChunkStore.open(root)) {
+        try (ChunkStore store = Stores.open(root)) {
             store.insertChunk(data);
         }
         Files.setAttribute(
-                new StoreLayout(root).chunkPath(digest),
+                StorePaths.chunk(root, digest),
                 "lastAccessTime",
                 FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
@@ -398,15 +412,15 @@ class CrashTest {
     @Test
     void aChunkTouchedJustBeforeTheSweepSetsItAsideSurvivesACrash() throws Exception {
         Path root = dir.resolve("store");
-        ChunkStore.init(root);
+        Stores.init(root);
         CrashLedger ledger = new CrashLedger();
         byte[] data = random(2000, 800);
         Digest digest = ledger.chunk(data);
-        try (ChunkStore store = ChunkStore.open(root)) {
+        try (ChunkStore store = Stores.open(root)) {
             store.insertChunk(data);
         }
         Files.setAttribute(
-                new StoreLayout(root).chunkPath(digest),
+                StorePaths.chunk(root, digest),
                 "lastAccessTime",
                 FileTime.from(Instant.now().minus(Duration.ofDays(3))));
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
@@ -427,10 +441,10 @@ class CrashTest {
     @Test
     void verifyLosesNothingGood() throws Exception {
         Path root = dir.resolve("store");
-        ChunkStore.init(root);
+        Stores.init(root);
         CrashLedger ledger = new CrashLedger();
         Digest damaged;
-        try (ChunkStore store = ChunkStore.open(root)) {
+        try (ChunkStore store = Stores.open(root)) {
             for (int i = 0; i < 6; i++) {
                 byte[] data = random(400 + i, 500 + i);
                 ledger.always.add(ledger.chunk(data));
@@ -440,7 +454,7 @@ class CrashTest {
             damaged = ledger.chunk(data);
             store.insertChunk(data);
         }
-        Path damagedPath = new StoreLayout(root).chunkPath(damaged);
+        Path damagedPath = StorePaths.chunk(root, damaged);
         damagedPath.toFile().setWritable(true);
         Files.write(damagedPath, new byte[10]);
         Scenario scenario = new Scenario(root, SyncLevel.FILE, ledger);
@@ -474,7 +488,7 @@ class CrashTest {
             this.ledger = ledger;
             this.sys = new CrashingSyscalls(root);
             // No periodic sync: the scenario says when the store syncs.
-            this.store = ChunkStore.open(root, new StoreOptions(level, false, Duration.ofHours(1), true), sys);
+            this.store = LocalTesting.open(root, new StoreOptions(level, false, Duration.ofHours(1), true), sys);
         }
 
         Digest insert(byte[] data) {
@@ -533,7 +547,7 @@ class CrashTest {
 
     private Path initialized() throws IOException {
         Path root = dir.resolve("store");
-        ChunkStore.init(root);
+        Stores.init(root);
         return root;
     }
 
@@ -593,8 +607,11 @@ class CrashTest {
             }
         }
         ChunkStore store;
+        LocalBackend backend;
         try {
-            store = ChunkStore.open(crashed, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE));
+            StoreOptions options = StoreOptions.defaults().withSyncLevel(SyncLevel.NONE);
+            backend = LocalBackend.open(crashed, options);
+            store = ChunkStore.open(backend, backend.receipts(), options);
         } catch (IOException e) {
             throw new AssertionError(where + ": the store does not open: " + e.getMessage(), e);
         }
@@ -621,7 +638,7 @@ class CrashTest {
             for (int i = 0; i < damaged.size(); i += 2) {
                 heal(store, scenario, damaged.get(i), where);
             }
-            assertTrue(store.awaitRecovery(30_000), where + ": recovery did not finish");
+            assertTrue(backend.awaitRecovery(30_000), where + ": recovery did not finish");
             VerifyResult verified = new Verifier(store, 1, Progress.NONE).verifyAll();
             assertEquals(List.of(), verified.bad(), where + ": wrong bytes at digest paths after recovery");
             for (int i = 1; i < damaged.size(); i += 2) {
@@ -635,7 +652,7 @@ class CrashTest {
             }
             if (ledger.hasReceipts()) {
                 Map<String, Digest> receipts = new TreeMap<>();
-                for (Receipts.Receipt receipt : store.receipts().list()) {
+                for (ReceiptIndex.Receipt receipt : store.receipts().list()) {
                     receipts.put(receipt.name(), receipt.digest());
                 }
                 List<Map<String, Digest>> allowed = ledger.allowedReceipts(cut, scenario.level);

@@ -1,7 +1,8 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
-import static io.chunkfs.store.Posix.LIBC;
+import static io.chunkfs.store.local.Posix.LIBC;
 
+import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

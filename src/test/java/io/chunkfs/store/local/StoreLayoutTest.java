@@ -1,10 +1,14 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.testing.StorePaths;
+import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -17,22 +21,22 @@ class StoreLayoutTest {
     @Test
     void initCreatesEveryPrefixFolderTheLockAndTheFormat() throws Exception {
         Path root = dir.resolve("s");
-        assertTrue(ChunkStore.init(root));
-        assertEquals(256, StoreTesting.countFiles(root.resolve(".chunks")));
+        assertTrue(Stores.init(root));
+        assertEquals(256, TestStores.countFiles(StorePaths.chunks(root)));
         for (int i = 0; i < 256; i++) {
-            assertTrue(Files.isDirectory(root.resolve(".chunks").resolve(String.format("%02x", i))));
+            assertTrue(Files.isDirectory(StorePaths.chunks(root).resolve(String.format("%02x", i))));
         }
         assertTrue(Files.isRegularFile(root.resolve(".lock")));
         assertEquals(
                 StoreLayout.FORMAT_LINE,
                 Files.readString(root.resolve(".chunkfs")).strip());
-        assertFalse(ChunkStore.init(root), "init of a valid store is a no-op");
+        assertFalse(Stores.init(root), "init of a valid store is a no-op");
     }
 
     @Test
     void initRefusesAFolderThatIsNotAStore() throws Exception {
         Files.writeString(dir.resolve("something"), "x");
-        StoreException error = assertThrows(StoreException.class, () -> ChunkStore.init(dir));
+        StoreException error = assertThrows(StoreException.class, () -> Stores.init(dir));
         assertTrue(error.getMessage().contains("not empty and is not a chunkfs store"), error.getMessage());
     }
 
@@ -43,7 +47,7 @@ class StoreLayoutTest {
         assertMessage(dir, "is not a chunkfs store");
 
         Path root = dir.resolve("s");
-        ChunkStore.init(root);
+        Stores.init(root);
         Files.delete(root.resolve(".chunks/7f"));
         assertMessage(root, "missing folder .chunks/7f");
         Files.createDirectory(root.resolve(".chunks/7f"));
@@ -56,7 +60,7 @@ class StoreLayoutTest {
 
     private static void assertMessage(Path root, String expected) {
         StoreException error =
-                assertThrows(StoreException.class, () -> ChunkStore.open(root).close());
+                assertThrows(StoreException.class, () -> Stores.open(root).close());
         assertTrue(error.getMessage().contains(expected), error.getMessage());
     }
 }

@@ -1,5 +1,9 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.ChunkBackend;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.PosixException;
+import io.chunkfs.store.StoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -22,7 +26,7 @@ import java.util.Locale;
  */
 public final class StoreLayout {
     public static final String FORMAT_LINE = "chunkfs-store 1";
-    static final int PREFIXES = 256;
+    static final int PREFIXES = ChunkBackend.PREFIXES;
 
     private final Path root;
 

@@ -1,7 +1,9 @@
-package io.chunkfs.store;
+package io.chunkfs.store.local;
 
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.ReceiptIndex;
+import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,41 +28,27 @@ import java.util.stream.Stream;
  * one: their link is read each time, so a receipt that gc in another process removed is seen gone. Only the
  * process that mounts the store makes receipts; one made by another process is seen after a remount.
  */
-public final class Receipts {
-    /** A receipt: {@code incoming/name} holds the chunk {@code digest}. */
-    public record Receipt(String name, Digest digest) {}
-
-    private final ChunkStore store;
+public final class LocalReceipts implements ReceiptIndex {
+    private final LocalBackend backend;
     private final StoreFolders folders;
+    private final SyncLevel level;
     private final Syscalls sys;
     private final GroupSync folderSync;
     /** Every name that has a receipt, and maybe some whose receipt another process removed; null until loaded. */
     private volatile Set<String> names;
 
-    Receipts(ChunkStore store, StoreFolders folders) {
-        this.store = store;
+    LocalReceipts(LocalBackend backend, StoreFolders folders, SyncLevel level) {
+        this.backend = backend;
         this.folders = folders;
+        this.level = level;
         this.sys = folders.sys;
         this.folderSync = new GroupSync(() -> sys.fsync(folders.receipts));
     }
 
-    /** Refuses names that are not a single path component a file system accepts. */
-    public static void checkName(String name) {
-        if (name.isEmpty()
-                || name.equals(".")
-                || name.equals("..")
-                || name.indexOf('/') >= 0
-                || name.indexOf('\0') >= 0) {
-            throw new IllegalArgumentException("not a file name: '" + name + "'");
-        }
-        if (name.getBytes(StandardCharsets.UTF_8).length > 255) {
-            throw new IllegalArgumentException("file name longer than 255 bytes");
-        }
-    }
-
     /** The digest a receipt names, or empty if there is no such receipt. */
+    @Override
     public Optional<Digest> get(String name) throws IOException {
-        checkName(name);
+        ReceiptIndex.checkName(name);
         Set<String> known = names();
         if (!known.contains(name)) {
             return Optional.empty();
@@ -73,8 +61,9 @@ public final class Receipts {
     }
 
     /** Records (or atomically replaces) a receipt. */
+    @Override
     public void put(String name, Digest digest) throws IOException {
-        checkName(name);
+        ReceiptIndex.checkName(name);
         String target = "../.chunks/" + digest.prefix() + "/" + digest;
         Set<String> known = names();
         try {
@@ -92,7 +81,7 @@ public final class Receipts {
 
     /** Replaces a receipt atomically: a link made under a temporary name, then renamed over the old one. */
     private void replace(String target, String name) throws IOException {
-        String temp = store.newTempName();
+        String temp = backend.newTempName();
         sys.symlink(target, folders.tmp, temp);
         try {
             sys.rename(folders.tmp, temp, folders.receipts, name);
@@ -120,8 +109,9 @@ public final class Receipts {
     }
 
     /** Drops a receipt (never its chunk); false if there was none. */
+    @Override
     public boolean remove(String name) throws IOException {
-        checkName(name);
+        ReceiptIndex.checkName(name);
         boolean removed = sys.unlink(folders.receipts, name);
         names().remove(name);
         if (removed) {
@@ -131,9 +121,10 @@ public final class Receipts {
     }
 
     /** Renames a receipt, replacing one of the new name. */
+    @Override
     public void rename(String from, String to) throws IOException {
-        checkName(from);
-        checkName(to);
+        ReceiptIndex.checkName(from);
+        ReceiptIndex.checkName(to);
         sys.rename(folders.receipts, from, folders.receipts, to);
         Set<String> known = names();
         known.remove(from);
@@ -142,6 +133,7 @@ public final class Receipts {
     }
 
     /** Every receipt, sorted by name. */
+    @Override
     public List<Receipt> list() throws IOException {
         List<Receipt> receipts = new ArrayList<>();
         try (Stream<String> names = sys.list(folders.receipts)) {
@@ -156,11 +148,11 @@ public final class Receipts {
         return receipts;
     }
 
-    /** Removes receipts whose chunk is gone; returns how many. */
-    long removeDangling() throws IOException {
+    @Override
+    public long removeDangling(Presence store) throws IOException {
         long removed = 0;
         for (Receipt receipt : list()) {
-            if (store.statFile(receipt.digest()) == null && sys.unlink(folders.receipts, receipt.name())) {
+            if (!store.holds(receipt.digest()) && sys.unlink(folders.receipts, receipt.name())) {
                 names().remove(receipt.name());
                 removed++;
             }
@@ -172,7 +164,7 @@ public final class Receipts {
     }
 
     private void changed() throws IOException {
-        if (store.options().syncLevel() == SyncLevel.FILE) {
+        if (level == SyncLevel.FILE) {
             folderSync.sync();
         }
     }

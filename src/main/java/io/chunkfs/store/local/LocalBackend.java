@@ -1,0 +1,333 @@
+package io.chunkfs.store.local;
+
+import io.chunkfs.store.ChunkBackend;
+import io.chunkfs.store.ChunkIdentity;
+import io.chunkfs.store.ChunkNotFoundException;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * Chunks in a local folder ({@link StoreLayout}): one file per chunk at {@code .chunks/PP/DIGEST}, published
+ * by an atomic rename from {@code .tmp}, every file reached through folders opened once ({@link StoreFolders})
+ * and every call through {@link Syscalls} (tests inject faults and power cuts there). Write sessions are leases
+ * in {@code .writers} ({@link WriterRegistry}), the gc lock is {@code .lock} ({@link GcLock}), set-aside names
+ * are the sweep's and quarantine's ({@link SetAside}), and a crashed writer's unsynced chunks are re-checked by
+ * {@link Recovery}. Thread-safe.
+ */
+public final class LocalBackend implements ChunkBackend {
+    private static final Logger LOG = Logger.getLogger(LocalBackend.class.getName());
+
+    private final StoreLayout layout;
+    private final StoreFolders folders;
+    private final Syscalls sys;
+    private final StoreOptions options;
+    private final WriterRegistry writers;
+    private final Recovery recovery;
+    private final GcLock gcLock;
+    private final SetAside setAside;
+    private final LocalReceipts receipts;
+    /** One group commit per prefix folder: concurrent publishes into one folder share its fsync. */
+    private final GroupSync[] folderSyncs = new GroupSync[PREFIXES];
+
+    private final AtomicLong stagedCounter = new AtomicLong();
+
+    private LocalBackend(StoreLayout layout, StoreFolders folders, StoreOptions options) {
+        this.layout = layout;
+        this.folders = folders;
+        this.sys = folders.sys;
+        this.options = options;
+        this.writers = new WriterRegistry(layout, folders, options.syncLevel(), options.clock());
+        this.recovery = new Recovery(layout, folders, writers);
+        this.gcLock = new GcLock(layout, folders);
+        this.setAside = new SetAside(folders);
+        this.receipts = new LocalReceipts(this, folders, options.syncLevel());
+        for (int prefix = 0; prefix < folderSyncs.length; prefix++) {
+            Folder folder = folders.prefix(prefix);
+            folderSyncs[prefix] = new GroupSync(() -> sys.fsync(folder));
+        }
+    }
+
+    /**
+     * Creates a store at {@code root} with all 256 prefix folders; a valid store already there is left alone.
+     * A private one has folders 0700 and chunks 0400, so that only its owner can read it.
+     *
+     * @return true if a new store was created
+     */
+    public static boolean init(Path root, boolean privateStore) throws IOException {
+        return new StoreLayout(root).create(LinuxSyscalls.INSTANCE, privateStore);
+    }
+
+    /** Opens the store at {@code root}, checking its layout first, and cleans up after a writer that died. */
+    public static LocalBackend open(Path root, StoreOptions options) throws IOException {
+        return open(root, options, LinuxSyscalls.INSTANCE);
+    }
+
+    /** Opens a store whose file-system calls go through {@code sys} (tests inject faults there). */
+    static LocalBackend open(Path root, StoreOptions options, Syscalls sys) throws IOException {
+        StoreLayout layout = new StoreLayout(root);
+        LocalBackend backend = new LocalBackend(layout, layout.open(sys), options);
+        if (!options.readOnly()) {
+            try {
+                int removed = backend.writers.removeLeftovers(backend.recovery);
+                if (removed > 0) {
+                    LOG.info(() -> "removed " + removed + " temporary files left by a process that died");
+                }
+                int restored = backend.gcLock.restoreAfterCrash(backend.setAside);
+                if (restored > 0) {
+                    LOG.warning(() ->
+                            "put back " + restored + " chunks that a garbage collection which died had set aside");
+                }
+            } catch (IOException | RuntimeException e) {
+                backend.close();
+                throw e;
+            }
+        }
+        return backend;
+    }
+
+    /** Where everything of this store is on disk. */
+    public StoreLayout layout() {
+        return layout;
+    }
+
+    /** The receipts of this store, kept as symlinks in {@code receipts/}. */
+    public LocalReceipts receipts() {
+        return receipts;
+    }
+
+    @Override
+    public Entry stat(Digest digest) throws IOException {
+        FileStat stat = sys.stat(folders.prefix(digest), digest.toString());
+        if (stat == null) {
+            return null;
+        }
+        return new Entry(
+                stat.isRegularFile(),
+                stat.size(),
+                stat.atime(),
+                stat.mtime(),
+                identity(stat),
+                recovery.isSuspect(stat));
+    }
+
+    static ChunkIdentity identity(FileStat stat) {
+        return new ChunkIdentity(stat.inode(), stat.ctime(), stat.size());
+    }
+
+    @Override
+    public Opened openRead(Digest digest) throws IOException {
+        try {
+            Syscalls.OpenFile file = sys.openRead(folders.prefix(digest), digest.toString());
+            return new Opened(file.channel(), identity(file.stat()));
+        } catch (NoSuchFileException e) {
+            throw new ChunkNotFoundException(digest);
+        }
+    }
+
+    @Override
+    public boolean touch(Digest digest, boolean awaitSweep) throws IOException {
+        Folder folder = folders.prefix(digest);
+        String name = digest.toString();
+        boolean touched = touchAtime(folder, name);
+        // A sweep (maybe in another process) holds an old chunk aside for a moment to look at its atime once
+        // more, and puts it back if it was touched meanwhile: wait for its verdict rather than answer "missing"
+        // for a chunk that stays. No event crosses processes, so look again after a short pause, a bounded
+        // number of times.
+        for (int tries = 0;
+                awaitSweep && !touched && tries < 200 && sys.stat(folder, SetAside.asideName(name)) != null;
+                tries++) {
+            try {
+                Thread.sleep(1 + tries / 20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while a sweep held " + digest + " aside");
+            }
+            touched = touchAtime(folder, name);
+        }
+        return touched;
+    }
+
+    private boolean touchAtime(Folder folder, String name) throws IOException {
+        return sys.setTimes(folder, name, 0, Posix.UTIME_NOW, 0, Posix.UTIME_OMIT);
+    }
+
+    @Override
+    public boolean makeDurable(Digest digest) throws IOException {
+        // Cheap when it is durable already: fsync then finds nothing to write.
+        try (FileChannel channel =
+                sys.openRead(folders.prefix(digest), digest.toString()).channel()) {
+            sys.fsync(channel);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        folderSyncs[digest.prefixIndex()].sync();
+        return true;
+    }
+
+    /** Creates a fresh file in {@code .tmp}, named so that start-up can tell whether its owner is still alive. */
+    @Override
+    public Staged stage() throws IOException {
+        String name = newTempName();
+        return new Staged(name, sys.create(folders.tmp, name, folders.chunkMode));
+    }
+
+    /** A fresh name in {@code .tmp} owned by this process. */
+    String newTempName() {
+        return writers.id() + "-" + stagedCounter.incrementAndGet();
+    }
+
+    @Override
+    public void force(FileChannel staged) throws IOException {
+        sys.fsync(staged);
+    }
+
+    @Override
+    public void publish(String staged, Digest digest, SyncLevel level) throws IOException {
+        sys.rename(folders.tmp, staged, folders.prefix(digest), digest.toString());
+        if (level == SyncLevel.FILE) {
+            folderSyncs[digest.prefixIndex()].sync();
+        }
+    }
+
+    @Override
+    public void discard(String staged) throws IOException {
+        sys.unlink(folders.tmp, staged);
+    }
+
+    @Override
+    public Stream<Digest> list(int prefix) throws IOException {
+        return sys.list(folders.prefix(prefix)).filter(Digest::isValid).map(Digest::parse);
+    }
+
+    @Override
+    public PrefixScan scan(int prefix) throws IOException {
+        return setAside.scan(folders.prefix(prefix));
+    }
+
+    @Override
+    public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException {
+        return setAside.deleteIfUnusedSince(folders.prefix(digest), digest.toString(), cutoffMillis);
+    }
+
+    @Override
+    public String quarantine(Digest digest, ChunkIdentity identity) throws IOException {
+        long inode = identity == null ? SetAside.ANY_FILE : identity.version();
+        return setAside.quarantine(folders.prefix(digest), digest.toString(), inode);
+    }
+
+    @Override
+    public void sync(Instant started) throws IOException {
+        sys.syncfs(folders.chunks);
+        writers.recordSync(started.toEpochMilli());
+    }
+
+    @Override
+    public Space space() throws IOException {
+        FileStore store = Files.getFileStore(layout.root());
+        return new Space(store.getTotalSpace(), store.getUnallocatedSpace(), store.getUsableSpace());
+    }
+
+    @Override
+    public Owner owner() throws IOException {
+        return new Owner((Integer) Files.getAttribute(layout.root(), "unix:uid"), (Integer)
+                Files.getAttribute(layout.root(), "unix:gid"));
+    }
+
+    @Override
+    public long beginWriter() throws IOException {
+        return writers.begin();
+    }
+
+    @Override
+    public void endWriter(long startMillis) throws IOException {
+        writers.end(startMillis);
+    }
+
+    @Override
+    public OptionalLong oldestWriterStart() throws IOException {
+        return writers.oldestActiveStart();
+    }
+
+    @Override
+    public long removeLeftovers() throws IOException {
+        return writers.removeLeftovers(null);
+    }
+
+    @Override
+    public Closeable lockForGc() throws IOException {
+        return gcLock.lock();
+    }
+
+    @Override
+    public Instant markClock() throws IOException {
+        return new AtimeProbe(layout, folders, options.clock()).now();
+    }
+
+    @Override
+    public void sweepStarting() throws IOException {
+        setAside.sweepStarting();
+    }
+
+    @Override
+    public void sweepDone() throws IOException {
+        setAside.sweepDone();
+    }
+
+    @Override
+    public void startRecovery(Recheck check) {
+        recovery.startIfNeeded(check);
+    }
+
+    /** Waits for the check of a crashed process's chunks (tests); false if it did not finish within {@code millis}. */
+    boolean awaitRecovery(long millis) throws InterruptedException {
+        return recovery.await(millis);
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        return Map.of();
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(Capability.ATOMIC_RENAME, Capability.USABLE_ATIME);
+    }
+
+    @Override
+    public String location() {
+        return layout.root().toString();
+    }
+
+    @Override
+    public String locate(Digest digest) {
+        return folders.prefix(digest).resolve(digest.toString()).toString();
+    }
+
+    /** Stops recovery, ends this process's writer lease and closes the store's folders, in that order. */
+    @Override
+    public void close() throws IOException {
+        recovery.stop();
+        try {
+            writers.close();
+        } finally {
+            folders.close();
+        }
+    }
+}
