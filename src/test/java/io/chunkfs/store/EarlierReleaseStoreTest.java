@@ -1,0 +1,128 @@
+package io.chunkfs.store;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A store made by an earlier release (format version 1, unpacked from {@code store-format-1.tar.gz}; its README
+ * {@code store-format-1.md} says how it was made) opens as it is and everything works on it.
+ */
+class EarlierReleaseStoreTest {
+    private static final Digest HELLO =
+            Digest.parse("1fadbb8ed441494253a089fde36eb0e30f55be9b45ebc528e21969e99aaac6c6");
+    private static final Digest EMPTY =
+            Digest.parse("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    private static final Digest PATTERN =
+            Digest.parse("b56c58471e5e93f1329a5878b818e0cd23ab1a59925a7dc2b1576063a9109955");
+    private static final Digest NOTE = Digest.parse("a2a965af5e1ad95c9091fec856fa954c309b6050cba4e73eebe92434eb4607f1");
+    /** The bytes the release was given for each chunk. */
+    private static final Map<Digest, byte[]> CHUNKS = Map.of(
+            HELLO, "hello, chunkfs\n".getBytes(UTF_8),
+            EMPTY, new byte[0],
+            PATTERN, pattern(),
+            NOTE, "a receipt of its own\n".getBytes(UTF_8));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void opensAsItIsAndReadsVerifiesAndCollects() throws Exception {
+        Path root = unpack();
+        byte[] marker = Files.readAllBytes(root.resolve(".chunkfs"));
+        assertEquals("chunkfs-store 1\n", new String(marker, UTF_8));
+
+        try (ChunkStore store = ChunkStore.open(root)) {
+            try (Stream<Digest> chunks = store.chunks()) {
+                assertEquals(CHUNKS.keySet(), chunks.collect(Collectors.toSet()));
+            }
+            for (Map.Entry<Digest, byte[]> chunk : CHUNKS.entrySet()) {
+                assertArrayEquals(chunk.getValue(), store.loadChunk(chunk.getKey()), chunk.getKey() + " read verified");
+            }
+            List<Receipts.Receipt> receipts =
+                    List.of(new Receipts.Receipt("hello copy.txt", HELLO), new Receipts.Receipt("note.txt", NOTE));
+            assertEquals(receipts, store.receipts().list());
+            assertEquals(HELLO, store.receipts().get("hello copy.txt").orElseThrow());
+
+            VerifyResult verified = new Verifier(store, 2, Progress.NONE).verifyAll();
+            assertTrue(verified.ok(), verified.toString());
+            assertEquals(4, verified.checked());
+            assertEquals(15 + 0 + 70_000 + 21, verified.bytes());
+
+            // With the default margin every chunk is too young to go: a collection that changes nothing.
+            GcResult unchanged = collect(store, GarbageCollector.DEFAULT_MARGIN);
+            assertEquals(List.of(4L, 0L, 4L, 2L, 0L), counts(unchanged), unchanged.toString());
+            assertEquals(CHUNKS.size(), chunkFiles(root));
+
+            // Without a margin, the chunks no receipt names go (however old all are) and the others stay readable.
+            for (Digest digest : CHUNKS.keySet()) {
+                StoreTesting.age(store, digest);
+            }
+            GcResult swept = collect(store, Duration.ZERO);
+            assertEquals(List.of(4L, 2L, 2L, 2L, 0L), counts(swept), swept.toString());
+            assertEquals(receipts, store.receipts().list());
+            assertArrayEquals(CHUNKS.get(NOTE), store.loadChunk(NOTE));
+            assertEquals(PATTERN, store.insertChunk(pattern()).digest(), "a removed chunk can be stored again");
+        }
+        assertArrayEquals(marker, Files.readAllBytes(root.resolve(".chunkfs")), "the marker is left as it was");
+    }
+
+    @Test
+    void aStoreThisReleaseMakesHasTheMarkerEarlierReleasesRead() throws Exception {
+        byte[] earlier = Files.readAllBytes(unpack().resolve(".chunkfs"));
+        Path root = dir.resolve("new");
+        ChunkStore.init(root);
+        assertArrayEquals(earlier, Files.readAllBytes(root.resolve(".chunkfs")));
+    }
+
+    private Path unpack() throws Exception {
+        StoreFixtures.unpack("store-format-1.tar.gz", dir);
+        Path root = dir.resolve("store");
+        assertEquals(256, StoreTesting.countFiles(root.resolve(".chunks")), "every prefix folder, empty ones too");
+        return root;
+    }
+
+    private static GcResult collect(ChunkStore store, Duration margin) throws Exception {
+        Set<Digest> marks = Set.of(HELLO, NOTE);
+        return new GarbageCollector(store, margin, Progress.NONE).collect(marks.iterator());
+    }
+
+    /** Chunks before, removed, kept, and how many of the marks were found and missing. */
+    private static List<Long> counts(GcResult result) {
+        return List.of(
+                result.chunksBefore(),
+                result.removedChunks(),
+                result.keptChunks(),
+                result.marked(),
+                result.markedMissing());
+    }
+
+    private static long chunkFiles(Path root) throws Exception {
+        try (Stream<Path> files = Files.walk(root.resolve(".chunks"))) {
+            return files.filter(Files::isRegularFile)
+                    .filter(file -> Digest.isValid(file.getFileName().toString()))
+                    .count();
+        }
+    }
+
+    /** The 70000 bytes of {@code pattern.bin}: byte i is (31 i + 7) mod 251. */
+    private static byte[] pattern() {
+        byte[] bytes = new byte[70_000];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) ((i * 31 + 7) % 251);
+        }
+        return bytes;
+    }
+}
