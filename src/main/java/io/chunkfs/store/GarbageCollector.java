@@ -48,6 +48,7 @@ public final class GarbageCollector {
      * In {@code .chunks} while a sweep runs, durable before the first chunk is set aside: a power cut between
      * setting a touched chunk aside and putting it back would otherwise leave it away from its digest path until
      * the next collection. The next start sees the marker and puts such chunks back ({@link #restoreAfterCrash}).
+     * Only its presence counts, never its bytes (it is made empty); see {@link StoreFormat} for the version rule.
      */
     private static final String SWEEP_MARKER = ".sweep-running";
 

@@ -53,7 +53,7 @@ import java.util.regex.Pattern;
  *   <li>{@code .tmp/}: temporary files of writers, nothing durable; those of writers that are not live go.
  *   <li>{@code receipts/NAME}: a symlink to {@code ../.chunks/PP/DIGEST} (see {@link Receipts}). An entry
  *       whose link does not end in a digest (another kind of file, a link elsewhere) is no receipt: it is
- *       skipped and never removed.
+ *       skipped, and gc never removes it.
  * </ul>
  */
 public final class StoreFormat {

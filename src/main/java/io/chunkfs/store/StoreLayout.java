@@ -231,8 +231,9 @@ public final class StoreLayout {
     }
 
     /**
-     * The marker's text, for {@link StoreFormat#parse}. An empty (or blank) marker next to a whole store is what a crash right after an older
-     * release created a store leaves (it did not fsync the marker): it is rewritten rather than refused.
+     * The marker's text, for {@link StoreFormat#parse}. An empty (or blank) marker next to a whole store is what
+     * a crash right after an older release created a store leaves (it did not fsync the marker): it is rewritten
+     * rather than refused.
      */
     private String readFormat(Syscalls sys, Folder rootFolder) throws IOException {
         FileStat marker = sys.stat(rootFolder, ".chunkfs");

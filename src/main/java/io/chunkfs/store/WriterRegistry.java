@@ -31,6 +31,9 @@ import java.util.stream.Stream;
  * up, and if that process did not fsync every chunk, {@link Recovery} first checks what it wrote since its
  * last sync. One file per process rather than per session keeps a write session free of file creation,
  * which is the cost that dominates small files.
+ *
+ * <p>The record's layout is fixed for the store's format version ({@link StoreFormat}): a dead process's record
+ * that cannot be read is checked as if that process never synced, and only then removed.
  */
 final class WriterRegistry {
     private static final SecureRandom RANDOM = new SecureRandom();

@@ -71,10 +71,9 @@ class StoreFormatTest {
         Path root = store();
         Files.writeString(root.resolve(".chunkfs"), "chunkfs-store x\n");
 
-        assertEquals(
-                root
-                        + " has an unknown store format 'chunkfs-store x' (this version of chunkfs reads 'chunkfs-store 1')",
-                refusal(root));
+        String expected =
+                " has an unknown store format 'chunkfs-store x' (this version of chunkfs reads 'chunkfs-store 1')";
+        assertEquals(root + expected, refusal(root));
         assertThrows(StoreException.class, () -> ChunkStore.init(root));
         assertEquals("chunkfs-store x\n", Files.readString(root.resolve(".chunkfs")), "a garbage marker is left alone");
     }
