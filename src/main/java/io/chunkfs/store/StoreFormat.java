@@ -47,9 +47,11 @@ import java.util.regex.Pattern;
  *       reported by gc as foreign.
  *   <li>{@code .chunks/.sweep-running}: only its presence counts (it is empty): a sweep may have set chunks
  *       aside; the next start puts back each {@code DIGEST.sweep} and then removes it.
- *   <li>{@code .writers/ID}: a writing process's fixed-width ASCII record (see {@link WriterRegistry}). A
- *       locked one is live; an unlocked one whose record cannot be read counts as a process that never synced,
- *       so every chunk it may have touched is checked before the record is removed.
+ *   <li>{@code .writers/ID}: a writing process's fixed-width ASCII record (see {@link WriterRegistry}); the first
+ *       builds kept an empty file per session, {@code START_MILLIS-ID}, under the same version. A locked record
+ *       is a live writer: one that cannot be read counts as active since the epoch, so gc removes nothing while
+ *       it lives. An unlocked one that cannot be read counts as a process that never synced, so every chunk it
+ *       may have touched is checked before the record is removed.
  *   <li>{@code .tmp/}: temporary files of writers, nothing durable; those of writers that are not live go.
  *   <li>{@code receipts/NAME}: a symlink to {@code ../.chunks/PP/DIGEST} (see {@link Receipts}). An entry
  *       whose link does not end in a digest (another kind of file, a link elsewhere) is no receipt: it is

@@ -282,13 +282,24 @@ final class WriterRegistry {
         return active.isEmpty() ? NONE : active.firstKey();
     }
 
-    /** A registration just created may not hold a number yet: that counts as no writer. */
+    /**
+     * The oldest start a live registration publishes. One that holds no number (an earlier build's per-session
+     * file {@code START_MILLIS-ID} was empty) counts as a writer active since the epoch: gc keeps every chunk
+     * while that process lives rather than guess. (This release writes the number before the file gets its name.)
+     */
     private static long readNumber(FileChannel channel, long at) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(WIDTH);
         while (buffer.hasRemaining() && channel.read(buffer, at + buffer.position()) > 0) {
             // read the fixed-width number
         }
-        return buffer.position() == WIDTH ? parse(new String(buffer.array(), StandardCharsets.US_ASCII)) : NONE;
+        if (buffer.position() < WIDTH) {
+            return 0;
+        }
+        try {
+            return Math.max(0, Long.parseLong(new String(buffer.array(), StandardCharsets.US_ASCII)));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static long parse(String text) {

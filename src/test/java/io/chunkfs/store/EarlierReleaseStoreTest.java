@@ -3,6 +3,7 @@ package io.chunkfs.store;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -113,6 +114,41 @@ class EarlierReleaseStoreTest {
                     store.receipts().list());
             store.insertChunk(bytes);
             assertArrayEquals(bytes, store.loadChunk(killed));
+        }
+    }
+
+    /**
+     * A writer of the first build (commit 27c3203) registered each session as an empty locked file named
+     * {@code START_MILLIS-ID}: while such a process lives beside this release, gc must not take its empty record
+     * for "no writer", and keeps every chunk instead.
+     */
+    @Test
+    void aLiveWriterWhoseRecordCannotBeReadKeepsGcFromRemovingAnything() throws Exception {
+        Path root = unpack();
+        Path record = root.resolve(".writers/1764030000000-0123456789abcdef");
+        Files.createFile(record);
+        Process holder = LockHolder.start(record);
+        try (ChunkStore store = ChunkStore.open(root)) {
+            for (Digest digest : CHUNKS.keySet()) {
+                StoreTesting.age(store, digest);
+            }
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+                GcResult whileLive = collect(store, Duration.ZERO);
+                assertEquals(List.of(4L, 0L, 4L, 2L, 0L), counts(whileLive), whileLive.toString());
+                assertEquals(2, whileLive.pendingChunks(), "kept only for the writer");
+
+                holder.getOutputStream().close();
+                assertEquals(0, holder.waitFor());
+                GcResult afterwards = collect(store, Duration.ZERO);
+                assertEquals(List.of(4L, 2L, 2L, 2L, 0L), counts(afterwards), afterwards.toString());
+            });
+        } finally {
+            holder.destroyForcibly();
+        }
+        // Unreadable and dead: the next start checks every chunk, as for a writer that never synced, then drops it.
+        try (ChunkStore store = ChunkStore.open(root)) {
+            assertTrue(store.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
+            assertEquals(List.of(), names(root.resolve(".writers")), "the dead writer's record is gone");
         }
     }
 
