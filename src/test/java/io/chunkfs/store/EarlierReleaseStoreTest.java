@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store made by an earlier release (format version 1, unpacked from {@code store-format-1.tar.gz}; its README
- * {@code store-format-1.md} says how it was made) opens as it is and everything works on it.
+ * Stores made by earlier builds (format version 1, unpacked from the archives next to this class; the README
+ * there says how each was made) open as they are, and everything works on them.
  */
 class EarlierReleaseStoreTest {
     private static final Digest HELLO =
@@ -114,6 +114,33 @@ class EarlierReleaseStoreTest {
                     store.receipts().list());
             store.insertChunk(bytes);
             assertArrayEquals(bytes, store.loadChunk(killed));
+        }
+    }
+
+    /**
+     * The first build (commit 27c3203) registered each write session as an empty file {@code START_MILLIS-ID};
+     * its {@code put} killed while streaming left that record and a temporary file. Both are understood: the
+     * temporary file goes, the record gets its process's chunks checked and then goes.
+     */
+    @Test
+    void aStoreOfTheFirstBuildWithAKilledPutOpensAndIsCleanedUp() throws Exception {
+        StoreFixtures.unpack("store-format-1-first-build.tar.gz", dir);
+        Path root = dir.resolve("store");
+        assertEquals(List.of("1795678384812-f01639766100ad51"), names(root.resolve(".writers")));
+        assertEquals(List.of("f01639766100ad51-1"), names(root.resolve(".tmp")));
+        Digest first = Digest.parse("08b065ff6bb0bb255d3e83e7e429bcd1636dabd300f50b50dc38941f36cc6208");
+
+        try (ChunkStore store = ChunkStore.open(root)) {
+            assertTrue(store.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
+            assertEquals(List.of(), names(root.resolve(".writers")));
+            assertEquals(List.of(), names(root.resolve(".tmp")));
+            try (Stream<Digest> chunks = store.chunks()) {
+                assertEquals(Set.of(HELLO, first), chunks.collect(Collectors.toSet()));
+            }
+            assertArrayEquals(CHUNKS.get(HELLO), store.loadChunk(HELLO));
+            assertArrayEquals("from the first build\n".getBytes(UTF_8), store.loadChunk(first));
+            assertEquals(List.of(), store.receipts().list());
+            assertTrue(new Verifier(store, 1, Progress.NONE).verifyAll().ok());
         }
     }
 
