@@ -38,8 +38,9 @@ import java.util.regex.Pattern;
  *
  * <p>Every other file of the store follows the marker's version: a release that refuses the marker touches
  * nothing else, so within one version the layout of each file is fixed, and a change an older release of the
- * same version would misread needs a new version. Within version 1, what each holds and what an entry this
- * release does not understand gets (never deleted unless its whole meaning is understood):
+ * same version would misread needs a new version (the writer record changed once under version 1, before this
+ * rule: hence the care below). Within version 1, what each holds and what an entry this release does not
+ * understand gets (never deleted unless its whole meaning is understood):
  *
  * <ul>
  *   <li>{@code .chunks/PP/}: chunks named by their digest; {@code DIGEST.sweep} (set aside by a sweep),
