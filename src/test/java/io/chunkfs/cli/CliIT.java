@@ -137,6 +137,23 @@ class CliIT {
     }
 
     @Test
+    void aStoreOfANewerFormatIsRefusedInOneLineByEveryCommandAndLeftAsItIs() throws Exception {
+        cli("-s", "store", "init").ok();
+        Files.writeString(dir.resolve("file"), "x");
+        Files.writeString(dir.resolve("store/.chunkfs"), "chunkfs-store 2\n");
+        for (String[] command : new String[][] {
+            {"init"}, {"stats"}, {"put", "file"}, {"get", "a".repeat(64)}, {"verify"}, {"gc"}, {"receipts"}
+        }) {
+            List<String> args = new ArrayList<>(List.of("-s", "store"));
+            args.addAll(List.of(command));
+            assertOneLineFailure(
+                    cli(args.toArray(String[]::new)),
+                    "has format version 2, newer than this chunkfs reads (version 1 and earlier): upgrade chunkfs");
+        }
+        assertEquals("chunkfs-store 2\n", Files.readString(dir.resolve("store/.chunkfs")));
+    }
+
+    @Test
     void touchMovesAtimeAndKeepsMtime() throws Exception {
         Files.writeString(dir.resolve("f"), "touch");
         Digest digest = Digest.sha256("touch".getBytes());

@@ -27,6 +27,9 @@ import java.util.stream.Stream;
  * file a program creates, twice) costs no system call. The folder stays the truth for names that do have
  * one: their link is read each time, so a receipt that gc in another process removed is seen gone. Only the
  * process that mounts the store makes receipts; one made by another process is seen after a remount.
+ *
+ * <p>Their form follows the store's format version ({@link StoreFormat}): an entry of {@code receipts/} whose link
+ * does not end in a digest (a file, a folder, a link elsewhere) is no receipt: listing and gc skip it, never remove it.
  */
 public final class LocalReceipts implements ReceiptIndex {
     private final LocalBackend backend;

@@ -4,6 +4,7 @@ import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.PosixException;
 import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -16,7 +17,7 @@ import java.util.Locale;
  * Where everything of a store lives on disk, and the checks that a folder really is a store.
  *
  * <pre>
- * STORE/.chunkfs          format marker: "chunkfs-store 1"
+ * STORE/.chunkfs          format marker: "chunkfs-store 1" (see {@link StoreFormat} for the version rule)
  * STORE/.lock             held exclusively by a running garbage collection
  * STORE/.chunks/00 … ff   the chunks, named by their 64-hex SHA-256
  * STORE/.writers/         one locked file per active write session, named START_MILLIS-ID
@@ -25,7 +26,7 @@ import java.util.Locale;
  * </pre>
  */
 public final class StoreLayout {
-    public static final String FORMAT_LINE = "chunkfs-store 1";
+    public static final String FORMAT_LINE = StoreFormat.FIRST_LINE;
     static final int PREFIXES = ChunkBackend.PREFIXES;
 
     private final Path root;
@@ -98,7 +99,7 @@ public final class StoreLayout {
      * @return true if a store was created, false if one was already there
      */
     boolean create(Syscalls sys, boolean privateStore) throws IOException {
-        if (Files.exists(formatFile(), LinkOption.NOFOLLOW_LINKS) && Files.size(formatFile()) > 0) {
+        if (Files.exists(formatFile(), LinkOption.NOFOLLOW_LINKS) && !isBlank(formatFile())) {
             open(sys).close();
             return false;
         }
@@ -161,7 +162,7 @@ public final class StoreLayout {
             // either no marker (creating again resumes) or a whole store.
             sys.unlink(rootFolder, ".chunkfs.partial");
             try (var marker = sys.create(rootFolder, ".chunkfs.partial", isPrivate ? 0600 : 0644)) {
-                marker.write(java.nio.ByteBuffer.wrap((FORMAT_LINE + "\n").getBytes(StandardCharsets.UTF_8)));
+                marker.write(java.nio.ByteBuffer.wrap(StoreFormat.markerText().getBytes(StandardCharsets.UTF_8)));
                 sys.fsync(marker);
             }
             sys.rename(rootFolder, ".chunkfs.partial", rootFolder, ".chunkfs");
@@ -208,11 +209,7 @@ public final class StoreLayout {
         Folder rootFolder = sys.openRoot(root);
         java.util.List<Folder> opened = new java.util.ArrayList<>();
         try {
-            String format = readFormat(sys, rootFolder);
-            if (!format.equals(FORMAT_LINE)) {
-                throw new StoreException(root + " has an unknown store format '" + format
-                        + "' (this version of chunkfs reads '" + FORMAT_LINE + "')");
-            }
+            StoreFormat.parse(root, readFormat(sys, rootFolder));
             Folder chunks = requireFolder(sys, rootFolder, ".chunks", opened);
             Folder[] prefixes = new Folder[PREFIXES];
             for (int prefix = 0; prefix < PREFIXES; prefix++) {
@@ -239,8 +236,9 @@ public final class StoreLayout {
     }
 
     /**
-     * The marker's format line. An empty marker next to a whole store is what a crash right after an older
-     * release created a store leaves (it did not fsync the marker): it is rewritten rather than refused.
+     * The marker's text, for {@link StoreFormat#parse}. An empty (or blank) marker next to a whole store is what
+     * a crash right after an older release created a store leaves (it did not fsync the marker): it is rewritten
+     * rather than refused.
      */
     private String readFormat(Syscalls sys, Folder rootFolder) throws IOException {
         FileStat marker = sys.stat(rootFolder, ".chunkfs");
@@ -260,15 +258,22 @@ public final class StoreLayout {
             }
             bytes = java.util.Arrays.copyOf(buffer.array(), buffer.position());
         }
-        String format = new String(bytes, StandardCharsets.UTF_8).strip();
-        if (format.isEmpty() && sys.stat(rootFolder, ".chunks") != null) {
+        String format = new String(bytes, StandardCharsets.UTF_8);
+        if (format.isBlank() && sys.stat(rootFolder, ".chunks") != null) {
             java.util.logging.Logger.getLogger(StoreLayout.class.getName())
                     .warning(() -> "the format marker of " + root
                             + " is empty (a crash right after the store was created): writing it again");
             create(sys, false);
-            return FORMAT_LINE;
+            return StoreFormat.markerText();
         }
         return format;
+    }
+
+    /** A marker file that holds no more than whitespace is no marker yet: {@link #create} resumes then. */
+    private static boolean isBlank(Path marker) throws IOException {
+        return Files.isRegularFile(marker, LinkOption.NOFOLLOW_LINKS)
+                && Files.size(marker) <= 4096
+                && new String(Files.readAllBytes(marker), StandardCharsets.UTF_8).isBlank();
     }
 
     private Folder requireFolder(Syscalls sys, Folder parent, String name, java.util.List<Folder> opened)

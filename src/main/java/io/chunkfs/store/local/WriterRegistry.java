@@ -33,6 +33,9 @@ import java.util.stream.Stream;
  * up, and if that process did not fsync every chunk, {@link Recovery} first checks what it wrote since its
  * last sync. One file per process rather than per session keeps a write session free of file creation,
  * which is the cost that dominates small files.
+ *
+ * <p>The record's layout is fixed for the store's format version ({@link StoreFormat}): a dead process's record
+ * that cannot be read is checked as if that process never synced, and only then removed.
  */
 final class WriterRegistry {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -288,13 +291,24 @@ final class WriterRegistry {
         return active.isEmpty() ? NONE : active.firstKey();
     }
 
-    /** A registration just created may not hold a number yet: that counts as no writer. */
+    /**
+     * The oldest start a live registration publishes. One that holds no number (an earlier build's per-session
+     * file {@code START_MILLIS-ID} was empty) counts as a writer active since the epoch: gc keeps every chunk
+     * while that process lives rather than guess. (This release writes the number before the file gets its name.)
+     */
     private static long readNumber(FileChannel channel, long at) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(WIDTH);
         while (buffer.hasRemaining() && channel.read(buffer, at + buffer.position()) > 0) {
             // read the fixed-width number
         }
-        return buffer.position() == WIDTH ? parse(new String(buffer.array(), StandardCharsets.US_ASCII)) : NONE;
+        if (buffer.position() < WIDTH) {
+            return 0;
+        }
+        try {
+            return Math.max(0, Long.parseLong(new String(buffer.array(), StandardCharsets.US_ASCII)));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     private static long parse(String text) {

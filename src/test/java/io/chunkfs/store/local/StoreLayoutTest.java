@@ -54,8 +54,8 @@ class StoreLayoutTest {
         Files.delete(root.resolve(".lock"));
         assertMessage(root, "missing lock file");
         Files.createFile(root.resolve(".lock"));
-        Files.writeString(root.resolve(".chunkfs"), "chunkfs-store 99\n");
-        assertMessage(root, "unknown store format 'chunkfs-store 99'");
+        Files.writeString(root.resolve(".chunkfs"), "chunkfs-store one\n");
+        assertMessage(root, "unknown store format 'chunkfs-store one'");
     }
 
     private static void assertMessage(Path root, String expected) {
