@@ -1,5 +1,7 @@
 // Fills a store with N small distinct chunks through the library, for the gc and verify benchmarks:
 //   java -cp target/chunkfs.jar bench/MakeChunks.java STORE N
+// bench/run --baseline compiles it against an older jar too: releases before the backend seam open a store with
+// ChunkStore.init/open(Path, ...), later ones with io.chunkfs.Stores; it finds whichever the jar has.
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
@@ -17,8 +19,11 @@ public class MakeChunks {
         Path root = Path.of(args[0]);
         int count = Integer.parseInt(args[1]);
         int threads = Runtime.getRuntime().availableProcessors();
-        ChunkStore.init(root);
-        try (ChunkStore store = ChunkStore.open(root, StoreOptions.defaults().withSyncLevel(SyncLevel.NONE));
+        Class<?> opener = opener();
+        opener.getMethod("init", Path.class).invoke(null, root);
+        StoreOptions options = StoreOptions.defaults().withSyncLevel(SyncLevel.NONE);
+        try (ChunkStore store = (ChunkStore)
+                        opener.getMethod("open", Path.class, StoreOptions.class).invoke(null, root, options);
                 WriteSession session = store.beginWrite()) {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             List<Future<?>> parts = new ArrayList<>();
@@ -35,6 +40,14 @@ public class MakeChunks {
                 part.get();
             }
             pool.shutdown();
+        }
+    }
+
+    private static Class<?> opener() {
+        try {
+            return Class.forName("io.chunkfs.Stores");
+        } catch (ClassNotFoundException e) {
+            return ChunkStore.class;
         }
     }
 }
