@@ -1,0 +1,59 @@
+package io.chunkfs.fuse;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.Struct;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+
+/**
+ * The raw libfuse 2.9 ABI details that jnr-fuse leaves out: the {@code fuse_operations} flag bits,
+ * the {@code fuse_file_info} bit-field, and the open(2) flag bits. Offsets are for 64-bit Linux; they
+ * are written here once so that no callback computes one.
+ */
+final class FuseAbi {
+    static final int O_ACCMODE = 3;
+    static final int O_RDONLY = 0;
+    static final int O_TRUNC = 01000;
+    static final int O_APPEND = 02000;
+    /** {@code fuse_operations}' flag bits, which jnr-fuse leaves unset: the int at byte 304. */
+    static final int FLAGS_OFFSET = 304;
+    /** Calls on open files still come (with a null path) after the name was unlinked. */
+    static final int FLAG_NULLPATH_OK = 1;
+    /** {@code utimens} receives UTIME_NOW and UTIME_OMIT instead of libfuse dropping partial updates. */
+    static final int FLAG_UTIME_OMIT_OK = 1 << 2;
+    /** {@code fuse_file_info.direct_io} and {@code keep_cache}: bits of the bit-field int at byte 20. */
+    static final int FILE_INFO_BITS_OFFSET = 20;
+    /** {@code fuse_file_info.direct_io}: bit 0 of the bit-field int. */
+    static final int DIRECT_IO = 1;
+    /** {@code fuse_file_info.keep_cache}: bit 1 of the bit-field int. */
+    static final int KEEP_CACHE = 1 << 1;
+
+    private FuseAbi() {}
+
+    /** Sets the flag bits this file system relies on in the {@code fuse_operations} at {@code operations}. */
+    static void enableOperationFlags(Pointer operations) {
+        operations.putInt(FLAGS_OFFSET, operations.getInt(FLAGS_OFFSET) | FLAG_UTIME_OMIT_OK | FLAG_NULLPATH_OK);
+    }
+
+    /** Whether open(2) with {@code flags} may change the file: opened for writing, truncating or appending. */
+    static boolean opensForWriting(int flags) {
+        return (flags & O_ACCMODE) != O_RDONLY || (flags & (O_TRUNC | O_APPEND)) != 0;
+    }
+
+    static boolean truncates(int flags) {
+        return (flags & O_TRUNC) != 0;
+    }
+
+    /** Tells the kernel how to cache the file just opened with {@code fi}. */
+    static void setCaching(FuseFileInfo fi, Caching caching) {
+        switch (caching) {
+            case KEEP -> setInfoBits(fi, KEEP_CACHE);
+            case NONE -> setInfoBits(fi, DIRECT_IO);
+            case DEFAULT -> {}
+        }
+    }
+
+    private static void setInfoBits(FuseFileInfo fi, int bits) {
+        Pointer info = Struct.getMemory(fi);
+        info.putInt(FILE_INFO_BITS_OFFSET, info.getInt(FILE_INFO_BITS_OFFSET) | bits);
+    }
+}
