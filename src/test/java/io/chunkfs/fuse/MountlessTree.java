@@ -80,9 +80,12 @@ final class MountlessTree implements AutoCloseable {
         }
     }
 
-    /** The errno a refusal carries, or a failure of the test if {@code operation} did not refuse. */
+    /**
+     * The errno the caller of {@code operation} would see (as {@link ChunkFs} maps any exception), or a
+     * failure of the test if {@code operation} did not fail.
+     */
     static int errno(Executable operation) {
-        return assertThrows(FsError.class, operation).errno;
+        return Errno.of(assertThrows(Exception.class, operation));
     }
 
     @Override
