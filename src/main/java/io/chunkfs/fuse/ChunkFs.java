@@ -2,12 +2,9 @@ package io.chunkfs.fuse;
 
 import com.kenai.jffi.MemoryIO;
 import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.CorruptChunkException;
-import io.chunkfs.store.Digest;
 import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +29,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * The chunk store as a FUSE file system. Each callback hands its path to the {@link NodeHandler} of
  * the node kind (see {@link Nodes}) or its file handle to the {@link Handle} (see {@link
  * OpenHandles}), and translates between jnr's structs and plain values. Callbacks run on many threads
- * at once. Every callback goes through {@link #call}, which turns exceptions into the errno the caller
+ * at once. Every callback goes through {@link Answers}, which turns exceptions into the errno the caller
  * sees, in one place.
  */
 public final class ChunkFs extends FuseStubFS {
@@ -47,9 +44,10 @@ public final class ChunkFs extends FuseStubFS {
     private final IncomingFiles incoming;
     private final Nodes nodes;
     private final OpenHandles handles = new OpenHandles();
+    private final Answers answers;
+    private final Xattrs xattrs;
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
-    private volatile String controlSocket;
 
     public ChunkFs(ChunkStore store) throws IOException {
         this.mountedStore = new MountedStore(store);
@@ -57,6 +55,8 @@ public final class ChunkFs extends FuseStubFS {
         this.stats = new MountStats(store.options().syncLevel() == SyncLevel.FILE);
         this.incoming = new IncomingFiles(store, refusals, stats);
         this.nodes = new Nodes(store, refusals, stats, incoming, Instant.now());
+        this.answers = new Answers(stats);
+        this.xattrs = new Xattrs(nodes);
         FuseAbi.enableOperationFlags(Struct.getMemory(fuseOperations));
     }
 
@@ -92,37 +92,38 @@ public final class ChunkFs extends FuseStubFS {
 
     /** Where the control socket of this mount is, for {@code getfattr -n user.chunkfs.control MOUNTPOINT}. */
     void controlSocket(Path socket) {
-        this.controlSocket = socket == null ? null : socket.toString();
+        xattrs.controlSocket(socket == null ? null : socket.toString());
     }
 
+    /** A callback on the node a path names. */
     @FunctionalInterface
-    private interface Operation {
-        int run() throws IOException;
+    private interface NodeOperation {
+        void run(NodeHandler node) throws IOException;
     }
 
-    private int call(String what, String path, Operation operation) {
-        try {
-            return operation.run();
-        } catch (FsError e) {
-            int errno = Errno.forCall(what, e.errno);
-            stats.answered(what, errno);
-            return -errno;
-        } catch (IOException | RuntimeException e) {
-            int errno = Errno.forCall(what, Errno.of(e));
-            if (errno == Errno.EIO) {
-                LOG.log(Level.WARNING, what + " " + path + " failed", e);
-            }
-            if (e instanceof CorruptChunkException corrupt) {
-                stats.verifyFailed(corrupt.digest());
-            }
-            stats.answered(what, errno);
-            return -errno;
-        } catch (Error e) {
-            // Anything that escapes a callback would reach the kernel as success: answer EIO instead.
-            LOG.log(Level.SEVERE, what + " " + path + " failed", e);
-            stats.answered(what, Errno.EIO);
-            return -Errno.EIO;
-        }
+    /** A callback on an open file. */
+    @FunctionalInterface
+    private interface HandleOperation {
+        void run(Handle handle) throws IOException;
+    }
+
+    private int call(String what, String path, Answers.Operation operation) {
+        return answers.answer(what, path, operation);
+    }
+
+    private int onNode(String what, String path, NodeOperation operation) {
+        return answers.answer(what, path, () -> {
+            operation.run(nodes.of(path));
+            return 0;
+        });
+    }
+
+    /** Runs {@code operation} on the handle the kernel passes; EBADF if there is none. */
+    private int onHandle(String what, String path, FuseFileInfo fi, HandleOperation operation) {
+        return answers.answer(what, path, () -> {
+            operation.run(handles.get(fi.fh.get()));
+            return 0;
+        });
     }
 
     // ---- attributes ----
@@ -184,10 +185,7 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int rmdir(String path) {
-        return call("rmdir", path, () -> {
-            nodes.of(path).removeFolder();
-            return 0;
-        });
+        return onNode("rmdir", path, NodeHandler::removeFolder);
     }
 
     // ---- opening, reading, writing ----
@@ -230,20 +228,16 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int flush(String path, FuseFileInfo fi) {
-        return call("flush", path, () -> {
-            handles.get(fi.fh.get()).flush();
-            return 0;
-        });
+        return onHandle("flush", path, fi, Handle::flush);
     }
 
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-        return call("fsync", path, () -> {
-            handles.get(fi.fh.get()).fsync();
+        return onHandle("fsync", path, fi, handle -> {
+            handle.fsync();
             // Whatever the handle (a read-only open of a receipt reaches us as a chunk handle), an fsync
             // makes every acknowledged chunk and receipt durable.
             mountedStore.syncIfDeferred();
-            return 0;
         });
     }
 
@@ -268,36 +262,24 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int truncate(String path, @off_t long size) {
-        return call("truncate", path, () -> {
-            nodes.of(path).truncate(size);
-            return 0;
-        });
+        return onNode("truncate", path, node -> node.truncate(size));
     }
 
     @Override
     public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
-        return call("ftruncate", path, () -> {
-            handles.get(fi.fh.get()).truncate(size);
-            return 0;
-        });
+        return onHandle("ftruncate", path, fi, handle -> handle.truncate(size));
     }
 
     // ---- names ----
 
     @Override
     public int unlink(String path) {
-        return call("unlink", path, () -> {
-            nodes.of(path).unlink();
-            return 0;
-        });
+        return onNode("unlink", path, NodeHandler::unlink);
     }
 
     @Override
     public int rename(String oldpath, String newpath) {
-        return call("rename", oldpath, () -> {
-            nodes.of(oldpath).renameTo(Node.parse(newpath));
-            return 0;
-        });
+        return onNode("rename", oldpath, node -> node.renameTo(Node.parse(newpath)));
     }
 
     @Override
@@ -323,56 +305,29 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int chmod(String path, @mode_t long mode) {
-        return call("chmod", path, () -> {
-            nodes.of(path).changeOwnerOrMode();
-            return 0;
-        });
+        return onNode("chmod", path, NodeHandler::changeOwnerOrMode);
     }
 
     @Override
     public int chown(String path, long uid, long gid) {
-        return call("chown", path, () -> {
-            nodes.of(path).changeOwnerOrMode();
-            return 0;
-        });
+        return onNode("chown", path, NodeHandler::changeOwnerOrMode);
     }
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        return call("utimens", path, () -> {
-            nodes.of(path).touch();
-            return 0;
-        });
+        return onNode("utimens", path, NodeHandler::touch);
     }
 
     // ---- extended attributes ----
 
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
-        return call("getxattr", path, () -> {
-            if (CONTROL_XATTR.equals(name) && "/".equals(path) && controlSocket != null) {
-                return replyXattr(value, size, controlSocket.getBytes(StandardCharsets.UTF_8));
-            }
-            if (!DIGEST_XATTR.equals(name)) {
-                // The kernel asks for security.capability before every write: answer without any I/O.
-                throw new FsError(Errno.ENODATA, "no such attribute");
-            }
-            Digest digest = nodes.of(path).digest();
-            if (digest == null) {
-                throw new FsError(Errno.ENODATA, "no such attribute");
-            }
-            return replyXattr(value, size, digest.toString().getBytes(StandardCharsets.US_ASCII));
-        });
+        return call("getxattr", path, () -> replyXattr(value, size, xattrs.get(path, name)));
     }
 
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
-        return call("listxattr", path, () -> {
-            if (nodes.of(path).digest() == null) {
-                return 0;
-            }
-            return replyXattr(list, size, (DIGEST_XATTR + "\0").getBytes(StandardCharsets.US_ASCII));
-        });
+        return call("listxattr", path, () -> replyXattr(list, size, xattrs.list(path)));
     }
 
     /** The xattr calls' protocol: size 0 asks for the length; a smaller buffer is ERANGE. */
@@ -389,18 +344,12 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return call("setxattr", path, () -> {
-            nodes.of(path).changeXattr(name);
-            return 0;
-        });
+        return onNode("setxattr", path, node -> node.changeXattr(name));
     }
 
     @Override
     public int removexattr(String path, String name) {
-        return call("removexattr", path, () -> {
-            nodes.of(path).changeXattr(name);
-            return 0;
-        });
+        return onNode("removexattr", path, node -> node.changeXattr(name));
     }
 
     // ---- the file system ----
