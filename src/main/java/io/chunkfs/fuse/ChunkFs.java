@@ -1,10 +1,8 @@
 package io.chunkfs.fuse;
 
-import com.kenai.jffi.MemoryIO;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -144,23 +142,8 @@ public final class ChunkFs extends FuseStubFS {
     }
 
     private int fill(FileStat stat, Attributes attributes) {
-        stat.st_mode.set((attributes.folder() ? FileStat.S_IFDIR : FileStat.S_IFREG) | attributes.mode());
-        stat.st_nlink.set(attributes.links());
-        stat.st_uid.set(mountedStore.uid());
-        stat.st_gid.set(mountedStore.gid());
-        if (!attributes.folder()) {
-            stat.st_size.set(attributes.size());
-            stat.st_blocks.set((attributes.size() + 511) / 512);
-        }
-        setTime(stat.st_atim, attributes.accessed());
-        setTime(stat.st_mtim, attributes.modified());
-        setTime(stat.st_ctim, attributes.modified());
+        FuseAbi.fill(stat, attributes, mountedStore.uid(), mountedStore.gid());
         return 0;
-    }
-
-    private static void setTime(Timespec timespec, Instant instant) {
-        timespec.tv_sec.set(instant.getEpochSecond());
-        timespec.tv_nsec.set(instant.getNano());
     }
 
     // ---- folders ----
@@ -209,19 +192,15 @@ public final class ChunkFs extends FuseStubFS {
         return 0;
     }
 
-    private static ByteBuffer view(Pointer buf, long size) {
-        return MemoryIO.getInstance().newDirectByteBuffer(buf.address(), (int) size);
-    }
-
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return call("read", path, () -> handles.get(fi.fh.get()).read(view(buf, size), offset));
+        return call("read", path, () -> handles.get(fi.fh.get()).read(FuseAbi.view(buf, size), offset));
     }
 
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         return call("write", path, () -> {
-            handles.get(fi.fh.get()).write(view(buf, size), offset);
+            handles.get(fi.fh.get()).write(FuseAbi.view(buf, size), offset);
             return (int) size;
         });
     }
@@ -322,24 +301,12 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int getxattr(String path, String name, Pointer value, @size_t long size) {
-        return call("getxattr", path, () -> replyXattr(value, size, xattrs.get(path, name)));
+        return call("getxattr", path, () -> FuseAbi.replyXattr(value, size, xattrs.get(path, name)));
     }
 
     @Override
     public int listxattr(String path, Pointer list, @size_t long size) {
-        return call("listxattr", path, () -> replyXattr(list, size, xattrs.list(path)));
-    }
-
-    /** The xattr calls' protocol: size 0 asks for the length; a smaller buffer is ERANGE. */
-    private static int replyXattr(Pointer buffer, long size, byte[] bytes) {
-        if (size == 0) {
-            return bytes.length;
-        }
-        if (size < bytes.length) {
-            throw new FsError(Errno.ERANGE, "buffer too small");
-        }
-        buffer.put(0, bytes, 0, bytes.length);
-        return bytes.length;
+        return call("listxattr", path, () -> FuseAbi.replyXattr(list, size, xattrs.list(path)));
     }
 
     @Override
@@ -357,14 +324,7 @@ public final class ChunkFs extends FuseStubFS {
     @Override
     public int statfs(String path, Statvfs stbuf) {
         return call("statfs", path, () -> {
-            MountedStore.Space space = mountedStore.space();
-            long blockSize = 4096;
-            stbuf.f_bsize.set(blockSize);
-            stbuf.f_frsize.set(blockSize);
-            stbuf.f_blocks.set(space.total() / blockSize);
-            stbuf.f_bfree.set(space.unallocated() / blockSize);
-            stbuf.f_bavail.set(space.usable() / blockSize);
-            stbuf.f_namemax.set(255);
+            FuseAbi.fill(stbuf, mountedStore.space());
             return 0;
         });
     }

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import org.junit.jupiter.api.Test;
+import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 
 /** The raw ABI bits, set in memory allocated here: no mount and no libfuse needed. */
@@ -57,5 +60,39 @@ class FuseAbiTest {
         assertTrue(FuseAbi.opensForWriting(02000), "O_RDONLY|O_APPEND");
         assertTrue(FuseAbi.truncates(wronly | 01000));
         assertFalse(FuseAbi.truncates(wronly | 02000));
+    }
+
+    @Test
+    void attributesAreWrittenIntoAStatWithBlocksOfHalfAKilobyte() {
+        FileStat stat = FileStat.of(zeroed(256));
+        Instant accessed = Instant.ofEpochSecond(1_000, 5);
+        Instant modified = Instant.ofEpochSecond(2_000, 7);
+        FuseAbi.fill(stat, Attributes.file(0644, 513, accessed, modified), 1000, 100);
+        assertEquals(FileStat.S_IFREG | 0644, stat.st_mode.intValue());
+        assertEquals(1, stat.st_nlink.intValue());
+        assertEquals(1000, stat.st_uid.intValue());
+        assertEquals(100, stat.st_gid.intValue());
+        assertEquals(513, stat.st_size.longValue());
+        assertEquals(2, stat.st_blocks.longValue());
+        assertEquals(1_000, stat.st_atim.tv_sec.longValue());
+        assertEquals(5, stat.st_atim.tv_nsec.longValue());
+        assertEquals(2_000, stat.st_ctim.tv_sec.longValue(), "ctime is mtime");
+
+        FileStat folder = FileStat.of(zeroed(256));
+        FuseAbi.fill(folder, Attributes.folder(0555, RootNode.LINKS, modified), 0, 0);
+        assertEquals(FileStat.S_IFDIR | 0555, folder.st_mode.intValue());
+        assertEquals(259, folder.st_nlink.intValue());
+        assertEquals(0, folder.st_size.longValue());
+    }
+
+    @Test
+    void anXattrReplyGivesItsLengthCopiesItOrSaysErange() {
+        byte[] value = "abc".getBytes(StandardCharsets.US_ASCII);
+        Pointer buffer = zeroed(8);
+        assertEquals(3, FuseAbi.replyXattr(buffer, 0, value), "size 0 asks for the length");
+        assertEquals(0, buffer.getByte(0), "and copies nothing");
+        assertEquals(Errno.ERANGE, MountlessTree.errno(() -> FuseAbi.replyXattr(buffer, 2, value)));
+        assertEquals(3, FuseAbi.replyXattr(buffer, 8, value));
+        assertEquals('c', buffer.getByte(2));
     }
 }
