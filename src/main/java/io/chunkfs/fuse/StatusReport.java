@@ -20,7 +20,7 @@ final class StatusReport {
         MountStats stats = fs.stats();
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("mount_point", mountPoint.toString());
-        report.put("store", store.location());
+        report.put("store", fs.storeLocation());
         report.put("pid", ProcessHandle.current().pid());
         report.put(
                 "uptime_seconds",
