@@ -5,7 +5,6 @@ import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +49,11 @@ public final class ChunkFs extends FuseStubFS {
     public ChunkFs(ChunkStore store) throws IOException {
         this.mountedStore = new MountedStore(store);
         this.refusals = new Refusals(store.options().readOnly());
-        this.stats = new MountStats(store.options().syncLevel() == SyncLevel.FILE);
+        this.stats = new MountStats(
+                store.options().syncLevel() == SyncLevel.FILE, store.options().clock());
         this.incoming = new IncomingFiles(store, refusals, stats);
-        this.nodes = new Nodes(store, refusals, stats, incoming, Instant.now());
+        this.nodes = new Nodes(
+                store, refusals, stats, incoming, store.options().clock().instant());
         this.answers = new Answers(stats);
         this.xattrs = new Xattrs(nodes);
         FuseAbi.enableOperationFlags(Struct.getMemory(fuseOperations));

@@ -2,6 +2,7 @@ package io.chunkfs.fuse;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.InsertResult;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,7 +22,8 @@ public final class MountStats {
     /** How many suspect digests are kept to show; the count goes on past it. */
     static final int SUSPECTS_KEPT = 100;
 
-    private final Instant started = Instant.now();
+    private final Clock clock;
+    private final Instant started;
     private final LongAdder commits = new LongAdder();
     private final LongAdder committedBytes = new LongAdder();
     private final LongAdder newChunks = new LongAdder();
@@ -32,8 +34,10 @@ public final class MountStats {
     /** Under sync=file every commit is fsynced with its folder before close returns. */
     private final boolean commitsAreSynced;
 
-    MountStats(boolean commitsAreSynced) {
+    MountStats(boolean commitsAreSynced, Clock clock) {
         this.commitsAreSynced = commitsAreSynced;
+        this.clock = clock;
+        this.started = clock.instant();
     }
 
     Instant started() {
@@ -51,7 +55,7 @@ public final class MountStats {
             newChunks.increment();
         }
         if (commitsAreSynced) {
-            synced(Instant.now());
+            synced(clock.instant());
         }
     }
 
@@ -116,7 +120,7 @@ public final class MountStats {
     /** Time since the last sync, or null if the mount has not synced yet. */
     Duration sinceLastSync() {
         long last = lastSyncMillis.get();
-        return last < 0 ? null : Duration.ofMillis(Math.max(0, System.currentTimeMillis() - last));
+        return last < 0 ? null : Duration.ofMillis(Math.max(0, clock.millis() - last));
     }
 
     static String errnoName(int errno) {

@@ -40,7 +40,7 @@ final class PendingFile {
     private int failedErrno;
 
     private int openHandles;
-    private Instant modified = Instant.now();
+    private Instant modified;
 
     PendingFile(ChunkStore store, ReceiptIndex receipts, String name, Digest base, long baseSize) throws IOException {
         this.store = store;
@@ -49,6 +49,7 @@ final class PendingFile {
         this.name = name;
         this.base = base;
         this.baseSize = baseSize;
+        this.modified = store.options().clock().instant();
     }
 
     synchronized String name() {
@@ -85,7 +86,7 @@ final class PendingFile {
             throw e;
         }
         dirty = true;
-        modified = Instant.now();
+        modified = store.options().clock().instant();
     }
 
     synchronized int read(ByteBuffer into, long offset) throws IOException {
@@ -133,7 +134,7 @@ final class PendingFile {
             stagedCopy().truncate(size);
         }
         dirty = true;
-        modified = Instant.now();
+        modified = store.options().clock().instant();
     }
 
     synchronized long size() {

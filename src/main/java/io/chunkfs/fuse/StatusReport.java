@@ -24,7 +24,8 @@ final class StatusReport {
         report.put("pid", ProcessHandle.current().pid());
         report.put(
                 "uptime_seconds",
-                Duration.between(stats.started(), Instant.now()).toSeconds());
+                Duration.between(stats.started(), store.options().clock().instant())
+                        .toSeconds());
         Map<String, Object> mountOptions = new LinkedHashMap<>();
         mountOptions.put("sync", options.syncLevel().toString());
         mountOptions.put("read_only", options.readOnly());

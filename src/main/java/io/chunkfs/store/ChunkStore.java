@@ -8,11 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
 import java.time.Instant;
-import java.util.Iterator;
-import java.util.NoSuchElementException;
 import java.util.Optional;
-import java.util.Spliterator;
-import java.util.Spliterators;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,8 +17,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import java.util.stream.StreamSupport;
 
 /**
  * A content-addressed chunk store: chunks are immutable byte strings named by their SHA-256, kept by a
@@ -61,10 +57,12 @@ public final class ChunkStore implements Closeable {
 
     private volatile boolean closed;
     private final VerifiedReads reads = new VerifiedReads(this, VerifiedReads.REMEMBERED);
+    private final Dedup dedup;
 
     private ChunkStore(ChunkBackend backend, ReceiptIndex receipts, StoreOptions options) {
         this.backend = backend;
         this.receipts = receipts;
+        this.dedup = new Dedup(backend, options.syncLevel());
         this.options = options;
         if (options.syncLevel() == SyncLevel.FILESYSTEM && !options.readOnly()) {
             periodicSync = Executors.newSingleThreadScheduledExecutor(new NamedThreads("syncfs"));
@@ -227,8 +225,8 @@ public final class ChunkStore implements Closeable {
     }
 
     /**
-     * Every chunk in the store, read lazily one entry at a time: memory does not grow with the
-     * number of chunks. Close the stream when done.
+     * Every chunk in the store, listed lazily one prefix at a time: memory does not grow with the number of
+     * chunks. Close the stream when done.
      */
     public Stream<Digest> chunks() {
         return stream(0, ChunkBackend.PREFIXES);
@@ -239,13 +237,16 @@ public final class ChunkStore implements Closeable {
         return stream(prefix, prefix + 1);
     }
 
+    /** The chunks of prefixes {@code [from, to)}, listed one prefix at a time, each listing closed when done. */
     private Stream<Digest> stream(int from, int to) {
         ensureOpen();
-        ChunkIterator iterator = new ChunkIterator(from, to);
-        return StreamSupport.stream(
-                        Spliterators.spliteratorUnknownSize(iterator, Spliterator.DISTINCT | Spliterator.NONNULL),
-                        false)
-                .onClose(iterator::close);
+        return IntStream.range(from, to).boxed().flatMap(prefix -> {
+            try {
+                return backend.list(prefix);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     /** Counts chunks and bytes, prefix by prefix. */
@@ -297,63 +298,9 @@ public final class ChunkStore implements Closeable {
         }
     }
 
-    /** What an insert finds at a digest's name. */
-    private enum Existing {
-        NONE,
-        SUSPECT,
-        TOUCHED
-    }
-
-    /**
-     * Looks for {@code digest}. A good-sized copy is touched, so that a running gc keeps it, and made durable
-     * as the sync level says before it counts: the insert that put it there may still be on its way to its
-     * fsyncs, in this process or another.
-     */
-    private Existing touchExisting(Digest digest, long size) throws IOException {
-        ChunkBackend.Entry entry = entry(digest);
-        if (entry == null) {
-            return Existing.NONE;
-        }
-        if (!entry.chunk() || entry.size() != size || entry.suspect()) {
-            return Existing.SUSPECT;
-        }
-        // A sweep may have set it aside since the stat: then it counts as absent and is written again.
-        if (!backend.touch(digest, false)) {
-            return Existing.NONE;
-        }
-        if (options.syncLevel() == SyncLevel.FILE && !backend.makeDurable(digest)) {
-            return Existing.NONE;
-        }
-        return Existing.TOUCHED;
-    }
-
-    /**
-     * If a good-sized copy of {@code digest} is present, touches it and reports a duplicate;
-     * otherwise null.
-     */
-    InsertResult touchIfPresent(Digest digest, long size) throws IOException {
-        return touchExisting(digest, size) == Existing.TOUCHED ? new InsertResult(digest, size, true, false) : null;
-    }
-
-    /**
-     * Publishes finished staged bytes under their digest, or drops them if the chunk is already there. Under
-     * {@link SyncLevel#FILE} the caller has forced the bytes; the backend makes the name durable.
-     */
-    InsertResult publish(String staged, Digest digest, long size) throws IOException {
-        Existing existing = touchExisting(digest, size);
-        if (existing == Existing.TOUCHED) {
-            backend.discard(staged);
-            return new InsertResult(digest, size, true, false);
-        }
-        boolean repaired = existing == Existing.SUSPECT;
-        if (repaired) {
-            LOG.warning(() -> "chunk " + digest + " on disk has the wrong size or is not yet verified after a crash:"
-                    + " replacing it with good bytes");
-        }
-        // No touch needed: staged bytes are as new as their write session, and a collection's cutoff is never
-        // later than the start of a session that was active while it ran.
-        backend.publish(staged, digest, options.syncLevel());
-        return new InsertResult(digest, size, false, repaired);
+    /** Finds duplicates and publishes new chunks; see {@link Dedup}. */
+    Dedup dedup() {
+        return dedup;
     }
 
     /** Starts staged bytes, owned by this process's writer lease. */
@@ -413,53 +360,6 @@ public final class ChunkStore implements Closeable {
             sync();
         } catch (IOException | IllegalStateException e) {
             LOG.log(Level.WARNING, "periodic sync of " + backend.location() + " failed", e);
-        }
-    }
-
-    /** Walks prefixes {@code [from, to)} one entry at a time. */
-    private final class ChunkIterator implements Iterator<Digest>, Closeable {
-        private final int to;
-        private int nextPrefix;
-        private Stream<Digest> prefix;
-        private Iterator<Digest> entries;
-
-        ChunkIterator(int from, int to) {
-            this.nextPrefix = from;
-            this.to = to;
-        }
-
-        @Override
-        public boolean hasNext() {
-            while (entries == null || !entries.hasNext()) {
-                close();
-                if (nextPrefix >= to) {
-                    return false;
-                }
-                try {
-                    prefix = backend.list(nextPrefix++);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-                entries = prefix.iterator();
-            }
-            return true;
-        }
-
-        @Override
-        public Digest next() {
-            if (!hasNext()) {
-                throw new NoSuchElementException();
-            }
-            return entries.next();
-        }
-
-        @Override
-        public void close() {
-            entries = null;
-            if (prefix != null) {
-                prefix.close();
-                prefix = null;
-            }
         }
     }
 }

@@ -96,7 +96,7 @@ public final class StagedChunk implements Closeable {
             }
             channel.close();
             closed = true;
-            InsertResult result = store.publish(file, digest, size);
+            InsertResult result = store.dedup().publish(file, digest, size);
             published = true;
             return result;
         } finally {

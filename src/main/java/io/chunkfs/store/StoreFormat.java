@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  *   <li><b>Anything else</b> (another first line, a version 0, a line after it that is not {@code key=value}, a
  *       key twice) is not a marker this release understands and is refused with what was found. An empty
  *       marker is the exception: a crash right after an early release created a store leaves one, and
- *       {@link StoreLayout} writes it again (it is not parsed here).
+ *       {@code io.chunkfs.store.local.StoreLayout} writes it again (it is not parsed here).
  *   <li><b>Properties</b> whose key this release does not know are ignored, so that a later release may record
  *       a fact that older readers of the same version can safely overlook. Anything an older reader must not
  *       overlook raises the version instead: chunks kept elsewhere (an object store backend), a file whose
@@ -48,13 +48,13 @@ import java.util.regex.Pattern;
  *       reported by gc as foreign.
  *   <li>{@code .chunks/.sweep-running}: only its presence counts (it is empty): a sweep may have set chunks
  *       aside; the next start puts back each {@code DIGEST.sweep} and then removes it.
- *   <li>{@code .writers/ID}: a writing process's fixed-width ASCII record (see {@link WriterRegistry}); the first
+ *   <li>{@code .writers/ID}: a writing process's fixed-width ASCII record (see {@code io.chunkfs.store.local.WriterRegistry}); the first
  *       builds kept an empty file per session, {@code START_MILLIS-ID}, under the same version. A locked record
  *       is a live writer: one that cannot be read counts as active since the epoch, so gc removes nothing while
  *       it lives. An unlocked one that cannot be read counts as a process that never synced, so every chunk it
  *       may have touched is checked before the record is removed.
  *   <li>{@code .tmp/}: temporary files of writers, nothing durable; those of writers that are not live go.
- *   <li>{@code receipts/NAME}: a symlink to {@code ../.chunks/PP/DIGEST} (see {@link Receipts}). An entry
+ *   <li>{@code receipts/NAME}: a symlink to {@code ../.chunks/PP/DIGEST} (see {@code io.chunkfs.store.local.LocalReceipts}). An entry
  *       whose link does not end in a digest (another kind of file, a link elsewhere) is no receipt: it is
  *       skipped, and gc never removes it.
  * </ul>

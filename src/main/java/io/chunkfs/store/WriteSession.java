@@ -40,7 +40,7 @@ public final class WriteSession implements AutoCloseable {
     public InsertResult insertChunk(byte[] data) throws IOException {
         store.ensureOpen();
         Digest digest = Digest.sha256(data);
-        InsertResult duplicate = store.touchIfPresent(digest, data.length);
+        InsertResult duplicate = store.dedup().duplicateOrNull(digest, data.length);
         if (duplicate != null) {
             return duplicate;
         }

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /** What the kernel hears from a callback: its result, or minus the errno of what it threw, counted. */
 class AnswersTest {
-    private final MountStats stats = new MountStats(false);
+    private final MountStats stats = new MountStats(false, java.time.Clock.systemUTC());
     private final Answers answers = new Answers(stats);
 
     @Test

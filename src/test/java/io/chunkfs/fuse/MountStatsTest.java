@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class MountStatsTest {
     @Test
     void countsErrorsByNameButNotLookupsAndAttributeProbes() {
-        MountStats stats = new MountStats(false);
+        MountStats stats = new MountStats(false, java.time.Clock.systemUTC());
         stats.answered("getattr", Errno.ENOENT);
         stats.answered("getxattr", Errno.ENODATA);
         stats.answered("open", Errno.ENOENT);
@@ -26,7 +26,7 @@ class MountStatsTest {
 
     @Test
     void countsCommitsBytesAndNewChunks() {
-        MountStats stats = new MountStats(false);
+        MountStats stats = new MountStats(false, java.time.Clock.systemUTC());
         Digest a = Digest.sha256("a".getBytes());
         stats.committed(new InsertResult(a, 10, false, false));
         stats.committed(new InsertResult(a, 10, true, false));
@@ -39,7 +39,7 @@ class MountStatsTest {
 
     @Test
     void underSyncFileEveryCommitIsASync() {
-        MountStats stats = new MountStats(true);
+        MountStats stats = new MountStats(true, java.time.Clock.systemUTC());
         stats.committed(new InsertResult(Digest.sha256("b".getBytes()), 1, false, false));
         assertTrue(stats.sinceLastSync().toSeconds() < 60);
         stats.synced(Instant.EPOCH);
@@ -48,7 +48,7 @@ class MountStatsTest {
 
     @Test
     void keepsABoundedSetOfSuspectChunksButCountsEveryFailure() {
-        MountStats stats = new MountStats(false);
+        MountStats stats = new MountStats(false, java.time.Clock.systemUTC());
         for (int i = 0; i < MountStats.SUSPECTS_KEPT + 50; i++) {
             Digest digest = Digest.sha256(("chunk " + i).getBytes());
             stats.verifyFailed(digest);

@@ -30,7 +30,7 @@ final class MountlessTree implements AutoCloseable {
     private MountlessTree(Path dir, ChunkStore store) {
         this.dir = dir;
         this.store = store;
-        this.stats = new MountStats(false);
+        this.stats = new MountStats(false, java.time.Clock.systemUTC());
         Refusals refusals = new Refusals(store.options().readOnly());
         this.files = new IncomingFiles(store, refusals, stats);
         this.nodes = new Nodes(store, refusals, stats, files, Instant.EPOCH);
