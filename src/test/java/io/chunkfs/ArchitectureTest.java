@@ -64,4 +64,23 @@ class ArchitectureTest {
                 .resideInAnyPackage("jnr.ffi..", "jnr.posix..", "ru.serce.jnrfuse..")
                 .check(MAIN);
     }
+
+    /**
+     * Inside the FUSE adapter, jnr-fuse's types stay in the dispatcher and the ABI class (plus the process set-up's
+     * resource limit, and Errno's constants): node handlers, open handles and the incoming-file state machine are plain Java, so unit
+     * tests play them without a kernel.
+     */
+    @Test
+    void onlyTheDispatcherAndTheAbiClassSeeJnrFuse() {
+        noClasses()
+                .that()
+                .resideInAPackage("io.chunkfs.fuse")
+                .and()
+                // Errno takes errno numbers from jnr-fuse's ErrorCodes: constants, no native call.
+                .haveNameNotMatching("io\\.chunkfs\\.fuse\\.(ChunkFs|FuseAbi|DescriptorLimit|Errno)(\\$.*)?")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("jnr.ffi..", "ru.serce.jnrfuse..")
+                .check(MAIN);
+    }
 }
