@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.TestBytes;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -63,7 +64,7 @@ class CliIT {
         String fromStdin = Shell.bash(dir, "printf 'from stdin' | java -jar " + Shell.JAR + " put -s store -")
                 .ok()
                 .out();
-        assertEquals(Digest.sha256("from stdin".getBytes()) + "  -\n", fromStdin);
+        assertEquals(Digest.sha256("from stdin".getBytes(StandardCharsets.UTF_8)) + "  -\n", fromStdin);
 
         Digest big = Digest.sha256(random);
         Shell.bash(dir, "java -jar " + Shell.JAR + " -s store get " + big + " > got.bin")
@@ -77,7 +78,7 @@ class CliIT {
     @Test
     void theStoreComesFromTheOptionTheEnvironmentOrTheDefault() throws Exception {
         Files.writeString(dir.resolve("f"), "where");
-        String digest = Digest.sha256("where".getBytes()).toString();
+        String digest = Digest.sha256("where".getBytes(StandardCharsets.UTF_8)).toString();
         cli(Map.of("HOME", dir.toString(), "XDG_DATA_HOME", dir.resolve("xdg").toString()), "put", "f")
                 .ok();
         assertTrue(Files.exists(dir.resolve("xdg/chunkfs/.chunks")
@@ -156,7 +157,7 @@ class CliIT {
     @Test
     void touchMovesAtimeAndKeepsMtime() throws Exception {
         Files.writeString(dir.resolve("f"), "touch");
-        Digest digest = Digest.sha256("touch".getBytes());
+        Digest digest = Digest.sha256("touch".getBytes(StandardCharsets.UTF_8));
         cli("-s", "store", "put", "f").ok();
         Path chunk = dir.resolve("store/.chunks").resolve(digest.prefix()).resolve(digest.toString());
         Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
@@ -179,20 +180,31 @@ class CliIT {
                         "find store/.chunks -type f -name '????????????????????????????????????????????????????????????????' "
                                 + "-exec touch -a -d '2020-01-01' {} +")
                 .ok();
-        Files.writeString(dir.resolve("marks"), "# kept\n" + Digest.sha256("a".getBytes()) + "\n\n");
+        Files.writeString(
+                dir.resolve("marks"), "# kept\n" + Digest.sha256("a".getBytes(StandardCharsets.UTF_8)) + "\n\n");
         String json = cli("-s", "store", "gc", "--margin", "0s", "--mark", "marks", "--json")
                 .ok()
                 .out();
         assertTrue(json.contains("\"removed_chunks\":2") && json.contains("\"kept_chunks\":1"), json);
-        cli("-s", "store", "get", Digest.sha256("a".getBytes()).toString()).ok();
+        cli(
+                        "-s",
+                        "store",
+                        "get",
+                        Digest.sha256("a".getBytes(StandardCharsets.UTF_8)).toString())
+                .ok();
         assertOneLineFailure(
-                cli("-s", "store", "get", Digest.sha256("b".getBytes()).toString()), "no such chunk");
+                cli(
+                        "-s",
+                        "store",
+                        "get",
+                        Digest.sha256("b".getBytes(StandardCharsets.UTF_8)).toString()),
+                "no such chunk");
 
         Shell.bash(dir, "java -jar " + Shell.JAR + " -s store put b > /dev/null")
                 .ok();
         String fromStdin = Shell.bash(
                         dir,
-                        "echo " + Digest.sha256("b".getBytes()) + " | java -jar " + Shell.JAR
+                        "echo " + Digest.sha256("b".getBytes(StandardCharsets.UTF_8)) + " | java -jar " + Shell.JAR
                                 + " -s store gc --margin 0s --mark -")
                 .ok()
                 .out();
@@ -200,7 +212,8 @@ class CliIT {
         assertTrue(
                 cli("-s", "store", "gc").ok().out().contains("removed: 0 chunks"),
                 "the default margin keeps fresh chunks");
-        Files.writeString(dir.resolve("badmarks"), Digest.sha256("a".getBytes()) + "\nnot-a-digest\n");
+        Files.writeString(
+                dir.resolve("badmarks"), Digest.sha256("a".getBytes(StandardCharsets.UTF_8)) + "\nnot-a-digest\n");
         assertOneLineFailure(cli("-s", "store", "gc", "--mark", "badmarks"), "line 2");
     }
 
@@ -209,7 +222,7 @@ class CliIT {
         Files.writeString(dir.resolve("f"), "original");
         cli("-s", "store", "put", "f").ok();
         cli("-s", "store", "verify").ok();
-        Digest digest = Digest.sha256("original".getBytes());
+        Digest digest = Digest.sha256("original".getBytes(StandardCharsets.UTF_8));
         Path chunk = dir.resolve("store/.chunks").resolve(digest.prefix()).resolve(digest.toString());
         chunk.toFile().setWritable(true);
         Files.writeString(chunk, "0riginal");
@@ -245,7 +258,7 @@ class CliIT {
                         List.of("bash", PROJECT.resolve("mount-scripts/chunkfs").toString(), "-s", "store", "put", "f"),
                         120)
                 .ok();
-        assertEquals(Digest.sha256("launcher".getBytes()) + "  f\n", launched.out());
+        assertEquals(Digest.sha256("launcher".getBytes(StandardCharsets.UTF_8)) + "  f\n", launched.out());
         Shell.Result failing = Shell.run(
                 dir,
                 Map.of(),

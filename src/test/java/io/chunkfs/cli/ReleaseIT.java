@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -57,7 +58,7 @@ class ReleaseIT {
         Shell.Result put = Shell.run(
                         dir, environment, List.of(bin.resolve("chunkfs").toString(), "-s", "store", "put", "f"), 120)
                 .ok();
-        assertEquals(Digest.sha256("released".getBytes()) + "  f\n", put.out());
+        assertEquals(Digest.sha256("released".getBytes(StandardCharsets.UTF_8)) + "  f\n", put.out());
         assertEquals(
                 "",
                 Shell.run(
@@ -89,9 +90,9 @@ class ReleaseIT {
                             environment,
                             List.of(
                                     "cat",
-                                    mnt.resolve(Digest.sha256("released".getBytes())
+                                    mnt.resolve(Digest.sha256("released".getBytes(StandardCharsets.UTF_8))
                                                     .prefix())
-                                            .resolve(Digest.sha256("released".getBytes())
+                                            .resolve(Digest.sha256("released".getBytes(StandardCharsets.UTF_8))
                                                     .toString())
                                             .toString()),
                             30)

@@ -8,6 +8,7 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestBytes;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -63,7 +64,8 @@ class EverydayUseIT {
     @Test
     void userAttributesOnIncomingFilesAreAcceptedAndIgnored() {
         mount.sh("printf 'attr test' > incoming/attrs").ok();
-        String digest = Digest.sha256("attr test".getBytes()).toString();
+        String digest =
+                Digest.sha256("attr test".getBytes(StandardCharsets.UTF_8)).toString();
         mount.sh("setfattr -n user.origin -v somewhere incoming/attrs && setfattr -x user.chunkfs.digest incoming/attrs"
                         + " && setfattr -n user.chunkfs.digest -v forged incoming/attrs && setfattr -n user.x -v 1 incoming"
                         + " && setfattr -x user.x incoming")
@@ -139,7 +141,7 @@ class EverydayUseIT {
     @Test
     void aReceiptWhoseChunkIsGoneIsNotListed() throws Exception {
         mount.sh("printf 'soon gone' > incoming/dangling").ok();
-        Digest digest = Digest.sha256("soon gone".getBytes());
+        Digest digest = Digest.sha256("soon gone".getBytes(StandardCharsets.UTF_8));
         Files.delete(StorePaths.chunk(mount.store, digest));
         Shell.Result listing = mount.sh("ls -l incoming/");
         assertEquals(0, listing.exit(), listing.err());

@@ -9,6 +9,7 @@ import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -61,13 +62,13 @@ class ExamplesIT {
                             data.resolve("old.txt").toString())
                     .ok();
             assertEquals(
-                    Digest.sha256("alpha".getBytes()) + "  " + data.resolve("a.txt"),
+                    Digest.sha256("alpha".getBytes(StandardCharsets.UTF_8)) + "  " + data.resolve("a.txt"),
                     Files.readAllLines(index).get(0));
 
             // Make every chunk look long unused, then mark only what the current index names.
             Path chunks = StorePaths.chunks(fixture.store);
             for (String text : new String[] {"alpha", "beta", "obsolete"}) {
-                Digest digest = Digest.sha256(text.getBytes());
+                Digest digest = Digest.sha256(text.getBytes(StandardCharsets.UTF_8));
                 Files.setAttribute(
                         chunks.resolve(digest.prefix()).resolve(digest.toString()),
                         "lastAccessTime",
@@ -76,9 +77,11 @@ class ExamplesIT {
             script("examples/mark-and-sweep.sh", fixture.mnt.toString(), fixture.store.toString(), index.toString())
                     .ok();
             try (ChunkStore store = Stores.open(fixture.store)) {
-                assertTrue(store.contains(Digest.sha256("alpha".getBytes())));
-                assertTrue(store.contains(Digest.sha256("beta".getBytes())));
-                assertFalse(store.contains(Digest.sha256("obsolete".getBytes())), "unmarked chunk swept");
+                assertTrue(store.contains(Digest.sha256("alpha".getBytes(StandardCharsets.UTF_8))));
+                assertTrue(store.contains(Digest.sha256("beta".getBytes(StandardCharsets.UTF_8))));
+                assertFalse(
+                        store.contains(Digest.sha256("obsolete".getBytes(StandardCharsets.UTF_8))),
+                        "unmarked chunk swept");
             }
 
             Path restored = dir.resolve("restored");

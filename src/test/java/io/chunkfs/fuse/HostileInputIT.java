@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -27,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileInputIT {
     static final String CONTENT = "hostile-test-chunk";
-    static final Digest DIGEST = Digest.sha256(CONTENT.getBytes());
+    static final Digest DIGEST = Digest.sha256(CONTENT.getBytes(StandardCharsets.UTF_8));
     static final String CHUNK = DIGEST.prefix() + "/" + DIGEST;
     static final String OTHER_PREFIX = DIGEST.prefix().equals("00") ? "01" : "00";
     static final String ERRNO = "import errno, os, stat, sys\n"
@@ -58,7 +60,7 @@ class HostileInputIT {
                 new String[] {"open('incoming/" + longName + "', 'w')", "ENAMETOOLONG"},
                 new String[] {"open(b'incoming/bad\\xff\\xfe', 'w')", "EILSEQ"},
                 new String[] {
-                    "open('" + DIGEST.prefix() + "/" + DIGEST.toString().toUpperCase() + "')", "ENOENT"
+                    "open('" + DIGEST.prefix() + "/" + DIGEST.toString().toUpperCase(Locale.ROOT) + "')", "ENOENT"
                 },
                 new String[] {
                     "open('" + DIGEST.prefix() + "/" + DIGEST.toString().substring(1) + "')", "ENOENT"
@@ -165,7 +167,7 @@ class HostileInputIT {
     void linksPlantedInTheStoreAreNeverFollowedOutOfIt() throws Exception {
         Path outside = Files.writeString(mount.dir.resolve("secret"), "secret outside the store");
         // A "chunk" that is a symlink to a file outside, and a receipt pointing outside.
-        String fake = Digest.sha256("whatever".getBytes()).toString();
+        String fake = Digest.sha256("whatever".getBytes(StandardCharsets.UTF_8)).toString();
         Path chunkLink = StorePaths.chunk(mount.store, fake);
         Files.createSymbolicLink(chunkLink, outside);
         Files.createSymbolicLink(mount.store.resolve("receipts/planted"), outside);

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -60,7 +62,7 @@ class LoadIT {
                 workers.get(0).waitFor(1, TimeUnit.SECONDS);
             }
             for (Process worker : workers) {
-                String output = new String(worker.getInputStream().readAllBytes());
+                String output = new String(worker.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertEquals(0, worker.exitValue(), output);
             }
             long files = 0;
@@ -92,8 +94,14 @@ class LoadIT {
                     "memory stays flat: RSS after warm-up " + rssAfterWarmUp + " KiB, peak " + peakRss + " KiB");
             assertTrue(fixture.verify().ok());
             System.out.printf(
+                    Locale.ROOT,
                     "LoadIT: %s, %d files written, RSS %d -> %d KiB, fds %d -> %d%n",
-                    length, files, rssAfterWarmUp, peakRss, fdsBefore, fdsAfter);
+                    length,
+                    files,
+                    rssAfterWarmUp,
+                    peakRss,
+                    fdsBefore,
+                    fdsAfter);
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Await;
 import io.chunkfs.testing.Shell;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -122,7 +123,7 @@ class MountLifecycleIT {
             fixture.sh("printf ro > incoming/ro").ok();
             fixture.unmount();
             fixture.mount("ro");
-            String digest = Digest.sha256("ro".getBytes()).toString();
+            String digest = Digest.sha256("ro".getBytes(StandardCharsets.UTF_8)).toString();
             String chunk = digest.substring(0, 2) + "/" + digest;
             assertEquals("ro", fixture.sh("cat " + chunk).ok().out());
             for (String refused :
@@ -152,7 +153,7 @@ class MountLifecycleIT {
             });
             Shell.Result busy = Shell.chunkfs(dir, "umount", fixture.mnt.toString());
             assertOneLineError(busy, "busy");
-            holder.getOutputStream().write("\n".getBytes());
+            holder.getOutputStream().write("\n".getBytes(StandardCharsets.UTF_8));
             holder.getOutputStream().close();
             assertEquals(0, Await.exit(holder, Duration.ofSeconds(30)));
             Shell.chunkfs(dir, "umount", fixture.mnt.toString()).ok();
@@ -177,7 +178,7 @@ class MountLifecycleIT {
             });
             Shell.run(dir, Map.of(), List.of("kill", "-TERM", Long.toString(fixture.pid())), 10)
                     .ok();
-            writer.getOutputStream().write("\n".getBytes());
+            writer.getOutputStream().write("\n".getBytes(StandardCharsets.UTF_8));
             writer.getOutputStream().close();
             assertEquals(0, Await.exit(writer, Duration.ofSeconds(60)), "the writer's close succeeded");
             assertTrue(fixture.process().waitFor(60, TimeUnit.SECONDS), "SIGTERM ends the mount");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.InsertResult;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class MountStatsTest {
     @Test
     void countsCommitsBytesAndNewChunks() {
         MountStats stats = new MountStats(false, java.time.Clock.systemUTC());
-        Digest a = Digest.sha256("a".getBytes());
+        Digest a = Digest.sha256("a".getBytes(StandardCharsets.UTF_8));
         stats.committed(new InsertResult(a, 10, false, false));
         stats.committed(new InsertResult(a, 10, true, false));
         stats.committed(null);
@@ -40,7 +41,7 @@ class MountStatsTest {
     @Test
     void underSyncFileEveryCommitIsASync() {
         MountStats stats = new MountStats(true, java.time.Clock.systemUTC());
-        stats.committed(new InsertResult(Digest.sha256("b".getBytes()), 1, false, false));
+        stats.committed(new InsertResult(Digest.sha256("b".getBytes(StandardCharsets.UTF_8)), 1, false, false));
         assertTrue(stats.sinceLastSync().toSeconds() < 60);
         stats.synced(Instant.EPOCH);
         assertTrue(stats.sinceLastSync().toSeconds() < 60, "an older sync never moves the last one back");
@@ -50,7 +51,7 @@ class MountStatsTest {
     void keepsABoundedSetOfSuspectChunksButCountsEveryFailure() {
         MountStats stats = new MountStats(false, java.time.Clock.systemUTC());
         for (int i = 0; i < MountStats.SUSPECTS_KEPT + 50; i++) {
-            Digest digest = Digest.sha256(("chunk " + i).getBytes());
+            Digest digest = Digest.sha256(("chunk " + i).getBytes(StandardCharsets.UTF_8));
             stats.verifyFailed(digest);
             stats.verifyFailed(digest);
         }

@@ -8,6 +8,7 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestBytes;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
@@ -95,7 +97,7 @@ class MountedFilesIT {
     @Test
     void writingStylesAllCommitTheirFinalBytes() throws Exception {
         mount.sh("printf 'hello\\n' > incoming/echo.txt").ok();
-        assertEquals(Digest.sha256("hello\n".getBytes()).toString(), digestXattr("echo.txt"));
+        assertEquals(Digest.sha256("hello\n".getBytes(StandardCharsets.UTF_8)).toString(), digestXattr("echo.txt"));
 
         mount.sh("dd if=/dev/zero of=incoming/dd.bin bs=64k count=40 status=none")
                 .ok();
@@ -139,9 +141,9 @@ class MountedFilesIT {
                         == 0,
                 "the first version's chunk stays");
         mount.sh("printf abc > incoming/version").ok();
-        assertEquals(Digest.sha256("abc".getBytes()).toString(), digestXattr("version"));
+        assertEquals(Digest.sha256("abc".getBytes(StandardCharsets.UTF_8)).toString(), digestXattr("version"));
         mount.sh("truncate -s 1 incoming/version").ok();
-        assertEquals(Digest.sha256("a".getBytes()).toString(), digestXattr("version"));
+        assertEquals(Digest.sha256("a".getBytes(StandardCharsets.UTF_8)).toString(), digestXattr("version"));
     }
 
     @Test
@@ -166,7 +168,7 @@ class MountedFilesIT {
                         + "/' + __import__('hashlib').sha256(b'dup-content').hexdigest()[:2] + '/' + __import__('hashlib').sha256(b'dup-content').hexdigest(), (1000000000, 1000000000))",
                 "os.close(fd2)");
         mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok();
-        Digest digest = Digest.sha256("dup-content".getBytes());
+        Digest digest = Digest.sha256("dup-content".getBytes(StandardCharsets.UTF_8));
         Path chunk = StorePaths.chunk(mount.store, digest);
         BasicFileAttributes attributes = Files.readAttributes(chunk, BasicFileAttributes.class);
         assertEquals(
@@ -192,7 +194,10 @@ class MountedFilesIT {
         String[] out =
                 mount.sh("python3 - <<'EOF'\n" + python + "\nEOF").ok().out().split("\n");
         assertEquals("first half ", out[0], "a reader sees what was written so far");
-        assertEquals(Digest.sha256("first half second half".getBytes()).toString(), digestXattr("growing"));
+        assertEquals(
+                Digest.sha256("first half second half".getBytes(StandardCharsets.UTF_8))
+                        .toString(),
+                digestXattr("growing"));
         mount.sh("test ! -e " + out[1].substring(0, 2) + "/" + out[1]).ok();
     }
 
@@ -227,9 +232,10 @@ class MountedFilesIT {
             0x00,
             0x5a,
             0xff,
-            Integer.parseInt(Digest.sha256("list-3".getBytes()).prefix(), 16)
+            Integer.parseInt(
+                    Digest.sha256("list-3".getBytes(StandardCharsets.UTF_8)).prefix(), 16)
         }) {
-            String pp = String.format("%02x", prefix);
+            String pp = String.format(Locale.ROOT, "%02x", prefix);
             Set<String> listed =
                     new TreeSet<>(mount.sh("ls -A " + pp).ok().out().lines().collect(Collectors.toSet()));
             Set<String> onDisk;
@@ -318,7 +324,7 @@ class MountedFilesIT {
             {"rm -f " + chunk, "Operation not permitted"},
             {"mv " + chunk + " incoming/stolen", "Operation not permitted"},
             {"mv incoming/refuse.bin " + chunk.substring(0, 2) + "/", "Operation not permitted"},
-            {"cat " + digest.substring(0, 2) + "/" + digest.toUpperCase(), "No such file or directory"},
+            {"cat " + digest.substring(0, 2) + "/" + digest.toUpperCase(Locale.ROOT), "No such file or directory"},
             {"cat " + digest.substring(0, 2) + "/" + digest.substring(1), "No such file or directory"},
             {"cat " + (digest.startsWith("00") ? "01" : "00") + "/" + digest, "No such file or directory"},
             {"cat zz", "No such file or directory"},

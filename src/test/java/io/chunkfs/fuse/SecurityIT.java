@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -46,7 +47,8 @@ class SecurityIT {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         try (MountFixture fixture = new MountFixture(dir).mount()) {
             fixture.sh("printf secret > incoming/s").ok();
-            String digest = Digest.sha256("secret".getBytes()).toString();
+            String digest =
+                    Digest.sha256("secret".getBytes(StandardCharsets.UTF_8)).toString();
             String chunk = fixture.mnt + "/" + digest.substring(0, 2) + "/" + digest;
 
             for (String attempt : new String[] {

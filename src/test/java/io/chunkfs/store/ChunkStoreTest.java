@@ -13,6 +13,7 @@ import io.chunkfs.Stores;
 import io.chunkfs.testing.TestStores;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.ReadOnlyFileSystemException;
@@ -114,7 +115,7 @@ class ChunkStoreTest {
     @Test
     void loadingAMissingChunkIsADistinctError() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest missing = Digest.sha256("nope".getBytes());
+            Digest missing = Digest.sha256("nope".getBytes(StandardCharsets.UTF_8));
             assertThrows(ChunkNotFoundException.class, () -> store.loadChunk(missing));
             assertThrows(ChunkNotFoundException.class, () -> store.openChunk(missing));
             assertTrue(store.stat(missing).isEmpty());
@@ -124,7 +125,8 @@ class ChunkStoreTest {
     @Test
     void conditionalTouchSetsAtimeKeepsMtimeAndNeverCreates() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest digest = store.insertChunk("touch me".getBytes()).digest();
+            Digest digest = store.insertChunk("touch me".getBytes(StandardCharsets.UTF_8))
+                    .digest();
             Path chunk = chunkPath(store, digest);
             Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.ofEpochSecond(1_000_000_000)));
             Files.setLastModifiedTime(chunk, FileTime.from(Instant.ofEpochSecond(1_100_000_000)));
@@ -134,7 +136,7 @@ class ChunkStoreTest {
             assertTrue(attributes.lastAccessTime().toInstant().isAfter(before));
             assertEquals(FileTime.from(Instant.ofEpochSecond(1_100_000_000)), attributes.lastModifiedTime());
 
-            Digest missing = Digest.sha256("absent".getBytes());
+            Digest missing = Digest.sha256("absent".getBytes(StandardCharsets.UTF_8));
             assertFalse(store.condTouchChunk(missing, false));
             assertThrows(ChunkNotFoundException.class, () -> store.condTouchChunk(missing, true));
             assertFalse(Files.exists(chunkPath(store, missing)), "nothing created");
@@ -176,9 +178,9 @@ class ChunkStoreTest {
                 assertArrayEquals(model, store.loadChunk(expected));
             }
             StagedChunk dropped = session.stage();
-            dropped.write(ByteBuffer.wrap("dropped".getBytes()), 0);
+            dropped.write(ByteBuffer.wrap("dropped".getBytes(StandardCharsets.UTF_8)), 0);
             dropped.close();
-            assertFalse(store.contains(Digest.sha256("dropped".getBytes())));
+            assertFalse(store.contains(Digest.sha256("dropped".getBytes(StandardCharsets.UTF_8))));
             assertEquals(0, TestStores.countFiles(TestStores.layout(store).tmpDir()));
         }
     }
@@ -189,7 +191,7 @@ class ChunkStoreTest {
             Set<Digest> inserted = new HashSet<>();
             long bytes = 0;
             for (int i = 0; i < 500; i++) {
-                byte[] data = ("chunk " + i).getBytes();
+                byte[] data = ("chunk " + i).getBytes(StandardCharsets.UTF_8);
                 inserted.add(store.insertChunk(data).digest());
                 bytes += data.length;
             }
@@ -248,13 +250,14 @@ class ChunkStoreTest {
     void aReadOnlyStoreRefusesChangesButReads() throws Exception {
         Digest digest;
         try (ChunkStore store = newStore(dir)) {
-            digest = store.insertChunk("kept".getBytes()).digest();
+            digest = store.insertChunk("kept".getBytes(StandardCharsets.UTF_8)).digest();
         }
         try (ChunkStore store =
                 Stores.open(dir.resolve("store"), StoreOptions.defaults().withReadOnly(true))) {
-            assertThrows(ReadOnlyFileSystemException.class, () -> store.insertChunk("new".getBytes()));
+            assertThrows(
+                    ReadOnlyFileSystemException.class, () -> store.insertChunk("new".getBytes(StandardCharsets.UTF_8)));
             assertThrows(ReadOnlyFileSystemException.class, () -> store.condTouchChunk(digest, true));
-            assertArrayEquals("kept".getBytes(), store.loadChunk(digest));
+            assertArrayEquals("kept".getBytes(StandardCharsets.UTF_8), store.loadChunk(digest));
         }
     }
 

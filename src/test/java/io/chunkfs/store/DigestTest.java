@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -17,16 +18,16 @@ class DigestTest {
     @Test
     void knownVectors() {
         assertEquals(EMPTY, Digest.sha256(new byte[0]).toString());
-        assertEquals(ABC, Digest.sha256("abc".getBytes()).toString());
-        assertEquals("ba", Digest.sha256("abc".getBytes()).prefix());
+        assertEquals(ABC, Digest.sha256("abc".getBytes(StandardCharsets.UTF_8)).toString());
+        assertEquals("ba", Digest.sha256("abc".getBytes(StandardCharsets.UTF_8)).prefix());
     }
 
     @Test
     void parseRoundTripsAndEquality() {
         Digest parsed = Digest.parse(ABC);
         assertEquals(ABC, parsed.toString());
-        assertEquals(Digest.sha256("abc".getBytes()), parsed);
-        assertEquals(Digest.sha256("abc".getBytes()).hashCode(), parsed.hashCode());
+        assertEquals(Digest.sha256("abc".getBytes(StandardCharsets.UTF_8)), parsed);
+        assertEquals(Digest.sha256("abc".getBytes(StandardCharsets.UTF_8)).hashCode(), parsed.hashCode());
         assertNotEquals(Digest.parse(EMPTY), parsed);
         assertEquals(parsed, Digest.of(parsed.toBytes()));
         assertTrue(Digest.parse(EMPTY).compareTo(parsed) > 0);

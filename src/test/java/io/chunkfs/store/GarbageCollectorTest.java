@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
 import io.chunkfs.testing.TestStores;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,9 +32,11 @@ class GarbageCollectorTest {
     @Test
     void sweepsWhatWasNotMarkedAndKeepsWhatWas() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest kept = store.insertChunk("kept".getBytes()).digest();
-            Digest swept = store.insertChunk("swept".getBytes()).digest();
-            Digest missing = Digest.sha256("never stored".getBytes());
+            Digest kept =
+                    store.insertChunk("kept".getBytes(StandardCharsets.UTF_8)).digest();
+            Digest swept =
+                    store.insertChunk("swept".getBytes(StandardCharsets.UTF_8)).digest();
+            Digest missing = Digest.sha256("never stored".getBytes(StandardCharsets.UTF_8));
             age(store, kept);
             age(store, swept);
             ReceiptIndex receipts = store.receipts();
@@ -57,7 +60,8 @@ class GarbageCollectorTest {
     @Test
     void theDefaultMarginKeepsYoungChunks() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest young = store.insertChunk("young".getBytes()).digest();
+            Digest young =
+                    store.insertChunk("young".getBytes(StandardCharsets.UTF_8)).digest();
             age(store, young); // an hour old is still well inside 24 h 5 min
             GcResult result = collect(store, GarbageCollector.DEFAULT_MARGIN, null);
             assertTrue(store.contains(young));
@@ -109,7 +113,8 @@ class GarbageCollectorTest {
         try (ChunkStore store = newStore(dir)) {
             Digest written;
             try (WriteSession session = store.beginWrite()) {
-                written = session.insertChunk("in progress".getBytes()).digest();
+                written = session.insertChunk("in progress".getBytes(StandardCharsets.UTF_8))
+                        .digest();
                 // Its atime is after the session began but before the collection starts.
                 Files.setAttribute(
                         chunkPath(store, written),
@@ -131,7 +136,8 @@ class GarbageCollectorTest {
             int n = 3000;
             Digest[] digests = new Digest[n];
             for (int i = 0; i < n; i++) {
-                digests[i] = store.insertChunk(("race " + i).getBytes()).digest();
+                digests[i] = store.insertChunk(("race " + i).getBytes(StandardCharsets.UTF_8))
+                        .digest();
                 age(store, digests[i]);
             }
             CountDownLatch started = new CountDownLatch(1);
@@ -143,7 +149,7 @@ class GarbageCollectorTest {
                     started.await();
                     for (int i = 0; i < n; i += 2) {
                         if (i % 4 == 0) {
-                            store.insertChunk(("race " + i).getBytes());
+                            store.insertChunk(("race " + i).getBytes(StandardCharsets.UTF_8));
                             mustSurvive[i] = true;
                         } else {
                             mustSurvive[i] = store.condTouchChunk(digests[i], false);
@@ -182,9 +188,12 @@ class GarbageCollectorTest {
     @Test
     void aTouchBetweenTheSweepsLookAndItsRemovalKeepsTheChunk() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest touched = store.insertChunk("touched late".getBytes()).digest();
-            Digest reinserted = store.insertChunk("re-inserted late".getBytes()).digest();
-            Digest unused = store.insertChunk("unused".getBytes()).digest();
+            Digest touched = store.insertChunk("touched late".getBytes(StandardCharsets.UTF_8))
+                    .digest();
+            Digest reinserted = store.insertChunk("re-inserted late".getBytes(StandardCharsets.UTF_8))
+                    .digest();
+            Digest unused =
+                    store.insertChunk("unused".getBytes(StandardCharsets.UTF_8)).digest();
             age(store, touched);
             age(store, reinserted);
             age(store, unused);
@@ -195,8 +204,8 @@ class GarbageCollectorTest {
                     if (chunk.equals(touched.toString())) {
                         assertTrue(store.condTouchChunk(touched, true));
                     } else if (chunk.equals(reinserted.toString())) {
-                        assertTrue(
-                                store.insertChunk("re-inserted late".getBytes()).duplicate());
+                        assertTrue(store.insertChunk("re-inserted late".getBytes(StandardCharsets.UTF_8))
+                                .duplicate());
                     }
                 } catch (java.io.IOException e) {
                     throw new java.io.UncheckedIOException(e);
@@ -216,7 +225,7 @@ class GarbageCollectorTest {
             Path dead = Files.writeString(TestStores.layout(store).tmpDir().resolve("deadbeefdeadbeef-1"), "partial");
             try (WriteSession session = store.beginWrite()) {
                 StagedChunk live = session.stage();
-                live.write(java.nio.ByteBuffer.wrap("live".getBytes()), 0);
+                live.write(java.nio.ByteBuffer.wrap("live".getBytes(StandardCharsets.UTF_8)), 0);
                 GcResult result = collect(store, Duration.ZERO, null);
                 assertEquals(1, result.removedTemps());
                 assertFalse(Files.exists(dead));
@@ -233,7 +242,8 @@ class GarbageCollectorTest {
     @Test
     void oddFilesAreReportedNotDeletedAndSetAsideChunksRestored() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest digest = store.insertChunk("aside".getBytes()).digest();
+            Digest digest =
+                    store.insertChunk("aside".getBytes(StandardCharsets.UTF_8)).digest();
             Path chunk = chunkPath(store, digest);
             Path aside = chunk.resolveSibling(digest + ".sweep");
             Files.move(chunk, aside);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +24,8 @@ class VerifierTest {
         try (ChunkStore store = newStore(dir)) {
             byte[] good = random(50_000, 1);
             Digest digest = store.insertChunk(good).digest();
-            Digest fine = store.insertChunk("fine".getBytes()).digest();
+            Digest fine =
+                    store.insertChunk("fine".getBytes(StandardCharsets.UTF_8)).digest();
             Path chunk = chunkPath(store, digest);
             chunk.toFile().setWritable(true);
             Files.write(chunk, random(50_000, 2));
@@ -50,8 +52,9 @@ class VerifierTest {
     @Test
     void aListReportsMissingChunks() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest present = store.insertChunk("present".getBytes()).digest();
-            Digest missing = Digest.sha256("missing".getBytes());
+            Digest present = store.insertChunk("present".getBytes(StandardCharsets.UTF_8))
+                    .digest();
+            Digest missing = Digest.sha256("missing".getBytes(StandardCharsets.UTF_8));
             VerifyResult result = new Verifier(store, 2, Progress.NONE)
                     .verify(List.of(present, missing).iterator());
             assertEquals(List.of(missing), result.missing());

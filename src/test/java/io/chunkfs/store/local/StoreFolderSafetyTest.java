@@ -19,6 +19,7 @@ import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -95,7 +96,8 @@ class StoreFolderSafetyTest {
     void receiptsAndTmpSwappedForSymlinksWhileOpenRedirectNothing() throws Exception {
         Path outside = Files.createDirectory(dir.resolve("outside"));
         try (ChunkStore store = newStore(dir)) {
-            Digest first = store.insertChunk("first".getBytes()).digest();
+            Digest first =
+                    store.insertChunk("first".getBytes(StandardCharsets.UTF_8)).digest();
             for (String name : new String[] {"receipts", ".tmp"}) {
                 Files.move(
                         TestStores.root(store).resolve(name),
@@ -103,7 +105,11 @@ class StoreFolderSafetyTest {
                 Files.createSymbolicLink(TestStores.root(store).resolve(name), outside);
             }
             store.receipts().put("a.txt", first);
-            store.receipts().put("a.txt", store.insertChunk("second".getBytes()).digest());
+            store.receipts()
+                    .put(
+                            "a.txt",
+                            store.insertChunk("second".getBytes(StandardCharsets.UTF_8))
+                                    .digest());
             store.receipts().rename("a.txt", "b.txt");
             try (var entries = Files.list(outside)) {
                 assertEquals(0, entries.count(), "nothing written outside");
@@ -115,7 +121,7 @@ class StoreFolderSafetyTest {
     @Test
     void aFifoAtAChunksNameIsRefusedAtOnceAndVerifySetsItAside() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            Digest digest = Digest.sha256("fifo".getBytes());
+            Digest digest = Digest.sha256("fifo".getBytes(StandardCharsets.UTF_8));
             Path chunk = TestStores.chunkPath(store, digest);
             Process mkfifo =
                     new ProcessBuilder("mkfifo", chunk.toString()).inheritIO().start();
@@ -129,8 +135,9 @@ class StoreFolderSafetyTest {
             });
             assertTrue(Files.exists(chunk.resolveSibling(digest + ".0.bad"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
             assertArrayEquals(
-                    "fifo".getBytes(),
-                    store.loadChunk(store.insertChunk("fifo".getBytes()).digest()));
+                    "fifo".getBytes(StandardCharsets.UTF_8),
+                    store.loadChunk(store.insertChunk("fifo".getBytes(StandardCharsets.UTF_8))
+                            .digest()));
         }
     }
 
@@ -142,8 +149,8 @@ class StoreFolderSafetyTest {
                 Path root = dir.resolve("umask" + Integer.toOctalString(umask));
                 Stores.init(root);
                 try (ChunkStore store = Stores.open(root, StoreOptions.defaults())) {
-                    Digest digest =
-                            store.insertChunk(("umask " + umask).getBytes()).digest();
+                    Digest digest = store.insertChunk(("umask " + umask).getBytes(StandardCharsets.UTF_8))
+                            .digest();
                     String label = " under umask " + Integer.toOctalString(umask);
                     assertEquals("rwxr-xr-x", mode(root), "store folder" + label);
                     assertEquals("rwxr-xr-x", mode(StorePaths.chunks(root)), ".chunks" + label);
@@ -162,7 +169,8 @@ class StoreFolderSafetyTest {
         Path root = dir.resolve("private");
         Stores.init(root, true);
         try (ChunkStore store = Stores.open(root, StoreOptions.defaults())) {
-            Digest digest = store.insertChunk("private".getBytes()).digest();
+            Digest digest = store.insertChunk("private".getBytes(StandardCharsets.UTF_8))
+                    .digest();
             assertEquals("rwx------", mode(root));
             assertEquals("rwx------", mode(root.resolve(".chunks/00")));
             assertEquals("r--------", mode(TestStores.chunkPath(store, digest)));

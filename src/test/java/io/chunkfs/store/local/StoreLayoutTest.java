@@ -11,6 +11,7 @@ import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,7 +25,7 @@ class StoreLayoutTest {
         assertTrue(Stores.init(root));
         assertEquals(256, TestStores.countFiles(StorePaths.chunks(root)));
         for (int i = 0; i < 256; i++) {
-            assertTrue(Files.isDirectory(StorePaths.chunks(root).resolve(String.format("%02x", i))));
+            assertTrue(Files.isDirectory(StorePaths.chunks(root).resolve(String.format(Locale.ROOT, "%02x", i))));
         }
         assertTrue(Files.isRegularFile(root.resolve(".lock")));
         assertEquals(
