@@ -40,6 +40,37 @@ public final class Stores {
      * {@link #init(Path, boolean)}. A store already at {@code root} must be that same S3 store.
      */
     public static boolean initS3(Path root, boolean privateStore, S3Settings settings) throws IOException {
+        return initS3Store(root, privateStore, settings);
+    }
+
+    /** The cache size of an S3 store unless told otherwise (64 GiB). */
+    public static final long DEFAULT_S3_CACHE = S3Settings.DEFAULT_CACHE;
+
+    /**
+     * Creates a store whose chunks live in {@code s3://BUCKET/PREFIX}; see {@link S3Settings} for what each
+     * setting means.
+     *
+     * @throws IllegalArgumentException if a setting is not valid (the message says which and why)
+     */
+    public static boolean initS3(
+            Path root,
+            boolean privateStore,
+            String url,
+            java.net.URI endpoint,
+            String region,
+            long cacheLimit,
+            boolean conditionalWrites,
+            boolean checksumTrailer,
+            double maxRequestsPerSecond)
+            throws IOException {
+        S3Settings settings = S3Settings.forUrl(url, endpoint, region, cacheLimit)
+                .withConditionalWrites(conditionalWrites)
+                .withChecksumTrailer(checksumTrailer)
+                .withMaxRequestsPerSecond(maxRequestsPerSecond);
+        return initS3Store(root, privateStore, settings);
+    }
+
+    private static boolean initS3Store(Path root, boolean privateStore, S3Settings settings) throws IOException {
         if (Files.exists(root.resolve(".chunkfs"))) {
             try (LocalBackend existing =
                     LocalBackend.openCache(root, StoreOptions.defaults().withReadOnly(true))) {
