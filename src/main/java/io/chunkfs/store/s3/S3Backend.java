@@ -382,8 +382,19 @@ public final class S3Backend implements ChunkBackend {
         long size;
         if (asyncUploads) {
             size = Files.size(cache.stagedPath(staged));
-            cache.publish(staged, digest, level);
-            queue.add(digest, level != SyncLevel.NONE);
+            // Queued before the commit, so no local entry ever names a chunk that is neither stored nor queued.
+            boolean recorded = queue.record(digest, level != SyncLevel.NONE);
+            try {
+                cache.publish(staged, digest, level);
+            } catch (IOException | RuntimeException e) {
+                if (recorded) {
+                    queue.forget(digest);
+                }
+                throw e;
+            }
+            if (recorded) {
+                queue.start(digest);
+            }
         } else {
             try (Closeable held = locks.shared(digest.prefixIndex());
                     FileChannel channel = FileChannel.open(cache.stagedPath(staged), StandardOpenOption.READ)) {
