@@ -900,18 +900,22 @@ public final class S3Backend implements ChunkBackend {
     /** Stops uploads (what is queued stays queued on disk), the lease renewal, and closes the cache. */
     @Override
     public void close() throws IOException {
-        closed = true;
         Thread running;
         synchronized (indexing) {
             running = indexer;
         }
         if (running != null) {
-            running.interrupt();
+            // A short-lived process (put, get) leaves the cache within its limit too: let the index and its
+            // evictions finish, within reason.
             try {
-                running.join(10_000);
+                running.join(60_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        closed = true;
+        if (running != null) {
+            running.interrupt();
         }
         try {
             if (queue != null) {

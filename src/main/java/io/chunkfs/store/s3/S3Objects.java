@@ -66,7 +66,9 @@ final class S3Objects implements Closeable {
     private static final long PART_SIZE = 16L << 20;
 
     private final S3Settings settings;
-    private final S3Client client;
+    /** Made at the first request: building it costs a second of class loading that {@code stats} never needs. */
+    private volatile S3Client client;
+
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final RequestRate rate;
     private final ExecutorService parts;
@@ -75,6 +77,23 @@ final class S3Objects implements Closeable {
         this.settings = settings;
         this.rate = new RequestRate(settings.maxRequestsPerSecond());
         this.parts = Executors.newFixedThreadPool(4, new NamedThreads("s3-part"));
+    }
+
+    private S3Client client() {
+        S3Client made = client;
+        if (made == null) {
+            synchronized (this) {
+                made = client;
+                if (made == null) {
+                    made = build();
+                    client = made;
+                }
+            }
+        }
+        return made;
+    }
+
+    private S3Client build() {
         var builder = S3Client.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
@@ -94,7 +113,7 @@ final class S3Objects implements Closeable {
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint()).forcePathStyle(true);
         }
-        this.client = builder.build();
+        return builder.build();
     }
 
     /** Counts every attempt of every request by its operation, and spaces requests out if a rate is set. */
@@ -137,7 +156,7 @@ final class S3Objects implements Closeable {
     /** Checks that the bucket exists and answers. */
     void checkBucket() throws IOException {
         try {
-            client.headBucket(b -> b.bucket(settings.bucket()));
+            client().headBucket(b -> b.bucket(settings.bucket()));
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
                 throw new ObjectStoreException(
@@ -176,19 +195,19 @@ final class S3Objects implements Closeable {
                     return putInParts(key, chunk, size, timeout);
                 }
                 String checksum = Base64.getEncoder().encodeToString(digest.toBytes());
-                client.putObject(
-                        b -> {
-                            b.bucket(settings.bucket())
-                                    .key(key)
-                                    .checksumSHA256(checksum)
-                                    .overrideConfiguration(
-                                            o -> o.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout));
-                            if (settings.conditionalWrites()) {
-                                b.ifNoneMatch("*");
-                            }
-                        },
-                        RequestBody.fromContentProvider(
-                                () -> new ChannelSlice(chunk, 0, size), size, "application/octet-stream"));
+                client().putObject(
+                                b -> {
+                                    b.bucket(settings.bucket())
+                                            .key(key)
+                                            .checksumSHA256(checksum)
+                                            .overrideConfiguration(o ->
+                                                    o.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout));
+                                    if (settings.conditionalWrites()) {
+                                        b.ifNoneMatch("*");
+                                    }
+                                },
+                                RequestBody.fromContentProvider(
+                                        () -> new ChannelSlice(chunk, 0, size), size, "application/octet-stream"));
                 return Put.CREATED;
             } catch (S3Exception e) {
                 if (e.statusCode() == 412) {
@@ -206,7 +225,7 @@ final class S3Objects implements Closeable {
 
     private Put putInParts(String key, FileChannel chunk, long size, Duration timeout) throws IOException {
         long partSize = Math.max(PART_SIZE, (size + 9_999) / 10_000);
-        String uploadId = client.createMultipartUpload(
+        String uploadId = client().createMultipartUpload(
                         b -> b.bucket(settings.bucket()).key(key))
                 .uploadId();
         boolean completed = false;
@@ -218,7 +237,7 @@ final class S3Objects implements Closeable {
                 long length = Math.min(partSize, size - offset);
                 int part = number;
                 futures.add(parts.submit(() -> {
-                    String etag = client.uploadPart(
+                    String etag = client().uploadPart(
                                     b -> b.bucket(settings.bucket())
                                             .key(key)
                                             .uploadId(uploadId)
@@ -237,7 +256,7 @@ final class S3Objects implements Closeable {
                 done.add(future.get());
             }
             try {
-                client.completeMultipartUpload(b -> {
+                client().completeMultipartUpload(b -> {
                     b.bucket(settings.bucket()).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(done));
                     if (settings.conditionalWrites()) {
                         b.ifNoneMatch("*");
@@ -261,8 +280,8 @@ final class S3Objects implements Closeable {
         } finally {
             if (!completed) {
                 try {
-                    client.abortMultipartUpload(
-                            b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId));
+                    client().abortMultipartUpload(
+                                    b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId));
                 } catch (SdkException e) {
                     // Left for the bucket's lifecycle rule on incomplete uploads; the chunk itself failed.
                 }
@@ -273,14 +292,14 @@ final class S3Objects implements Closeable {
     /** Writes a small object (a lease, the format object); {@code ifAbsent}: only if the key is free. */
     Put putBytes(String key, byte[] data, boolean ifAbsent) throws IOException {
         try {
-            client.putObject(
-                    b -> {
-                        b.bucket(settings.bucket()).key(key);
-                        if (ifAbsent && settings.conditionalWrites()) {
-                            b.ifNoneMatch("*");
-                        }
-                    },
-                    RequestBody.fromBytes(data));
+            client().putObject(
+                            b -> {
+                                b.bucket(settings.bucket()).key(key);
+                                if (ifAbsent && settings.conditionalWrites()) {
+                                    b.ifNoneMatch("*");
+                                }
+                            },
+                            RequestBody.fromBytes(data));
             return Put.CREATED;
         } catch (S3Exception e) {
             if (e.statusCode() == 412 || e.statusCode() == 409) {
@@ -295,7 +314,7 @@ final class S3Objects implements Closeable {
     /** A small object's bytes, or null if there is none. */
     byte[] getBytes(String key) throws IOException {
         try {
-            return client.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key))
+            return client().getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key))
                     .asByteArray();
         } catch (NoSuchKeyException e) {
             return null;
@@ -312,7 +331,7 @@ final class S3Objects implements Closeable {
     /** An object's size and time, or null if there is none. */
     Head head(String key) throws IOException {
         try {
-            var response = client.headObject(b -> b.bucket(settings.bucket()).key(key));
+            var response = client().headObject(b -> b.bucket(settings.bucket()).key(key));
             return new Head(response.contentLength(), response.lastModified());
         } catch (NoSuchKeyException e) {
             return null;
@@ -340,7 +359,7 @@ final class S3Objects implements Closeable {
                 return size;
             }
             try (InputStream in =
-                    client.getObject(b -> b.bucket(settings.bucket()).key(key))) {
+                    client().getObject(b -> b.bucket(settings.bucket()).key(key))) {
                 long position = 0;
                 byte[] buffer = new byte[1 << 16];
                 for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -369,8 +388,8 @@ final class S3Objects implements Closeable {
             long from = offset;
             long to = Math.min(size, offset + PART_SIZE) - 1;
             futures.add(parts.submit(() -> {
-                try (InputStream in = client.getObject(
-                        b -> b.bucket(settings.bucket()).key(key).range("bytes=" + from + "-" + to))) {
+                try (InputStream in = client().getObject(
+                                b -> b.bucket(settings.bucket()).key(key).range("bytes=" + from + "-" + to))) {
                     long position = from;
                     byte[] buffer = new byte[1 << 16];
                     for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -402,8 +421,8 @@ final class S3Objects implements Closeable {
             String token = null;
             do {
                 String continuation = token;
-                ListObjectsV2Response page = client.listObjectsV2(
-                        b -> b.bucket(settings.bucket()).prefix(prefix).continuationToken(continuation));
+                ListObjectsV2Response page = client().listObjectsV2(
+                                b -> b.bucket(settings.bucket()).prefix(prefix).continuationToken(continuation));
                 for (S3Object object : page.contents()) {
                     listed.add(new Listed(object.key(), object.size(), object.lastModified()));
                 }
@@ -424,7 +443,7 @@ final class S3Objects implements Closeable {
             List<ObjectIdentifier> objects = keys.stream()
                     .map(key -> ObjectIdentifier.builder().key(key).build())
                     .toList();
-            var response = client.deleteObjects(b -> b.bucket(settings.bucket())
+            var response = client().deleteObjects(b -> b.bucket(settings.bucket())
                     .delete(Delete.builder().objects(objects).quiet(true).build()));
             if (response.hasErrors() && !response.errors().isEmpty()) {
                 var error = response.errors().get(0);
@@ -439,7 +458,7 @@ final class S3Objects implements Closeable {
     /** Deletes one object. */
     void delete(String key) throws IOException {
         try {
-            client.deleteObject(b -> b.bucket(settings.bucket()).key(key));
+            client().deleteObject(b -> b.bucket(settings.bucket()).key(key));
         } catch (SdkException e) {
             throw failure("DELETE " + url(key), e);
         }
@@ -448,7 +467,7 @@ final class S3Objects implements Closeable {
     /** Copies an object within the bucket. */
     void copy(String from, String to) throws IOException {
         try {
-            client.copyObject(b -> b.sourceBucket(settings.bucket())
+            client().copyObject(b -> b.sourceBucket(settings.bucket())
                     .sourceKey(from)
                     .destinationBucket(settings.bucket())
                     .destinationKey(to));
@@ -477,6 +496,9 @@ final class S3Objects implements Closeable {
     @Override
     public void close() {
         parts.shutdownNow();
-        client.close();
+        S3Client made = client;
+        if (made != null) {
+            made.close();
+        }
     }
 }
