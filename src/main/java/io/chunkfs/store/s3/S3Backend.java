@@ -81,6 +81,10 @@ public final class S3Backend implements ChunkBackend {
     private final UploadQueue queue;
     private final S3Lease hostLease;
     private final Duration commitTimeout;
+    private final CounterFile counterFile;
+    /** What processes before this one counted (requests, cache hits and misses). */
+    private final Map<String, Long> earlierCounts;
+
     private final String holder;
     /** In-process monitors per digest (striped): a fetch and an eviction of one chunk never overlap. */
     private final Object[] stripes = new Object[64];
@@ -108,6 +112,8 @@ public final class S3Backend implements ChunkBackend {
         Path own = cache.layout().root().resolve(".s3");
         Files.createDirectories(own);
         this.locks = new PrefixLocks(own.resolve("locks"));
+        this.counterFile = new CounterFile(own);
+        this.earlierCounts = counterFile.read();
         this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
         Map<String, String> extra = new LinkedHashMap<>(options.backendOptions());
         String upload = extra.remove("upload");
@@ -867,13 +873,20 @@ public final class S3Backend implements ChunkBackend {
         Map<String, Long> counters = new LinkedHashMap<>();
         counters.put("cache.bytes", lru.bytes());
         counters.put("cache.limit", lru.limit());
-        counters.put("cache.hits", lru.hits());
-        counters.put("cache.misses", lru.misses());
-        objects.requests().forEach((kind, count) -> counters.put("requests." + kind, count));
+        ownCounts().forEach((name, count) -> counters.put(name, count + earlierCounts.getOrDefault(name, 0L)));
         if (queue != null) {
             counters.put("uploads.queued", (long) queue.size());
         }
         return counters;
+    }
+
+    /** What this process counted: cache hits and misses, requests by kind. */
+    private Map<String, Long> ownCounts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("cache.hits", lru.hits());
+        counts.put("cache.misses", lru.misses());
+        objects.requests().forEach((kind, count) -> counts.put("requests." + kind, count));
+        return counts;
     }
 
     @Override
@@ -916,6 +929,14 @@ public final class S3Backend implements ChunkBackend {
         closed = true;
         if (running != null) {
             running.interrupt();
+        }
+        Map<String, Long> counted = ownCounts();
+        if (counted.values().stream().anyMatch(count -> count > 0)) {
+            try {
+                counterFile.add(counted);
+            } catch (IOException e) {
+                LOG.fine(() -> "could not add to " + cache.layout().root() + "/.s3/counters: " + e);
+            }
         }
         try {
             if (queue != null) {
