@@ -110,7 +110,9 @@ public final class S3Backend implements ChunkBackend {
             stripes[i] = new Object();
         }
         Path own = cache.layout().root().resolve(".s3");
-        Files.createDirectories(own);
+        if (!options.readOnly()) {
+            Files.createDirectories(own);
+        }
         this.locks = new PrefixLocks(own.resolve("locks"));
         this.counterFile = new CounterFile(own);
         this.earlierCounts = counterFile.read();
@@ -190,7 +192,19 @@ public final class S3Backend implements ChunkBackend {
             objects.putBytes(settings.keyBase() + ".chunkfs", marker.getBytes(StandardCharsets.UTF_8), true);
         }
         boolean created = LocalBackend.init(root, privateStore, settings.toProperties());
-        Files.createDirectories(root.resolve(".s3").resolve("queue"));
+        // As private as the store: queue entries name chunks.
+        boolean isPrivate = Files.getPosixFilePermissions(root).stream()
+                .noneMatch(permission -> permission.name().startsWith("GROUP")
+                        || permission.name().startsWith("OTHERS"));
+        var mode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString(isPrivate ? "rwx------" : "rwxr-xr-x"));
+        Path own = root.resolve(".s3");
+        if (!Files.isDirectory(own)) {
+            Files.createDirectory(own, mode);
+        }
+        if (!Files.isDirectory(own.resolve("queue"))) {
+            Files.createDirectory(own.resolve("queue"), mode);
+        }
         return created;
     }
 
