@@ -318,12 +318,13 @@ public final class S3Backend implements ChunkBackend {
             boolean published = false;
             try {
                 try (FileChannel channel = staged.channel()) {
-                    long got = objects.download(key(digest), channel, size);
+                    MessageDigest sha256 = Digest.newSha256();
+                    long got = objects.download(key(digest), channel, size, sha256);
                     if (got < 0) {
                         LOG.warning(() -> "the cache names " + digest + " but " + locate(digest) + " is gone");
                         throw new ChunkNotFoundException(digest);
                     }
-                    if (!hash(channel, got).equals(digest)) {
+                    if (!Digest.of(sha256.digest()).equals(digest)) {
                         throw new ObjectStoreException(
                                 locate(digest) + " does not match its digest (damaged in the"
                                         + " object store: 'chunkfs verify --remote' sets it aside)",
@@ -604,7 +605,7 @@ public final class S3Backend implements ChunkBackend {
         Staged staged = cache.stage();
         FileChannel channel = staged.channel();
         try {
-            long got = objects.download(key(digest), channel, -1);
+            long got = objects.download(key(digest), channel, -1, null);
             if (got < 0) {
                 throw new ChunkNotFoundException(digest);
             }

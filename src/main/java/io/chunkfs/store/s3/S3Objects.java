@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -349,13 +350,27 @@ final class S3Objects implements Closeable {
      * Downloads an object into {@code target} from position 0: in one stream, or in parallel ranges above the
      * multipart threshold.
      *
-     * @param size the object's size if known (one request fewer for a big one), else -1
+     * @param size   the object's size if known (one request fewer for a big one), else -1
+     * @param hasher if not null, fed every byte in order (as they arrive; ranges once all are in)
      * @return the object's size, or -1 if there is none
      */
-    long download(String key, FileChannel target, long size) throws IOException {
+    long download(String key, FileChannel target, long size, MessageDigest hasher) throws IOException {
         try {
             if (size > settings.multipartThreshold()) {
                 downloadRanges(key, target, size);
+                if (hasher != null) {
+                    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+                    for (long position = 0; position < size; ) {
+                        buffer.clear();
+                        int n = target.read(buffer, position);
+                        if (n < 0) {
+                            break;
+                        }
+                        buffer.flip();
+                        hasher.update(buffer);
+                        position += n;
+                    }
+                }
                 return size;
             }
             try (InputStream in =
@@ -363,6 +378,9 @@ final class S3Objects implements Closeable {
                 long position = 0;
                 byte[] buffer = new byte[1 << 16];
                 for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (hasher != null) {
+                        hasher.update(buffer, 0, n);
+                    }
                     ByteBuffer wrapped = ByteBuffer.wrap(buffer, 0, n);
                     while (wrapped.hasRemaining()) {
                         position += target.write(wrapped, position);
