@@ -314,6 +314,30 @@ class S3BackendTest {
     }
 
     @Test
+    void aChunkAnotherProcessQueuedIsNeverEvicted() throws Exception {
+        byte[] data = random(6_000, 25);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore async = Stores.open(root, StoreOptions.defaults().withBackendOption("upload", "async"));
+                ChunkStore other = open()) {
+            server.stop();
+            try {
+                async.insertChunk(data);
+                assertEquals(0, other.dropCache(Progress.NONE), "queued by the other store: not dropped");
+                assertEquals(data.length, Files.size(StorePaths.chunk(root, digest)), "still whole");
+            } finally {
+                server.start();
+            }
+        }
+        try (ChunkStore store = open()) {
+            Await.until(
+                    Duration.ofSeconds(60),
+                    "the queue drained",
+                    () -> !Files.exists(root.resolve(".s3/queue/" + digest)));
+        }
+        assertArrayEquals(data, object(digest));
+    }
+
+    @Test
     void rebuildingTheCacheLearnsEveryChunkFromTheBucket() throws IOException {
         byte[] data = random(7_000, 21);
         Digest digest = Digest.sha256(data);
