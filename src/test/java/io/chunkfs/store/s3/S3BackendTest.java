@@ -53,9 +53,12 @@ class S3BackendTest {
     private String bucket;
     private Path root;
 
+    @TempDir
+    static Path serverDir;
+
     @BeforeAll
     static void startServer() throws Exception {
-        server = S3TestServer.start(Files.createTempDirectory("chunkfs-s3-backend"));
+        server = S3TestServer.start(serverDir);
         bucketView = server.client();
     }
 
