@@ -13,7 +13,6 @@ import io.chunkfs.store.local.LocalBackend;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -391,22 +390,6 @@ public final class S3Backend implements ChunkBackend {
         return published;
     }
 
-    private static Digest hash(FileChannel channel, long size) throws IOException {
-        MessageDigest sha256 = Digest.newSha256();
-        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
-        for (long position = 0; position < size; ) {
-            buffer.clear();
-            int n = channel.read(buffer, position);
-            if (n < 0) {
-                break;
-            }
-            buffer.flip();
-            sha256.update(buffer);
-            position += n;
-        }
-        return Digest.of(sha256.digest());
-    }
-
     @Override
     public boolean touch(Digest digest, boolean awaitSweep) throws IOException {
         if (cache.touch(digest, awaitSweep)) {
@@ -697,7 +680,7 @@ public final class S3Backend implements ChunkBackend {
                 lru.dropped(digest);
             } else if (entry != null) {
                 try (FileChannel channel = cache.openRead(digest).channel()) {
-                    if (hash(channel, channel.size()).equals(digest)) {
+                    if (FileHashing.digest(channel, channel.size()).equals(digest)) {
                         upload(digest, channel, channel.size());
                         LOG.warning(() -> locate(digest) + " was damaged: stored again from the cache");
                         return objects.url(aside);

@@ -372,17 +372,7 @@ final class S3Objects implements Closeable {
             if (size > settings.multipartThreshold()) {
                 downloadRanges(key, target, size);
                 if (hasher != null) {
-                    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-                    for (long position = 0; position < size; ) {
-                        buffer.clear();
-                        int n = target.read(buffer, position);
-                        if (n < 0) {
-                            break;
-                        }
-                        buffer.flip();
-                        hasher.update(buffer);
-                        position += n;
-                    }
+                    FileHashing.update(hasher, target, size);
                 }
                 return size;
             }
