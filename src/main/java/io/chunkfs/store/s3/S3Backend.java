@@ -93,6 +93,7 @@ public final class S3Backend implements ChunkBackend {
     private final boolean asyncUploads;
 
     private volatile boolean indexed;
+    private volatile boolean closed;
     private final Object indexing = new Object();
 
     private S3Backend(LocalBackend cache, S3Settings settings, S3Objects objects, StoreOptions options)
@@ -693,6 +694,9 @@ public final class S3Backend implements ChunkBackend {
         }
         for (Map.Entry<Digest, Long> victim :
                 lru.overflow(digest -> digest.equals(keep) || (queue != null && queue.contains(digest)))) {
+            if (closed) {
+                return;
+            }
             evict(victim.getKey());
         }
     }
@@ -715,6 +719,7 @@ public final class S3Backend implements ChunkBackend {
     private void indexQuietly() {
         try {
             index();
+            evictIfNeeded(null);
         } catch (IOException | UncheckedIOException e) {
             LOG.warning(() -> "could not read the cache folder to size it: " + e.getMessage());
         }
@@ -724,7 +729,7 @@ public final class S3Backend implements ChunkBackend {
     private void index() throws IOException {
         record Held(Digest digest, long size, long atime) {}
         List<Held> found = new ArrayList<>();
-        for (int prefix = 0; prefix < PREFIXES; prefix++) {
+        for (int prefix = 0; prefix < PREFIXES && !closed; prefix++) {
             List<Digest> names;
             try (Stream<Digest> listed = cache.list(prefix)) {
                 names = listed.toList();
@@ -735,6 +740,9 @@ public final class S3Backend implements ChunkBackend {
                     found.add(new Held(digest, entry.size(), entry.atime().toMillis()));
                 }
             }
+        }
+        if (closed) {
+            return;
         }
         found.sort(Comparator.comparingLong(Held::atime));
         lru.rebuilt(found.stream().map(h -> Map.entry(h.digest(), h.size())).toList());
@@ -881,6 +889,19 @@ public final class S3Backend implements ChunkBackend {
     /** Stops uploads (what is queued stays queued on disk), the lease renewal, and closes the cache. */
     @Override
     public void close() throws IOException {
+        closed = true;
+        Thread running;
+        synchronized (indexing) {
+            running = indexer;
+        }
+        if (running != null) {
+            running.interrupt();
+            try {
+                running.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             if (queue != null) {
                 queue.close();
