@@ -12,6 +12,8 @@ import io.chunkfs.testing.S3TestServer;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestBytes;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -370,7 +372,8 @@ class S3MountIT {
                 assertTrue(cp.err().contains("Input/output error"), cp.err());
                 assertTrue(millis < 5_000 + 3_000, "cp failed within the commit timeout (5 s): " + millis + " ms");
                 String reason = Files.readAllLines(mount.log).stream()
-                        .filter(line -> line.contains(lost.toString()) && line.contains("not stored"))
+                        .filter(line ->
+                                line.contains("chunk " + lost + " not stored") && line.contains("Connection refused"))
                         .findFirst()
                         .orElse(null);
                 assertTrue(reason != null, () -> "a one-line reason in the mount log; log: " + readLog(mount));
@@ -383,6 +386,29 @@ class S3MountIT {
                 mount.sh("cmp " + dir.resolve("src-before") + " " + cached.prefix() + "/" + cached + " && cmp "
                                 + dir.resolve("src-before") + " incoming/before")
                         .ok();
+
+                // An endpoint that takes connections and never answers: the commit timeout ends the wait.
+                byte[] unanswered = TestBytes.random(SMALL, 5003);
+                Digest hung = Digest.sha256(unanswered);
+                try (ServerSocket silent = new ServerSocket()) {
+                    silent.setReuseAddress(true);
+                    silent.bind(
+                            new InetSocketAddress("127.0.0.1", server.endpoint().getPort()), 64);
+                    long hangStart = System.nanoTime();
+                    Shell.Result hangs = copyIn(mount, source("unanswered", unanswered), "unanswered");
+                    long hangMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - hangStart);
+                    assertNotEquals(0, hangs.exit(), "cp to an endpoint that never answers must fail");
+                    assertTrue(hangs.err().contains("Input/output error"), hangs.err());
+                    assertTrue(
+                            hangMillis >= 4_500 && hangMillis < 5_000 + 5_000,
+                            "cp failed at the commit timeout (5 s): " + hangMillis + " ms");
+                }
+                assertTrue(
+                        Files.readAllLines(mount.log).stream()
+                                .anyMatch(line ->
+                                        line.contains("chunk " + hung + " not stored") && line.contains("timeout")),
+                        () -> "a one-line reason in the mount log; log: " + readLog(mount));
+                assertTrue(Files.notExists(StorePaths.chunk(mount.store, hung), LinkOption.NOFOLLOW_LINKS));
             } finally {
                 server.start();
             }
@@ -473,9 +499,19 @@ class S3MountIT {
         mount.mountWith(List.of(), S3TestServer.environment(), List.of(), options);
     }
 
-    /** Runs the chunkfs jar on this store with the test credentials in its environment. */
+    /**
+     * Runs the chunkfs jar on this store with the test credentials in its environment. These runs are short and
+     * load the whole AWS SDK: C1 alone starts them about a third faster.
+     */
     private Shell.Result cli(MountFixture mount, String... args) {
-        List<String> command = new ArrayList<>(List.of("java", "-jar", Shell.JAR, "-s", mount.store.toString()));
+        List<String> command = new ArrayList<>(List.of(
+                "java",
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-jar",
+                Shell.JAR,
+                "-s",
+                mount.store.toString()));
         command.addAll(List.of(args));
         return Shell.run(dir, S3TestServer.environment(), command, 120);
     }
@@ -570,7 +606,14 @@ class S3MountIT {
         return Shell.run(
                         mount.dir,
                         Map.of(),
-                        List.of("java", "-jar", Shell.JAR, "status", mount.mnt.toString(), "--json"),
+                        List.of(
+                                "java",
+                                "-XX:TieredStopAtLevel=1",
+                                "-jar",
+                                Shell.JAR,
+                                "status",
+                                mount.mnt.toString(),
+                                "--json"),
                         60)
                 .ok()
                 .out();
