@@ -34,8 +34,15 @@ final class PrefixLocks implements Closeable {
     }
 
     PrefixLocks(Path lockFile) throws IOException {
-        this.file = FileChannel.open(
-                lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(
+                    lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (java.nio.file.AccessDeniedException e) {
+            // Another user's store, opened to read: shared locks need only read access.
+            opened = FileChannel.open(lockFile, StandardOpenOption.READ);
+        }
+        this.file = opened;
         for (int i = 0; i < prefixes.length; i++) {
             prefixes[i] = new Prefix();
         }

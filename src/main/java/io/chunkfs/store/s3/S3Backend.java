@@ -81,6 +81,10 @@ public final class S3Backend implements ChunkBackend {
     private final UploadQueue queue;
     private final S3Lease hostLease;
     private final Duration commitTimeout;
+    private final CounterFile counterFile;
+    /** What processes before this one counted (requests, cache hits and misses). */
+    private final Map<String, Long> earlierCounts;
+
     private final String holder;
     /** In-process monitors per digest (striped): a fetch and an eviction of one chunk never overlap. */
     private final Object[] stripes = new Object[64];
@@ -106,8 +110,12 @@ public final class S3Backend implements ChunkBackend {
             stripes[i] = new Object();
         }
         Path own = cache.layout().root().resolve(".s3");
-        Files.createDirectories(own);
+        if (!options.readOnly()) {
+            Files.createDirectories(own);
+        }
         this.locks = new PrefixLocks(own.resolve("locks"));
+        this.counterFile = new CounterFile(own);
+        this.earlierCounts = counterFile.read();
         this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
         Map<String, String> extra = new LinkedHashMap<>(options.backendOptions());
         String upload = extra.remove("upload");
@@ -184,7 +192,19 @@ public final class S3Backend implements ChunkBackend {
             objects.putBytes(settings.keyBase() + ".chunkfs", marker.getBytes(StandardCharsets.UTF_8), true);
         }
         boolean created = LocalBackend.init(root, privateStore, settings.toProperties());
-        Files.createDirectories(root.resolve(".s3").resolve("queue"));
+        // As private as the store: queue entries name chunks.
+        boolean isPrivate = Files.getPosixFilePermissions(root).stream()
+                .noneMatch(permission -> permission.name().startsWith("GROUP")
+                        || permission.name().startsWith("OTHERS"));
+        var mode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString(isPrivate ? "rwx------" : "rwxr-xr-x"));
+        Path own = root.resolve(".s3");
+        if (!Files.isDirectory(own)) {
+            Files.createDirectory(own, mode);
+        }
+        if (!Files.isDirectory(own.resolve("queue"))) {
+            Files.createDirectory(own.resolve("queue"), mode);
+        }
         return created;
     }
 
@@ -298,12 +318,13 @@ public final class S3Backend implements ChunkBackend {
             boolean published = false;
             try {
                 try (FileChannel channel = staged.channel()) {
-                    long got = objects.download(key(digest), channel, size);
+                    MessageDigest sha256 = Digest.newSha256();
+                    long got = objects.download(key(digest), channel, size, sha256);
                     if (got < 0) {
                         LOG.warning(() -> "the cache names " + digest + " but " + locate(digest) + " is gone");
                         throw new ChunkNotFoundException(digest);
                     }
-                    if (!hash(channel, got).equals(digest)) {
+                    if (!Digest.of(sha256.digest()).equals(digest)) {
                         throw new ObjectStoreException(
                                 locate(digest) + " does not match its digest (damaged in the"
                                         + " object store: 'chunkfs verify --remote' sets it aside)",
@@ -382,8 +403,19 @@ public final class S3Backend implements ChunkBackend {
         long size;
         if (asyncUploads) {
             size = Files.size(cache.stagedPath(staged));
-            cache.publish(staged, digest, level);
-            queue.add(digest, level != SyncLevel.NONE);
+            // Queued before the commit, so no local entry ever names a chunk that is neither stored nor queued.
+            boolean recorded = queue.record(digest, level != SyncLevel.NONE);
+            try {
+                cache.publish(staged, digest, level);
+            } catch (IOException | RuntimeException e) {
+                if (recorded) {
+                    queue.forget(digest);
+                }
+                throw e;
+            }
+            if (recorded) {
+                queue.start(digest);
+            }
         } else {
             try (Closeable held = locks.shared(digest.prefixIndex());
                     FileChannel channel = FileChannel.open(cache.stagedPath(staged), StandardOpenOption.READ)) {
@@ -573,7 +605,7 @@ public final class S3Backend implements ChunkBackend {
         Staged staged = cache.stage();
         FileChannel channel = staged.channel();
         try {
-            long got = objects.download(key(digest), channel, -1);
+            long got = objects.download(key(digest), channel, -1, null);
             if (got < 0) {
                 throw new ChunkNotFoundException(digest);
             }
@@ -856,13 +888,20 @@ public final class S3Backend implements ChunkBackend {
         Map<String, Long> counters = new LinkedHashMap<>();
         counters.put("cache.bytes", lru.bytes());
         counters.put("cache.limit", lru.limit());
-        counters.put("cache.hits", lru.hits());
-        counters.put("cache.misses", lru.misses());
-        objects.requests().forEach((kind, count) -> counters.put("requests." + kind, count));
+        ownCounts().forEach((name, count) -> counters.put(name, count + earlierCounts.getOrDefault(name, 0L)));
         if (queue != null) {
             counters.put("uploads.queued", (long) queue.size());
         }
         return counters;
+    }
+
+    /** What this process counted: cache hits and misses, requests by kind. */
+    private Map<String, Long> ownCounts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("cache.hits", lru.hits());
+        counts.put("cache.misses", lru.misses());
+        objects.requests().forEach((kind, count) -> counts.put("requests." + kind, count));
+        return counts;
     }
 
     @Override
@@ -889,17 +928,29 @@ public final class S3Backend implements ChunkBackend {
     /** Stops uploads (what is queued stays queued on disk), the lease renewal, and closes the cache. */
     @Override
     public void close() throws IOException {
-        closed = true;
         Thread running;
         synchronized (indexing) {
             running = indexer;
         }
         if (running != null) {
-            running.interrupt();
+            // A short-lived process (put, get) leaves the cache within its limit too: let the index and its
+            // evictions finish, within reason.
             try {
-                running.join(10_000);
+                running.join(60_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        closed = true;
+        if (running != null) {
+            running.interrupt();
+        }
+        Map<String, Long> counted = ownCounts();
+        if (counted.values().stream().anyMatch(count -> count > 0)) {
+            try {
+                counterFile.add(counted);
+            } catch (IOException e) {
+                LOG.fine(() -> "could not add to " + cache.layout().root() + "/.s3/counters: " + e);
             }
         }
         try {

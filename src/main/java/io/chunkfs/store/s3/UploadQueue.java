@@ -65,10 +65,16 @@ final class UploadQueue implements Closeable {
         return found;
     }
 
-    /** Records {@code digest} durably (if {@code durable}) and starts its upload; waits while the queue is full. */
-    void add(Digest digest, boolean durable) throws IOException {
+    /**
+     * Records {@code digest} (durably if {@code durable}) before its local commit, waiting while the queue is
+     * full; {@link #start} begins its upload once the commit is done. A crash in between leaves an entry whose
+     * chunk is missing, which the upload skips.
+     *
+     * @return false if it was queued already (then there is nothing to start)
+     */
+    boolean record(Digest digest, boolean durable) throws IOException {
         if (!queued.add(digest)) {
-            return;
+            return false;
         }
         try {
             room.acquire();
@@ -91,7 +97,24 @@ final class UploadQueue implements Closeable {
                 dir.force(true);
             }
         }
+        return true;
+    }
+
+    /** Starts the upload of a chunk {@link #record}ed and committed. */
+    void start(Digest digest) {
         submit(digest);
+    }
+
+    /** Drops a recorded chunk whose local commit failed. */
+    void forget(Digest digest) {
+        try {
+            Files.deleteIfExists(folder.resolve(digest.toString()));
+        } catch (IOException e) {
+            LOG.fine(() -> "queue entry of " + digest + " stays: " + e);
+        }
+        if (queued.remove(digest)) {
+            room.release();
+        }
     }
 
     boolean contains(Digest digest) {

@@ -150,6 +150,14 @@ class S3BackendTest {
             assertEquals(
                     data.length, store.stat(Digest.sha256(data)).orElseThrow().size(), "the marker's size");
         }
+        try (ChunkStore store = Stores.open(root, StoreOptions.defaults().withReadOnly(true))) {
+            Map<String, Long> counters = store.counters();
+            // The host lease and the one upload: what the writing process counted, kept after it closed.
+            assertEquals(2, counters.get("requests.put"), "counts since the store was created: " + counters);
+            store.loadChunk(Digest.sha256(data));
+            assertEquals(1, store.counters().get("cache.misses"), "this process's fetch adds to what was counted");
+            assertEquals(1, store.counters().get("requests.get"));
+        }
     }
 
     @Test
