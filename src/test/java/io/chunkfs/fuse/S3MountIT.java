@@ -36,6 +36,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -222,9 +223,15 @@ class S3MountIT {
             assertTrue(Files.notExists(StorePaths.chunk(mount.store, missing), LinkOption.NOFOLLOW_LINKS));
             mount.unmount();
 
+            // An orphan, as a crash between the PUT and the local commit leaves it: an object no local entry
+            // names. gc removes it too.
+            byte[] orphan = TestBytes.random(SMALL, 2006);
+            Digest dorphan = Digest.sha256(orphan);
+            client.putObject(put -> put.bucket(bucket).key(key(dorphan)), RequestBody.fromBytes(orphan));
+
             // The sweep keeps objects whose Last-Modified (whole seconds) is within 1 s of the cutoff: wait
-            // until the clock is past that for B, the last of the ones to go.
-            Instant newest = lastModified(db);
+            // until the clock is past that for the orphan, the last of the ones to go.
+            Instant newest = lastModified(dorphan);
             Await.until(
                     Duration.ofSeconds(5),
                     "the clock 1 s past " + newest,
@@ -235,12 +242,13 @@ class S3MountIT {
             String gc = cli(mount, "gc", "--margin", "0s", "--mark", marks.toString(), "--json")
                     .ok()
                     .out();
-            assertEquals(3, jsonNumber(gc, "removed_chunks"), gc);
+            assertEquals(4, jsonNumber(gc, "removed_chunks"), gc);
             assertEquals(2, jsonNumber(gc, "marked"), gc);
 
             assertNull(object(db), "unmarked cached B is gone from the bucket");
             assertNull(object(dc), "unmarked evicted C is gone from the bucket");
             assertNull(object(df), "unmarked evicted filler is gone from the bucket");
+            assertNull(object(dorphan), "the orphan is gone from the bucket");
             assertArrayEquals(a, object(da), "marked A kept");
             assertArrayEquals(d, object(dd), "marked D (a marker locally) kept");
             assertTrue(Files.notExists(StorePaths.chunk(mount.store, db), LinkOption.NOFOLLOW_LINKS));
@@ -429,12 +437,19 @@ class S3MountIT {
             server.stop();
             try {
                 // With the endpoint down, only an upload that does not wait lets cp return 0.
-                for (int i = 0; i < 6; i++) {
+                for (int i = 0; i < 20; i++) {
                     byte[] bytes = TestBytes.random(SMALL, 6001 + i);
                     files.add(bytes);
                     copyIn(mount, source("a" + i, bytes), "a" + i).ok();
                 }
-                assertEquals(6L, counters(statusJson(mount)).get("uploads.queued"), "six uploads queued");
+                assertEquals(20L, counters(statusJson(mount)).get("uploads.queued"), "20 uploads queued");
+                // 1.25 MiB in a 1 MiB cache, and none evicted: a queued chunk is the only copy.
+                for (byte[] bytes : files) {
+                    assertEquals(
+                            SMALL,
+                            Files.size(StorePaths.chunk(mount.store, Digest.sha256(bytes))),
+                            "a queued chunk stays whole in the cache");
+                }
             } finally {
                 server.start();
             }
