@@ -437,24 +437,27 @@ class S3MountIT {
             server.stop();
             try {
                 // With the endpoint down, only an upload that does not wait lets cp return 0.
-                for (int i = 0; i < 20; i++) {
-                    byte[] bytes = TestBytes.random(SMALL, 6001 + i);
+                for (int i = 0; i < 5; i++) {
+                    byte[] bytes = TestBytes.random(4 * SMALL, 6001 + i);
                     files.add(bytes);
                     copyIn(mount, source("a" + i, bytes), "a" + i).ok();
                 }
-                assertEquals(20L, counters(statusJson(mount)).get("uploads.queued"), "20 uploads queued");
+                assertEquals(5L, counters(statusJson(mount)).get("uploads.queued"), "five uploads queued");
                 // 1.25 MiB in a 1 MiB cache, and none evicted: a queued chunk is the only copy.
                 for (byte[] bytes : files) {
                     assertEquals(
-                            SMALL,
+                            4 * SMALL,
                             Files.size(StorePaths.chunk(mount.store, Digest.sha256(bytes))),
                             "a queued chunk stays whole in the cache");
                 }
             } finally {
                 server.start();
             }
+            // Each status is a JVM start: wait on the queue folder first, then for the counter.
+            Path queue = mount.store.resolve(".s3").resolve("queue");
+            Await.until(Duration.ofSeconds(60), "the upload queue folder empty", () -> countFiles(queue) == 0);
             Await.until(
-                    Duration.ofSeconds(60),
+                    Duration.ofSeconds(30),
                     "uploads.queued reaching 0",
                     () -> counters(statusJson(mount)).get("uploads.queued") == 0);
             for (byte[] bytes : files) {
@@ -474,7 +477,6 @@ class S3MountIT {
             } finally {
                 server.start();
             }
-            Path queue = mount.store.resolve(".s3").resolve("queue");
             assertEquals(3, countFiles(queue), "three uploads left queued on disk");
             for (byte[] bytes : later) {
                 assertNull(object(Digest.sha256(bytes)), "not uploaded while the endpoint was down");
