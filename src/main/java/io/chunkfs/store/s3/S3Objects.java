@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.SdkRequest;
@@ -252,9 +254,17 @@ final class S3Objects implements Closeable {
                     return CompletedPart.builder().partNumber(part).eTag(etag).build();
                 }));
             }
+            // The whole upload, parts waiting for a free thread included, within the commit's time.
+            long deadline = System.nanoTime() + timeout.toNanos();
             List<CompletedPart> done = new ArrayList<>();
             for (Future<CompletedPart> future : futures) {
-                done.add(future.get());
+                try {
+                    done.add(future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (TimeoutException e) {
+                    futures.forEach(f -> f.cancel(true));
+                    throw new ObjectStoreException(
+                            "PUT (multipart) " + url(key) + " did not finish within " + timeout.toSeconds() + " s", e);
+                }
             }
             try {
                 client().completeMultipartUpload(b -> {
@@ -292,6 +302,9 @@ final class S3Objects implements Closeable {
 
     /** Writes a small object (a lease, the format object); {@code ifAbsent}: only if the key is free. */
     Put putBytes(String key, byte[] data, boolean ifAbsent) throws IOException {
+        if (ifAbsent && !settings.conditionalWrites() && head(key) != null) {
+            return Put.EXISTED; // no If-None-Match here: look first (racy, but leases stay honest)
+        }
         try {
             client().putObject(
                             b -> {
@@ -428,6 +441,10 @@ final class S3Objects implements Closeable {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while downloading " + url(key));
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof NoSuchKeyException
+                    || (e.getCause() instanceof S3Exception s3 && s3.statusCode() == 404)) {
+                throw (S3Exception) e.getCause(); // download() answers -1
+            }
             throw failure("GET (range) " + url(key), e.getCause());
         }
     }
