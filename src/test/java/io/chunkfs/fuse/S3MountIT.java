@@ -464,9 +464,10 @@ class S3MountIT {
                 assertArrayEquals(bytes, object(Digest.sha256(bytes)), "uploaded from the queue");
             }
 
-            // Queued when the mount ends: the queue stays on disk and the next mount (write-through) uploads it.
-            server.stop();
+            // Queued when the mount ends, by an unmount and by kill -9: the queue stays on disk and the next
+            // mount (write-through) uploads it.
             List<byte[]> later = new ArrayList<>();
+            server.stop();
             try {
                 for (int i = 0; i < 3; i++) {
                     byte[] bytes = TestBytes.random(SMALL, 6101 + i);
@@ -477,15 +478,32 @@ class S3MountIT {
             } finally {
                 server.start();
             }
-            assertEquals(3, countFiles(queue), "three uploads left queued on disk");
+            assertEquals(3, countFiles(queue), "three uploads left queued on disk by the unmount");
             for (byte[] bytes : later) {
                 assertNull(object(Digest.sha256(bytes)), "not uploaded while the endpoint was down");
             }
+            mount(mount, "upload=async");
+            Await.until(Duration.ofSeconds(60), "the queue left by the unmount drained", () -> countFiles(queue) == 0);
+            server.stop();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    byte[] bytes = TestBytes.random(SMALL, 6201 + i);
+                    later.add(bytes);
+                    copyIn(mount, source("c" + i, bytes), "c" + i).ok();
+                }
+                Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(mount.pid())), 10)
+                        .ok();
+                assertTrue(mount.process().waitFor(30, TimeUnit.SECONDS));
+                mount.awaitMounted(false);
+            } finally {
+                server.start();
+            }
+            assertEquals(3, countFiles(queue), "three uploads left queued on disk by the killed mount");
             mount(mount);
             Await.until(
-                    Duration.ofSeconds(60), "the queue left by the last mount drained", () -> countFiles(queue) == 0);
+                    Duration.ofSeconds(60), "the queue left by the killed mount drained", () -> countFiles(queue) == 0);
             for (byte[] bytes : later) {
-                assertArrayEquals(bytes, object(Digest.sha256(bytes)), "uploaded by the next mount");
+                assertArrayEquals(bytes, object(Digest.sha256(bytes)), "uploaded from the queue by a later mount");
             }
             mount.unmount();
             assertTrue(mount.verify().ok(), "the store is valid");
