@@ -48,8 +48,17 @@ public interface ChunkBackend extends Closeable {
      */
     record Entry(boolean chunk, long size, FileTime atime, FileTime mtime, ChunkIdentity identity, boolean suspect) {}
 
-    /** A chunk opened for reading, with the identity of what was opened. */
-    record Opened(FileChannel channel, ChunkIdentity identity) {}
+    /**
+     * A chunk opened for reading, with the identity of what was opened.
+     *
+     * @param verified the backend hashed these very bytes against the digest just now (a cache that fetched
+     *                 them, hashing as they arrived): a verified read need not hash them again
+     */
+    record Opened(FileChannel channel, ChunkIdentity identity, boolean verified) {
+        public Opened(FileChannel channel, ChunkIdentity identity) {
+            this(channel, identity, false);
+        }
+    }
 
     /** Bytes being written before they have a digest; {@code name} is the backend's handle for them. */
     record Staged(String name, FileChannel channel) {}

@@ -316,13 +316,14 @@ public final class S3Backend implements ChunkBackend {
 
     @Override
     public Opened openRead(Digest digest) throws IOException {
+        ChunkIdentity fetched = null;
         for (int attempt = 0; attempt < 3; attempt++) {
             Entry entry = cache.stat(digest);
             if (entry == null) {
                 throw new ChunkNotFoundException(digest);
             }
             if (isMarker(entry, digest)) {
-                fetch(digest);
+                fetched = fetch(digest);
                 continue;
             }
             Opened opened = cache.openRead(digest);
@@ -331,7 +332,9 @@ public final class S3Backend implements ChunkBackend {
                 continue;
             }
             lru.held(digest, opened.identity().size(), attempt == 0);
-            return opened;
+            // The very file this call fetched and hashed on the way in needs no second hash.
+            return new Opened(
+                    opened.channel(), opened.identity(), opened.identity().equals(fetched));
         }
         throw new ObjectStoreException(
                 "could not keep " + digest + " in the cache long enough to open it (the"
@@ -339,18 +342,23 @@ public final class S3Backend implements ChunkBackend {
                 null);
     }
 
-    /** Brings a chunk that only a marker names into the cache, verified whole. */
-    private void fetch(Digest digest) throws IOException {
+    /**
+     * Brings a chunk that only a marker names into the cache, verified whole.
+     *
+     * @return the identity of the file it published, or null if it found nothing to fetch
+     */
+    private ChunkIdentity fetch(Digest digest) throws IOException {
+        ChunkIdentity published;
         // The prefix lock first (a sweep must not delete the object while its copy comes in), then the stripe.
         try (Closeable held = locks.shared(digest.prefixIndex());
                 Stripe stripe = stripe(digest).hold()) {
             Entry entry = cache.stat(digest);
             if (entry == null || !isMarker(entry, digest)) {
-                return; // fetched or removed meanwhile
+                return null; // fetched or removed meanwhile
             }
             long size = markerSize(digest);
             Staged staged = cache.stage();
-            boolean published = false;
+            boolean publishedStaged = false;
             try {
                 try (FileChannel channel = staged.channel()) {
                     MessageDigest sha256 = Digest.newSha256();
@@ -370,14 +378,17 @@ public final class S3Backend implements ChunkBackend {
                 }
                 // No fsync: a cached copy a crash damages is found by the verified read and fetched again.
                 cache.publish(staged.name(), digest, SyncLevel.NONE);
-                published = true;
+                publishedStaged = true;
+                Entry now = cache.stat(digest);
+                published = now == null ? null : now.identity();
             } finally {
-                if (!published) {
+                if (!publishedStaged) {
                     cache.discard(staged.name());
                 }
             }
         }
         evictIfNeeded(digest);
+        return published;
     }
 
     private static Digest hash(FileChannel channel, long size) throws IOException {
