@@ -257,7 +257,7 @@ class S3MountIT {
             assertEquals(SMALL, Files.size(StorePaths.chunk(mount.store, da)));
             assertEquals(0, Files.size(StorePaths.chunk(mount.store, dd)));
             assertNull(object(PREFIX + "/.leases/gc"), "the gc lease is released");
-            cli(mount, "verify").ok();
+            assertTrue(mount.verify().ok(), "the store is valid after gc");
 
             // Through the mount: the kept marker reads back from the bucket, the swept chunk is gone.
             mount(mount);
@@ -356,7 +356,7 @@ class S3MountIT {
             copyIn(mount, source("after", TestBytes.random(SMALL, 4001)), "after")
                     .ok();
             mount.unmount();
-            cli(mount, "verify").ok();
+            assertTrue(mount.verify().ok(), "the store is valid");
         }
     }
 
