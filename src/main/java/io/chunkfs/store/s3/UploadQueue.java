@@ -44,6 +44,8 @@ final class UploadQueue implements Closeable {
 
     private final Object[] stripes = new Object[64];
     private final ExecutorService workers;
+    /** Set by {@link #close}: the SDK may swallow the interrupt that shutdownNow sends a worker mid-request. */
+    private volatile boolean closing;
 
     UploadQueue(Path folder, int capacity, int threads, Uploader uploader) throws IOException {
         this.folder = folder;
@@ -143,7 +145,7 @@ final class UploadQueue implements Closeable {
 
     private void uploadUntilDone(Digest digest) {
         long pauseMillis = 1_000;
-        while (!Thread.currentThread().isInterrupted()) {
+        while (!closing && !Thread.currentThread().isInterrupted()) {
             try {
                 uploader.upload(digest);
                 try {
@@ -160,6 +162,9 @@ final class UploadQueue implements Closeable {
                 }
                 return;
             } catch (IOException | RuntimeException e) {
+                if (closing) {
+                    return; // the queue file stays, the next open uploads it
+                }
                 long pause = pauseMillis;
                 LOG.warning(() ->
                         "upload of " + digest + " failed, trying again in " + pause / 1000 + " s: " + e.getMessage());
@@ -187,6 +192,7 @@ final class UploadQueue implements Closeable {
     /** Stops the uploads; what is still queued stays on disk for the next open. */
     @Override
     public void close() {
+        closing = true;
         workers.shutdownNow();
         try {
             workers.awaitTermination(30, TimeUnit.SECONDS);
