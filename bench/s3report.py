@@ -19,15 +19,16 @@ import time
 
 TOOLS = ("chunkfs", "rclone", "restic")
 KINDS = ("put", "get", "head", "list", "delete", "copy", "other")
-# S3 operations by the kind of request they are billed as (what chunkfs' own counters call them).
+# S3 operations by kind, as chunkfs' own counters (S3Objects.kind) sort them: the cross-check compares like
+# with like. Anything else (CreateBucket, GetBucketLocation, ...) is "other".
 KIND_OF = {
     "PutObject": "put", "CreateMultipartUpload": "put", "UploadPart": "put",
-    "CompleteMultipartUpload": "put", "AbortMultipartUpload": "put",
+    "CompleteMultipartUpload": "put",
     "GetObject": "get", "GetObjectAttributes": "get", "GetObjectAcl": "get",
     "HeadObject": "head", "HeadBucket": "head",
     "ListObjects": "list", "ListObjectsV2": "list", "ListBuckets": "list",
     "ListMultipartUploads": "list", "ListParts": "list",
-    "DeleteObject": "delete", "DeleteObjects": "delete", "DeleteBucket": "delete",
+    "DeleteObject": "delete", "DeleteObjects": "delete", "DeleteBucket": "delete", "AbortMultipartUpload": "delete",
     "CopyObject": "copy", "UploadPartCopy": "copy",
 }
 LABEL = re.compile(r'(\w+)="([^"]*)"')
