@@ -33,7 +33,7 @@ class ArchitectureTest {
                 .layer("opening")
                 .definedBy("io.chunkfs")
                 .layer("backend")
-                .definedBy("io.chunkfs.store.local..")
+                .definedBy("io.chunkfs.store.local..", "io.chunkfs.store.s3..")
                 .layer("core")
                 .definedBy("io.chunkfs.store")
                 .whereLayer("cli")
@@ -46,6 +46,18 @@ class ArchitectureTest {
                 .mayOnlyBeAccessedByLayers("opening")
                 .whereLayer("core")
                 .mayOnlyBeAccessedByLayers("cli", "fuse", "opening", "backend")
+                .check(MAIN);
+    }
+
+    /** Nothing above the seam learns that chunks may live in S3: only the opener and the backend use its SDK. */
+    @Test
+    void onlyTheS3BackendUsesTheAwsSdk() {
+        noClasses()
+                .that()
+                .resideOutsideOfPackages("io.chunkfs.store.s3..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("software.amazon..")
                 .check(MAIN);
     }
 

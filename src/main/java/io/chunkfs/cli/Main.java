@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
             UmountCommand.class,
             StatusCommand.class,
             ReceiptsCommand.class,
+            S3Command.class,
             CommandLine.HelpCommand.class
         },
         footer = {

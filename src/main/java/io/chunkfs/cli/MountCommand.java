@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -50,8 +52,14 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             description = "Comma-separated: ro, allow_other, sync=file|filesystem|none (default file: a file is "
                     + "durable when close returns), verify=on|off (default on: every chunk is hashed whole before its first byte is "
                     + "served; off: no hashing, for stores on ZFS or btrfs), fsname=NAME, debug. fstab's defaults, rw, noauto, nofail, "
-                    + "user… are accepted and ignored.")
+                    + "user… are accepted and ignored. For a store in S3 (init --s3): upload=write-through|async "
+                    + "(default write-through: close returns once the object store has the chunk; async: once it "
+                    + "is committed locally, uploaded from a durable queue) and commit-timeout=SECONDS (default 60: "
+                    + "how long close may wait for an upload, more for a chunk over 60 MiB).")
     List<String> options = new ArrayList<>();
+
+    /** Mount options that set up the store's backend rather than the mount (an S3 store's upload mode). */
+    private static final java.util.Set<String> BACKEND_OPTIONS = java.util.Set.of("upload", "commit-timeout");
 
     @Option(
             names = {"-f", "--foreground"},
@@ -70,13 +78,27 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
             mountPoint = defaultMountPoint();
             Files.createDirectories(mountPoint);
         }
+        // Options for the store's backend (an S3 store's upload mode) go to the store, the rest to FUSE.
+        Map<String, String> backendOptions = new LinkedHashMap<>();
+        List<String> fuseOptions = new ArrayList<>();
+        for (String option : String.join(",", options).split(",")) {
+            String name = option.strip().replaceAll("=.*", "");
+            if (BACKEND_OPTIONS.contains(name) && option.contains("=")) {
+                backendOptions.put(name, option.strip().substring(name.length() + 1));
+            } else {
+                fuseOptions.add(option);
+            }
+        }
         MountOptions mountOptions =
-                MountOptions.defaults(storePath().toAbsolutePath().toString()).with(String.join(",", options));
+                MountOptions.defaults(storePath().toAbsolutePath().toString()).with(String.join(",", fuseOptions));
         Mounter.checkMountPoint(mountPoint);
         StoreOptions storeOptions = StoreOptions.defaults()
                 .withSyncLevel(mountOptions.syncLevel())
                 .withReadOnly(mountOptions.readOnly())
                 .withVerifyReads(mountOptions.verify());
+        for (Map.Entry<String, String> option : backendOptions.entrySet()) {
+            storeOptions = storeOptions.withBackendOption(option.getKey(), option.getValue());
+        }
         if (!foreground) {
             return startInBackground();
         }

@@ -20,8 +20,10 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StoreStats stats;
+        Map<String, Long> counters;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults().withReadOnly(true))) {
             stats = chunkStore.stats();
+            counters = chunkStore.counters();
         }
         if (json) {
             Map<String, Object> summary = Json.object();
@@ -30,6 +32,7 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
             summary.put("min_per_prefix", stats.minPerPrefix());
             summary.put("max_per_prefix", stats.maxPerPrefix());
             summary.put("chunks_by_prefix", stats.chunksByPrefix());
+            summary.put("counters", counters);
             out().println(Json.write(summary));
         } else {
             out().printf(Locale.ROOT, "store %s%n", storePath().toAbsolutePath());
@@ -44,6 +47,15 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
                             "per prefix folder: min %d, max %d%n",
                             stats.minPerPrefix(),
                             stats.maxPerPrefix());
+            Long limit = counters.get("cache.limit");
+            if (limit != null) {
+                out().printf(
+                                Locale.ROOT,
+                                "cache: %s of %s held here (the rest is fetched when read)%n",
+                                Sizes.human(counters.get("cache.bytes")),
+                                Sizes.human(limit));
+            }
+            counters.forEach((name, value) -> out().printf(Locale.ROOT, "%s: %d%n", name, value));
         }
         return 0;
     }

@@ -188,6 +188,10 @@ final class StatusCommand implements Callable<Integer> {
                 .append(' ')
                 .append(count));
         line(out, "errors answered: %s", errors.isEmpty() ? "none" : byErrno);
+        Object counters = report.get("counters");
+        if (counters instanceof Map<?, ?> backend) {
+            backend.forEach((name, value) -> line(out, "%s: %s", name, value));
+        }
         return out.toString();
     }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -38,6 +39,13 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Hashing threads (default: number of cores).")
     int threads = Runtime.getRuntime().availableProcessors();
 
+    @Option(
+            names = "--remote",
+            description = "For a store whose chunks are in an object store: fetch and re-hash every chunk from "
+                    + "there, bypassing the cache (default: the chunks the cache holds). A damaged object is "
+                    + "copied to DIGEST.N.bad in the bucket and deleted; a good cached copy is stored again.")
+    boolean remote;
+
     @Option(names = "--json", description = "Print the summary as JSON.")
     boolean json;
 
@@ -47,6 +55,10 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults());
                 ProgressBars progress = new ProgressBars(!json)) {
             Verifier verifier = new Verifier(chunkStore, threads, progress);
+            if (remote && (list != null || (digests != null && !digests.isEmpty()))) {
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(), "--remote verifies every chunk: give no DIGEST and no --list");
+            }
             if (list != null) {
                 try (DigestList listed = new DigestList(list)) {
                     result = verifier.verify(listed);
@@ -54,7 +66,7 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
             } else if (digests != null && !digests.isEmpty()) {
                 result = verifier.verify(digests.iterator());
             } else {
-                result = verifier.verifyAll();
+                result = verifier.verifyAll(remote);
             }
         }
         if (json) {

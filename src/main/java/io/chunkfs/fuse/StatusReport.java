@@ -69,6 +69,7 @@ final class StatusReport {
         Duration sinceSync = stats.sinceLastSync();
         report.put("seconds_since_sync", sinceSync == null ? null : sinceSync.toMillis() / 1000.0);
         report.put("errors_by_errno", new LinkedHashMap<String, Object>(stats.errorsByErrno()));
+        report.put("counters", new LinkedHashMap<String, Object>(store.counters()));
         return report;
     }
 }

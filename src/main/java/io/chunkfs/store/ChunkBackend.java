@@ -32,8 +32,10 @@ public interface ChunkBackend extends Closeable {
         ATOMIC_RENAME,
         /** A touch moves a chunk's access time, so gc marks can live there. */
         USABLE_ATIME,
-        /** Chunks can be re-read from a place other than a local cache (a remote verify). */
-        REMOTE_VERIFY
+        /** Chunks can be re-read from a place other than a local cache (a remote verify): {@link #openRemote}. */
+        REMOTE_VERIFY,
+        /** The store folder is a bounded cache of chunks kept elsewhere: {@link #rebuildCache}, {@link #dropCache}. */
+        CACHE
     }
 
     /**
@@ -115,6 +117,61 @@ public interface ChunkBackend extends Closeable {
 
     /** The chunks of one prefix (0 … 255), read lazily; close the stream. */
     Stream<Digest> list(int prefix) throws IOException;
+
+    /**
+     * The chunks of one prefix whose bytes are at hand (what a cache holds, not what it only knows of): a local
+     * verify reads these. All of them unless the backend is a cache.
+     */
+    default Stream<Digest> listResident(int prefix) throws IOException {
+        return list(prefix);
+    }
+
+    /**
+     * A sweep of one prefix starts; it ends when the returned handle closes. A backend may hold locks and batch
+     * its deletes until then: every delete it answered {@link Deletion#REMOVED} is done when {@code close}
+     * returns.
+     */
+    default Closeable sweepPrefix(int prefix) throws IOException {
+        return () -> {};
+    }
+
+    /**
+     * Opens a fresh copy of the chunk from where it is kept, bypassing any cache ({@link Capability#REMOTE_VERIFY}).
+     *
+     * @throws ChunkNotFoundException if there is none
+     */
+    default Opened openRemote(Digest digest) throws IOException {
+        throw new UnsupportedOperationException("the store " + location() + " has no remote copies");
+    }
+
+    /**
+     * Sets a damaged remote copy aside ({@code DIGEST.N.bad}) and drops it and any cached copy, so that the next
+     * insert of its bytes stores a good one ({@link Capability#REMOTE_VERIFY}).
+     *
+     * @return where it went, or null if it was gone already
+     */
+    default String quarantineRemote(Digest digest) throws IOException {
+        throw new UnsupportedOperationException("the store " + location() + " has no remote copies");
+    }
+
+    /**
+     * Learns every chunk kept elsewhere that the cache has no entry for (after the cache was lost), leaving a
+     * marker for each ({@link Capability#CACHE}).
+     *
+     * @return how many markers were made
+     */
+    default long rebuildCache(Progress progress) throws IOException {
+        throw new UnsupportedOperationException("the store " + location() + " is not a cache");
+    }
+
+    /**
+     * Empties the cache: every cached chunk that is stored elsewhere becomes a marker ({@link Capability#CACHE}).
+     *
+     * @return how many chunks were dropped
+     */
+    default long dropCache(Progress progress) throws IOException {
+        throw new UnsupportedOperationException("the store " + location() + " is not a cache");
+    }
 
     /** Reads one prefix for a sweep or a report; see {@link PrefixScan}. */
     PrefixScan scan(int prefix) throws IOException;

@@ -332,6 +332,36 @@ public final class ChunkStore implements Closeable {
         return readAhead;
     }
 
+    /** What the store's backend can do beyond the basics. */
+    public java.util.Set<ChunkBackend.Capability> capabilities() {
+        return backend.capabilities();
+    }
+
+    /**
+     * A cache that lost its disk learns every chunk kept elsewhere again ({@link ChunkBackend#rebuildCache}).
+     *
+     * @throws StoreException if the store is no cache
+     */
+    public long rebuildCache(Progress progress) throws IOException {
+        ensureOpen();
+        requireCache();
+        return backend.rebuildCache(progress);
+    }
+
+    /** Empties the cache ({@link ChunkBackend#dropCache}). @throws StoreException if the store is no cache */
+    public long dropCache(Progress progress) throws IOException {
+        ensureOpen();
+        requireCache();
+        return backend.dropCache(progress);
+    }
+
+    private void requireCache() throws StoreException {
+        if (!backend.capabilities().contains(ChunkBackend.Capability.CACHE)) {
+            throw new StoreException("the store " + backend.location()
+                    + " keeps its chunks in its folder: it has no cache (see 'chunkfs init --s3')");
+        }
+    }
+
     ChunkBackend backend() {
         return backend;
     }

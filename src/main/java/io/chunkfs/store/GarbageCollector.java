@@ -204,11 +204,13 @@ public final class GarbageCollector {
         }
 
         void prefix(int prefix) throws IOException {
-            ChunkBackend.PrefixScan scan = backend.scan(prefix);
-            bad += scan.quarantined();
-            oddities.addAll(scan.oddities());
-            for (Digest digest : scan.chunks()) {
-                chunk(digest);
+            try (Closeable sweeping = backend.sweepPrefix(prefix)) {
+                ChunkBackend.PrefixScan scan = backend.scan(prefix);
+                bad += scan.quarantined();
+                oddities.addAll(scan.oddities());
+                for (Digest digest : scan.chunks()) {
+                    chunk(digest);
+                }
             }
         }
 

@@ -19,8 +19,12 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li><b>Version 1</b> is the format of every store a release has made so far: it is read as it is, nothing
- *       is migrated. This release writes exactly {@code "chunkfs-store 1\n"}, byte for byte what earlier
+ *       is migrated. This release writes, for a store whose chunks are in its folder, exactly {@code "chunkfs-store 1\n"}, byte for byte what earlier
  *       releases wrote, so an earlier release still opens a store this one made.
+ *   <li><b>Version 2</b> is version 1 plus properties an older reader must not overlook: {@code backend=s3}
+ *       and the {@code s3.*} settings of a store whose chunks live in an object store, the folder being their
+ *       cache (see {@code io.chunkfs.store.s3.S3Backend} for what its folder holds beyond version 1: 0-byte
+ *       cache markers in {@code .chunks/PP/} and the {@code .s3/} folder).
  *   <li><b>A newer version</b> ({@code N > }{@link #VERSION}) is refused, with one line naming the version found
  *       and the version this release reads and asking for a newer chunkfs. Nothing else in the store is
  *       looked at, let alone changed.
@@ -32,7 +36,7 @@ import java.util.regex.Pattern;
  *       a fact that older readers of the same version can safely overlook. Anything an older reader must not
  *       overlook raises the version instead: chunks kept elsewhere (an object store backend), a file whose
  *       meaning changes what is safe to delete, a changed layout of any file or folder of the store. No key is
- *       defined yet. (Releases before this rule compare the whole marker with the first line: they refuse a
+ *       defined in version 1. (Releases before this rule compare the whole marker with the first line: they refuse a
  *       marker with properties as an unknown format, which is safe.)
  * </ul>
  *
@@ -60,10 +64,14 @@ import java.util.regex.Pattern;
  * </ul>
  */
 public final class StoreFormat {
-    /** The newest format version this release reads, and the one it writes. */
-    public static final int VERSION = 1;
-    /** The marker's first line for {@link #VERSION}. */
-    public static final String FIRST_LINE = "chunkfs-store " + VERSION;
+    /** The newest format version this release reads. */
+    public static final int VERSION = 2;
+    /** The version of a store whose chunks are all in its folder: what every release has written for one. */
+    public static final int LOCAL_VERSION = 1;
+    /** The marker's first line of a store whose chunks are in its folder. */
+    public static final String FIRST_LINE = "chunkfs-store " + LOCAL_VERSION;
+    /** The property naming where chunks live when not in the store folder ({@code s3}); version 2 on. */
+    public static final String BACKEND = "backend";
 
     private static final Pattern FIRST = Pattern.compile("chunkfs-store ([1-9][0-9]{0,8})");
     private static final Pattern PROPERTY = Pattern.compile("([a-z][a-z0-9._-]*)=(.*)");
@@ -77,9 +85,27 @@ public final class StoreFormat {
         this.properties = Collections.unmodifiableMap(properties);
     }
 
-    /** The marker this release writes for a new store. */
+    /** The marker this release writes for a new store whose chunks are in its folder. */
     public static String markerText() {
         return FIRST_LINE + "\n";
+    }
+
+    /**
+     * The marker of a store with these properties: version 1 with none, else version 2 (properties a version-1
+     * reader must not overlook, such as {@link #BACKEND}), one {@code key=value} line each.
+     */
+    public static String markerText(Map<String, String> properties) {
+        if (properties.isEmpty()) {
+            return markerText();
+        }
+        StringBuilder text = new StringBuilder("chunkfs-store ").append(VERSION).append('\n');
+        properties.forEach((key, value) -> {
+            if (!PROPERTY.matcher(key + "=" + value).matches() || value.contains("\n")) {
+                throw new IllegalArgumentException("not a store property: " + key + "=" + value);
+            }
+            text.append(key).append('=').append(value).append('\n');
+        });
+        return text.toString();
     }
 
     /**
@@ -93,7 +119,7 @@ public final class StoreFormat {
         Matcher first = FIRST.matcher(lines[0].strip());
         if (!first.matches()) {
             throw new StoreException(root + " has an unknown store format '" + quote(lines[0])
-                    + "' (this version of chunkfs reads '" + FIRST_LINE + "')");
+                    + "' (this version of chunkfs reads 'chunkfs-store 1' and 'chunkfs-store " + VERSION + "')");
         }
         int version = Integer.parseInt(first.group(1));
         if (version > VERSION) {
@@ -114,6 +140,11 @@ public final class StoreFormat {
             }
         }
         return new StoreFormat(version, properties);
+    }
+
+    /** Where chunks live: {@code local} (the store folder) unless the marker names a backend. */
+    public String backend() {
+        return properties.getOrDefault(BACKEND, "local");
     }
 
     public int version() {

@@ -37,6 +37,8 @@ public final class Verifier {
     private final ChunkBackend backend;
     private final int threads;
     private final Progress progress;
+    /** Read remote copies ({@link #verifyAll(boolean)}). */
+    private volatile boolean remote;
 
     public Verifier(ChunkStore store, int threads, Progress progress) {
         store.ensureOpen();
@@ -45,20 +47,33 @@ public final class Verifier {
         this.progress = progress;
     }
 
-    /** Verifies every chunk of the store. */
-    public VerifyResult verifyAll() throws IOException {
+    /**
+     * Verifies every chunk the store holds here (a cache: the chunks it has, not those it only knows of); with
+     * {@code remote}, every chunk from where it is kept, bypassing any cache (a damaged remote copy is set
+     * aside there: {@link ChunkBackend#quarantineRemote}).
+     */
+    public VerifyResult verifyAll(boolean remote) throws IOException {
+        if (remote && !backend.capabilities().contains(ChunkBackend.Capability.REMOTE_VERIFY)) {
+            throw new StoreException("the store " + backend.location() + " keeps no remote copies to verify");
+        }
+        this.remote = remote;
         progress.phase("verify", ChunkBackend.PREFIXES);
         List<Task> tasks = new ArrayList<>();
         for (int prefix = 0; prefix < ChunkBackend.PREFIXES; prefix++) {
             int mine = prefix;
             tasks.add(tally -> {
-                try (Stream<Digest> chunks = backend.list(mine)) {
+                try (Stream<Digest> chunks = remote ? backend.list(mine) : backend.listResident(mine)) {
                     chunks.forEach(digest -> tally.check(digest, false));
                 }
                 progress.advance(1);
             });
         }
         return run(tasks);
+    }
+
+    /** Verifies every chunk the store holds here; see {@link #verifyAll(boolean)}. */
+    public VerifyResult verifyAll() throws IOException {
+        return verifyAll(false);
     }
 
     /** Verifies the given chunks; those the store does not hold are reported missing. */
@@ -142,7 +157,7 @@ public final class Verifier {
             long read = 0;
             ChunkBackend.Opened opened;
             try {
-                opened = backend.openRead(digest);
+                opened = remote ? backend.openRemote(digest) : backend.openRead(digest);
             } catch (NoSuchFileException e) {
                 if (reportMissing) {
                     missing.add(digest);
@@ -181,6 +196,10 @@ public final class Verifier {
 
         private void quarantine(Digest digest, ChunkIdentity identity) {
             try {
+                if (remote) {
+                    backend.quarantineRemote(digest);
+                    return;
+                }
                 backend.quarantine(digest, identity);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -24,13 +24,13 @@ class StoreFormatTest {
     @Test
     void aNewerFormatIsRefusedInOneLineThatNamesBothVersionsAndSaysUpgrade() throws Exception {
         Path root = store();
-        byte[] newer = "chunkfs-store 2\nbackend=s3\n".getBytes(UTF_8);
+        byte[] newer = "chunkfs-store 3\nbackend=s3\n".getBytes(UTF_8);
         Files.write(root.resolve(".chunkfs"), newer);
 
         StoreException error =
                 assertThrows(StoreException.class, () -> Stores.open(root).close());
         assertEquals(
-                "the store " + root + " has format version 2, newer than this chunkfs reads (version 1 and earlier):"
+                "the store " + root + " has format version 3, newer than this chunkfs reads (version 2 and earlier):"
                         + " upgrade chunkfs to use it",
                 error.getMessage());
         assertEquals(
@@ -55,7 +55,8 @@ class StoreFormatTest {
     void aMarkerThatIsNotAFormatLineIsRefusedInOneLineSayingWhatWasFound(String marker) {
         String message = parseRefusal(marker + "\n");
         assertTrue(message.startsWith(dir + " has an unknown store format '"), message);
-        assertTrue(message.endsWith("(this version of chunkfs reads 'chunkfs-store 1')"), message);
+        assertTrue(
+                message.endsWith("(this version of chunkfs reads 'chunkfs-store 1' and 'chunkfs-store 2')"), message);
         assertFalse(message.contains("\n") || message.contains("\u0000"), message);
     }
 
@@ -68,12 +69,31 @@ class StoreFormatTest {
     }
 
     @Test
+    void version2NamesItsBackendAndAnS3StoreWithoutItsBucketIsRefusedInOneLine() throws Exception {
+        Path root = store();
+        Files.writeString(root.resolve(".chunkfs"), "chunkfs-store 2\nbackend=s3\n");
+        assertEquals("the store " + root + " is an S3 store without 's3.bucket' in its .chunkfs", refusal(root));
+        Files.writeString(root.resolve(".chunkfs"), "chunkfs-store 2\nbackend=tape\n");
+        assertEquals(
+                "the store " + root + " keeps its chunks in 'tape', which this chunkfs does not know: upgrade chunkfs"
+                        + " to use it",
+                refusal(root));
+        assertEquals("chunkfs-store 2\nbackend=tape\n", Files.readString(root.resolve(".chunkfs")), "left alone");
+        java.util.Map<String, String> properties = new java.util.LinkedHashMap<>();
+        properties.put("backend", "s3");
+        properties.put("s3.bucket", "b");
+        assertEquals("chunkfs-store 2\nbackend=s3\ns3.bucket=b\n", StoreFormat.markerText(properties));
+        assertEquals("chunkfs-store 1\n", StoreFormat.markerText(java.util.Map.of()), "a local store stays version 1");
+    }
+
+    @Test
     void aStoreWithAGarbageMarkerDoesNotOpenAndKeepsIt() throws Exception {
         Path root = store();
         Files.writeString(root.resolve(".chunkfs"), "chunkfs-store x\n");
 
         String expected =
-                " has an unknown store format 'chunkfs-store x' (this version of chunkfs reads 'chunkfs-store 1')";
+                " has an unknown store format 'chunkfs-store x' (this version of chunkfs reads 'chunkfs-store 1' and"
+                        + " 'chunkfs-store 2')";
         assertEquals(root + expected, refusal(root));
         assertThrows(StoreException.class, () -> Stores.init(root));
         assertEquals("chunkfs-store x\n", Files.readString(root.resolve(".chunkfs")), "a garbage marker is left alone");

@@ -4,21 +4,29 @@ import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.ChunkIdentity;
 import io.chunkfs.store.ChunkNotFoundException;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreFormat;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
@@ -74,8 +82,36 @@ public final class LocalBackend implements ChunkBackend {
         return new StoreLayout(root).create(LinuxSyscalls.INSTANCE, privateStore);
     }
 
-    /** Opens the store at {@code root}, checking its layout first, and cleans up after a writer that died. */
+    /**
+     * Creates a store whose marker records {@code properties} (a store whose folder is another backend's cache);
+     * see {@link #init(Path, boolean)}.
+     */
+    public static boolean init(Path root, boolean privateStore, Map<String, String> properties) throws IOException {
+        return new StoreLayout(root).create(LinuxSyscalls.INSTANCE, privateStore, StoreFormat.markerText(properties));
+    }
+
+    /**
+     * Opens the store at {@code root}, checking its layout first, and cleans up after a writer that died.
+     *
+     * @throws StoreException if the store keeps its chunks elsewhere (its folder is a cache, whose 0-byte
+     *                        markers this backend would take for damaged chunks)
+     */
     public static LocalBackend open(Path root, StoreOptions options) throws IOException {
+        LocalBackend backend = open(root, options, LinuxSyscalls.INSTANCE);
+        String kind = backend.format().backend();
+        if (!kind.equals("local")) {
+            backend.close();
+            throw new StoreException("the store " + root + " keeps its chunks in an object store (backend=" + kind
+                    + "): open it through io.chunkfs.Stores");
+        }
+        return backend;
+    }
+
+    /**
+     * Opens the folder of a store whose chunks live elsewhere, as that backend's cache: its chunk names may be
+     * 0-byte markers ({@link #replaceWithMarker}), which only the caller can tell from damaged chunks.
+     */
+    public static LocalBackend openCache(Path root, StoreOptions options) throws IOException {
         return open(root, options, LinuxSyscalls.INSTANCE);
     }
 
@@ -105,6 +141,111 @@ public final class LocalBackend implements ChunkBackend {
     /** Where everything of this store is on disk. */
     public StoreLayout layout() {
         return layout;
+    }
+
+    /** The store's format, as its marker says. */
+    public StoreFormat format() {
+        return layout.format();
+    }
+
+    /** Where staged bytes {@link #stage} named {@code staged} are, to be read by a layer above (an upload). */
+    public Path stagedPath(String staged) {
+        return folders.tmp.resolve(staged);
+    }
+
+    /**
+     * Replaces a chunk by a 0-byte marker of the same name that records {@code size} (a cache evicting it),
+     * keeping its access time, so that gc marks stay: a touch that lands on the chunk while it is replaced is
+     * carried over to the marker. Open readers keep reading the chunk.
+     *
+     * @return false if there was no chunk, or only a marker
+     */
+    public boolean replaceWithMarker(Digest digest, long size) throws IOException {
+        Folder folder = folders.prefix(digest);
+        String name = digest.toString();
+        // A second name for the chunk being replaced: its atime after the rename tells whether a touch hit it.
+        String old = newTempName();
+        try {
+            sys.link(folder, name, folders.tmp, old);
+        } catch (NoSuchFileException e) {
+            return false;
+        }
+        try {
+            FileStat before = sys.stat(folders.tmp, old);
+            if (before == null || !before.isRegularFile() || before.size() == 0) {
+                return false;
+            }
+            String marker = newMarker(size);
+            sys.setTimes(
+                    folders.tmp,
+                    marker,
+                    before.atime().to(TimeUnit.SECONDS),
+                    before.atime().toInstant().getNano(),
+                    before.mtime().to(TimeUnit.SECONDS),
+                    before.mtime().toInstant().getNano());
+            sys.rename(folders.tmp, marker, folder, name);
+            FileStat after = sys.stat(folders.tmp, old);
+            if (after != null && !after.atime().equals(before.atime())) {
+                touchAtime(folder, name);
+            }
+            return true;
+        } finally {
+            sys.unlink(folders.tmp, old);
+        }
+    }
+
+    /**
+     * Puts a 0-byte marker recording {@code size} at a digest's name if nothing is there (a cache learning of a
+     * chunk it does not hold); its access time is now.
+     *
+     * @return false if something was there already
+     */
+    public boolean placeMarker(Digest digest, long size) throws IOException {
+        String marker = newMarker(size);
+        try {
+            sys.link(folders.tmp, marker, folders.prefix(digest), digest.toString());
+            return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return false;
+        } finally {
+            sys.unlink(folders.tmp, marker);
+        }
+    }
+
+    /** The size a marker records, or -1 if there is none (no marker, or a file system without user xattrs). */
+    public long markerSize(Digest digest) {
+        try {
+            UserDefinedFileAttributeView view = Files.getFileAttributeView(
+                    folders.prefix(digest).resolve(digest.toString()),
+                    UserDefinedFileAttributeView.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            ByteBuffer value = ByteBuffer.allocate(32);
+            view.read(MARKER_SIZE, value);
+            value.flip();
+            return Long.parseLong(StandardCharsets.US_ASCII.decode(value).toString());
+        } catch (IOException | NumberFormatException | UnsupportedOperationException e) {
+            return -1;
+        }
+    }
+
+    private static final String MARKER_SIZE = "chunkfs.size";
+
+    /** A new 0-byte file in {@code .tmp} whose {@code user.chunkfs.size} xattr records {@code size}. */
+    private String newMarker(long size) throws IOException {
+        String name = newTempName();
+        // Writable by its owner until the xattr is on (a user xattr needs write permission), then as a chunk.
+        sys.create(folders.tmp, name, 0600).close();
+        Path path = folders.tmp.resolve(name);
+        try {
+            Files.getFileAttributeView(path, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                    .write(MARKER_SIZE, StandardCharsets.US_ASCII.encode(Long.toString(size)));
+        } catch (IOException | UnsupportedOperationException e) {
+            // No user xattrs here: the backend asks the object store for the size instead.
+            LOG.fine(() -> "no xattr for a cache marker: " + e);
+        }
+        Files.setPosixFilePermissions(
+                path, PosixFilePermissions.fromString(folders.chunkMode == 0400 ? "r--------" : "r--r--r--"));
+        return name;
     }
 
     /** The receipts of this store, kept as symlinks in {@code receipts/}. */

@@ -30,6 +30,13 @@ public final class StoreLayout {
     static final int PREFIXES = ChunkBackend.PREFIXES;
 
     private final Path root;
+    /** The format read by the last {@link #open}, null before. */
+    private volatile StoreFormat format;
+
+    /** The format of the store as its marker said when it was opened; null if it was not opened. */
+    public StoreFormat format() {
+        return format;
+    }
 
     public StoreLayout(Path root) {
         this.root = root.toAbsolutePath().normalize();
@@ -99,6 +106,11 @@ public final class StoreLayout {
      * @return true if a store was created, false if one was already there
      */
     boolean create(Syscalls sys, boolean privateStore) throws IOException {
+        return create(sys, privateStore, StoreFormat.markerText());
+    }
+
+    /** Creates a store whose marker is {@code markerText}; see {@link #create(Syscalls, boolean)}. */
+    boolean create(Syscalls sys, boolean privateStore, String markerText) throws IOException {
         if (Files.exists(formatFile(), LinkOption.NOFOLLOW_LINKS) && !isBlank(formatFile())) {
             open(sys).close();
             return false;
@@ -162,7 +174,7 @@ public final class StoreLayout {
             // either no marker (creating again resumes) or a whole store.
             sys.unlink(rootFolder, ".chunkfs.partial");
             try (var marker = sys.create(rootFolder, ".chunkfs.partial", isPrivate ? 0600 : 0644)) {
-                marker.write(java.nio.ByteBuffer.wrap(StoreFormat.markerText().getBytes(StandardCharsets.UTF_8)));
+                marker.write(java.nio.ByteBuffer.wrap(markerText.getBytes(StandardCharsets.UTF_8)));
                 sys.fsync(marker);
             }
             sys.rename(rootFolder, ".chunkfs.partial", rootFolder, ".chunkfs");
@@ -209,7 +221,7 @@ public final class StoreLayout {
         Folder rootFolder = sys.openRoot(root);
         java.util.List<Folder> opened = new java.util.ArrayList<>();
         try {
-            StoreFormat.parse(root, readFormat(sys, rootFolder));
+            format = StoreFormat.parse(root, readFormat(sys, rootFolder));
             Folder chunks = requireFolder(sys, rootFolder, ".chunks", opened);
             Folder[] prefixes = new Folder[PREFIXES];
             for (int prefix = 0; prefix < PREFIXES; prefix++) {

@@ -1,0 +1,932 @@
+package io.chunkfs.store.s3;
+
+import io.chunkfs.store.ChunkBackend;
+import io.chunkfs.store.ChunkIdentity;
+import io.chunkfs.store.ChunkNotFoundException;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreFormat;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
+import io.chunkfs.store.local.LocalBackend;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+/**
+ * Chunks in an S3-compatible object store, the store folder being their bounded cache, as Proxmox Backup
+ * Server 4 keeps an S3 datastore: one object per chunk at {@code PREFIX/.chunks/PP/DIGEST}, gc marks kept
+ * locally (nothing is ever touched on the object store).
+ *
+ * <p>The store folder is a {@link LocalBackend} opened as a cache. At a chunk's name it holds the chunk, or a
+ * 0-byte <em>marker</em> for a chunk stored only remotely (its size in the {@code user.chunkfs.size} xattr),
+ * whose access time carries the gc mark as a chunk's would. Markers never leave this class: {@link #stat}
+ * reports the chunk's size, {@link #openRead} fetches the chunk first, {@link #listResident} and the start-up
+ * checks skip them, and a damaged cached chunk is replaced by a marker, so the next read fetches a good copy.
+ *
+ * <p>The invariant: a local entry (chunk or marker) names a chunk the object store has, except while it waits in
+ * the {@link UploadQueue} of {@code upload=async}. Hence write-through inserts upload first and commit
+ * locally after, and the sweep removes the local entry before the object. Inserts, and touches that learn of
+ * an object, hold the chunk's prefix shared ({@link PrefixLocks}); a sweep holds it exclusively from its LIST to
+ * its last DeleteObjects, so it never deletes an object an insert has just found (412) and is about to name.
+ *
+ * <p>Also in the folder: {@code .s3/locks} (the prefix locks), {@code .s3/queue/} (the upload queue). In the
+ * bucket: {@code PREFIX/.chunkfs} (the format, written at creation), {@code PREFIX/.leases/host} (one host per
+ * prefix), {@code PREFIX/.leases/gc} (one collection at a time), {@code DIGEST.N.bad} (set aside by verify).
+ */
+public final class S3Backend implements ChunkBackend {
+    private static final Logger LOG = Logger.getLogger(S3Backend.class.getName());
+    private static final Digest EMPTY = Digest.sha256(new byte[0]);
+    /** Deletes per DeleteObjects request, as Proxmox Backup Server sends them. */
+    private static final int DELETE_BATCH = 100;
+    /** How long the lease of the mounting host lasts without renewal. */
+    private static final Duration HOST_LEASE = Duration.ofMinutes(2);
+
+    private static final Duration GC_LEASE = Duration.ofMinutes(10);
+    /** A chunk's upload may take at least this long at close(2), however small. */
+    public static final Duration DEFAULT_COMMIT_TIMEOUT = Duration.ofSeconds(60);
+    /** The slowest upload rate a big chunk's commit allows for before it gives up (1 MiB/s). */
+    private static final long SLOWEST_BYTES_PER_SECOND = 1 << 20;
+
+    private static final int QUEUE_CAPACITY = 1024;
+
+    private final LocalBackend cache;
+    private final S3Settings settings;
+    private final S3Objects objects;
+    private final ChunkCache lru;
+    private final PrefixLocks locks;
+    private final UploadQueue queue;
+    private final S3Lease hostLease;
+    private final Duration commitTimeout;
+    private final String holder;
+    /** In-process monitors per digest (striped): a fetch and an eviction of one chunk never overlap. */
+    private final Object[] stripes = new Object[64];
+    /** Sizes of markers written without an xattr, learnt by HEAD. */
+    private final Map<Digest, Long> markerSizes = new ConcurrentHashMap<>();
+    /** What the sweep of each prefix listed in the bucket, while it runs. */
+    private final Sweep[] sweeps = new Sweep[PREFIXES];
+
+    /** Commit locally and upload from {@link #queue} ({@code upload=async}); else upload before the commit. */
+    private final boolean asyncUploads;
+
+    private volatile boolean indexed;
+    private volatile boolean closed;
+    private final Object indexing = new Object();
+
+    private S3Backend(LocalBackend cache, S3Settings settings, S3Objects objects, StoreOptions options)
+            throws IOException {
+        this.cache = cache;
+        this.settings = settings;
+        this.objects = objects;
+        this.lru = new ChunkCache(settings.cacheLimit());
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new Object();
+        }
+        Path own = cache.layout().root().resolve(".s3");
+        Files.createDirectories(own);
+        this.locks = new PrefixLocks(own.resolve("locks"));
+        this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
+        Map<String, String> extra = new LinkedHashMap<>(options.backendOptions());
+        String upload = extra.remove("upload");
+        String timeout = extra.remove("commit-timeout");
+        if (!extra.isEmpty()) {
+            throw new StoreException("unknown option for an S3 store: "
+                    + extra.keySet().iterator().next()
+                    + " (known: upload=write-through|async, commit-timeout=SECONDS)");
+        }
+        this.commitTimeout = timeout == null ? DEFAULT_COMMIT_TIMEOUT : parseSeconds(timeout);
+        boolean async;
+        if (upload == null || upload.equals("write-through")) {
+            async = false;
+        } else if (upload.equals("async")) {
+            async = true;
+        } else {
+            throw new StoreException("upload=" + upload + " is not an upload mode (write-through or async)");
+        }
+        if (options.readOnly()) {
+            this.hostLease = null;
+            this.queue = null;
+            this.asyncUploads = false;
+        } else {
+            this.hostLease = S3Lease.take(
+                    objects,
+                    settings.keyBase() + ".leases/host",
+                    holder,
+                    HOST_LEASE,
+                    options.clock(),
+                    "the bucket prefix " + settings.url(),
+                    false);
+            // The queue folder exists in write-through mode too: what an async mount left is uploaded now.
+            UploadQueue uploads = new UploadQueue(own.resolve("queue"), QUEUE_CAPACITY, 4, this::uploadCached);
+            int left = uploads.drainLeftovers();
+            if (left > 0) {
+                LOG.info(() -> "uploading " + left + " chunks an earlier process queued");
+            }
+            this.queue = async || left > 0 ? uploads : closeAndNull(uploads);
+            this.asyncUploads = async;
+        }
+    }
+
+    private static UploadQueue closeAndNull(UploadQueue queue) {
+        queue.close();
+        return null;
+    }
+
+    private static Duration parseSeconds(String text) throws StoreException {
+        try {
+            return Duration.ofSeconds(Long.parseLong(text.replaceAll("s$", "")));
+        } catch (NumberFormatException e) {
+            throw new StoreException("commit-timeout=" + text + " is not a number of seconds");
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException e) {
+            return "unknown-host";
+        }
+    }
+
+    /**
+     * Creates an S3 store: checks that the bucket answers, records the store's format under the prefix (if none
+     * is there) and creates the cache folder whose marker records {@code settings}.
+     *
+     * @return true if a new store folder was created
+     */
+    public static boolean init(Path root, boolean privateStore, S3Settings settings) throws IOException {
+        try (S3Objects objects = new S3Objects(settings)) {
+            objects.checkBucket();
+            String marker = StoreFormat.markerText(settings.toProperties());
+            objects.putBytes(settings.keyBase() + ".chunkfs", marker.getBytes(StandardCharsets.UTF_8), true);
+        }
+        boolean created = LocalBackend.init(root, privateStore, settings.toProperties());
+        Files.createDirectories(root.resolve(".s3").resolve("queue"));
+        return created;
+    }
+
+    /** Opens an S3 store on its cache folder (already opened, whose marker says {@code backend=s3}). */
+    public static S3Backend open(LocalBackend cache, StoreOptions options) throws IOException {
+        String root = cache.layout().root().toString();
+        S3Settings settings = S3Settings.fromProperties(root, cache.format().properties());
+        S3Objects objects = new S3Objects(settings);
+        try {
+            return new S3Backend(cache, settings, objects, options);
+        } catch (IOException | RuntimeException e) {
+            objects.close();
+            throw e;
+        }
+    }
+
+    public S3Settings settings() {
+        return settings;
+    }
+
+    String key(Digest digest) {
+        return prefixKey(digest.prefixIndex()) + digest;
+    }
+
+    private String prefixKey(int prefix) {
+        return settings.keyBase() + ".chunks/" + String.format(java.util.Locale.ROOT, "%02x", prefix) + "/";
+    }
+
+    private Object stripe(Digest digest) {
+        return stripes[Math.floorMod(digest.hashCode(), stripes.length)];
+    }
+
+    private static boolean isMarker(Entry entry, Digest digest) {
+        return entry.chunk() && entry.size() == 0 && !digest.equals(EMPTY);
+    }
+
+    @Override
+    public Entry stat(Digest digest) throws IOException {
+        Entry entry = cache.stat(digest);
+        if (entry == null) {
+            Sweep sweep = sweeps[digest.prefixIndex()];
+            S3Objects.Listed remote = sweep == null ? null : sweep.remote.get(digest);
+            if (remote == null) {
+                return null;
+            }
+            // Only a sweep sees it: an object no local entry names, unmarked by definition.
+            FileTime never = FileTime.fromMillis(0);
+            return new Entry(
+                    true,
+                    remote.size(),
+                    never,
+                    FileTime.from(remote.lastModified()),
+                    new ChunkIdentity(0, never, remote.size()),
+                    false);
+        }
+        if (isMarker(entry, digest)) {
+            return new Entry(true, markerSize(digest), entry.atime(), entry.mtime(), entry.identity(), false);
+        }
+        return entry;
+    }
+
+    private long markerSize(Digest digest) throws IOException {
+        long size = cache.markerSize(digest);
+        if (size >= 0) {
+            return size;
+        }
+        Long known = markerSizes.get(digest);
+        if (known != null) {
+            return known;
+        }
+        S3Objects.Head head = objects.head(key(digest));
+        long learnt = head == null ? 0 : head.size();
+        markerSizes.put(digest, learnt);
+        return learnt;
+    }
+
+    @Override
+    public Opened openRead(Digest digest) throws IOException {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Entry entry = cache.stat(digest);
+            if (entry == null) {
+                throw new ChunkNotFoundException(digest);
+            }
+            if (isMarker(entry, digest)) {
+                fetch(digest);
+                continue;
+            }
+            Opened opened = cache.openRead(digest);
+            if (opened.identity().size() == 0 && !digest.equals(EMPTY)) {
+                opened.channel().close(); // evicted between the look and the open
+                continue;
+            }
+            lru.held(digest, opened.identity().size(), attempt == 0);
+            return opened;
+        }
+        throw new ObjectStoreException(
+                "could not keep " + digest + " in the cache long enough to open it (the"
+                        + " cache is too small for the chunks being read)",
+                null);
+    }
+
+    /** Brings a chunk that only a marker names into the cache, verified whole. */
+    private void fetch(Digest digest) throws IOException {
+        synchronized (stripe(digest)) {
+            Entry entry = cache.stat(digest);
+            if (entry == null || !isMarker(entry, digest)) {
+                return; // fetched or removed meanwhile
+            }
+            long size = markerSize(digest);
+            Staged staged = cache.stage();
+            boolean published = false;
+            try {
+                try (FileChannel channel = staged.channel()) {
+                    long got = objects.download(key(digest), channel, size);
+                    if (got < 0) {
+                        LOG.warning(() -> "the cache names " + digest + " but " + locate(digest) + " is gone");
+                        throw new ChunkNotFoundException(digest);
+                    }
+                    if (!hash(channel, got).equals(digest)) {
+                        throw new ObjectStoreException(
+                                locate(digest) + " does not match its digest (damaged in the"
+                                        + " object store: 'chunkfs verify --remote' sets it aside)",
+                                null);
+                    }
+                    lru.missed();
+                    lru.held(digest, got, false);
+                }
+                // No fsync: a cached copy a crash damages is found by the verified read and fetched again.
+                cache.publish(staged.name(), digest, SyncLevel.NONE);
+                published = true;
+            } finally {
+                if (!published) {
+                    cache.discard(staged.name());
+                }
+            }
+        }
+        evictIfNeeded(digest);
+    }
+
+    private static Digest hash(FileChannel channel, long size) throws IOException {
+        MessageDigest sha256 = Digest.newSha256();
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        for (long position = 0; position < size; ) {
+            buffer.clear();
+            int n = channel.read(buffer, position);
+            if (n < 0) {
+                break;
+            }
+            buffer.flip();
+            sha256.update(buffer);
+            position += n;
+        }
+        return Digest.of(sha256.digest());
+    }
+
+    @Override
+    public boolean touch(Digest digest, boolean awaitSweep) throws IOException {
+        if (cache.touch(digest, awaitSweep)) {
+            return true;
+        }
+        // No local entry: one HEAD tells whether the chunk exists; if so a marker keeps the mark. Nothing is
+        // ever created in the object store.
+        try (Closeable held = locks.shared(digest.prefixIndex())) {
+            S3Objects.Head head = objects.head(key(digest));
+            if (head == null) {
+                return false;
+            }
+            cache.placeMarker(digest, head.size());
+            return cache.touch(digest, false);
+        }
+    }
+
+    @Override
+    public boolean makeDurable(Digest digest) throws IOException {
+        return cache.makeDurable(digest);
+    }
+
+    @Override
+    public Staged stage() throws IOException {
+        return cache.stage();
+    }
+
+    @Override
+    public void force(FileChannel staged) throws IOException {
+        cache.force(staged);
+    }
+
+    /**
+     * Write-through: uploads the staged bytes (unless the object store has them: 412), then commits them
+     * locally, so a crash in between leaves at most an object no local entry names, which a later gc removes.
+     * Async: commits locally and queues the upload durably.
+     */
+    @Override
+    public void publish(String staged, Digest digest, SyncLevel level) throws IOException {
+        long size;
+        if (asyncUploads) {
+            size = Files.size(cache.stagedPath(staged));
+            // Queued before the commit, so no local entry ever names a chunk that is neither stored nor queued.
+            boolean recorded = queue.record(digest, level != SyncLevel.NONE);
+            try {
+                cache.publish(staged, digest, level);
+            } catch (IOException | RuntimeException e) {
+                if (recorded) {
+                    queue.forget(digest);
+                }
+                throw e;
+            }
+            if (recorded) {
+                queue.start(digest);
+            }
+        } else {
+            try (Closeable held = locks.shared(digest.prefixIndex());
+                    FileChannel channel = FileChannel.open(cache.stagedPath(staged), StandardOpenOption.READ)) {
+                size = channel.size();
+                upload(digest, channel, size);
+                cache.publish(staged, digest, level);
+            }
+        }
+        lru.held(digest, size, false);
+        evictIfNeeded(digest);
+    }
+
+    private void upload(Digest digest, FileChannel channel, long size) throws IOException {
+        Duration bySize = Duration.ofSeconds(size / SLOWEST_BYTES_PER_SECOND);
+        Duration timeout = bySize.compareTo(commitTimeout) > 0 ? bySize : commitTimeout;
+        try {
+            objects.putIfAbsent(key(digest), channel, size, digest, timeout);
+        } catch (IOException e) {
+            LOG.warning(() -> "chunk " + digest + " not stored: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    /** The upload queue's uploader: the chunk as the cache holds it (queued chunks are never evicted). */
+    private void uploadCached(Digest digest) throws IOException {
+        try (Closeable held = locks.shared(digest.prefixIndex())) {
+            Opened opened;
+            try {
+                opened = cache.openRead(digest);
+            } catch (java.nio.file.NoSuchFileException e) {
+                return; // removed meanwhile: nothing to upload
+            }
+            try (FileChannel channel = opened.channel()) {
+                if (channel.size() == 0 && !digest.equals(EMPTY)) {
+                    return; // a marker: the object is there
+                }
+                upload(digest, channel, channel.size());
+            }
+        }
+    }
+
+    @Override
+    public void discard(String staged) throws IOException {
+        cache.discard(staged);
+    }
+
+    @Override
+    public Stream<Digest> list(int prefix) throws IOException {
+        return cache.list(prefix);
+    }
+
+    @Override
+    public Stream<Digest> listResident(int prefix) throws IOException {
+        return cache.list(prefix).filter(digest -> {
+            try {
+                Entry entry = cache.stat(digest);
+                return entry != null && !isMarker(entry, digest);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    /** What the sweep of one prefix found in the bucket, and the deletes it has yet to send. */
+    private static final class Sweep {
+        final Map<Digest, S3Objects.Listed> remote = new LinkedHashMap<>();
+        final List<String> pending = new ArrayList<>();
+        final List<String> foreign = new ArrayList<>();
+        long quarantined;
+    }
+
+    @Override
+    public Closeable sweepPrefix(int prefix) throws IOException {
+        Closeable held = locks.exclusive(prefix);
+        Sweep sweep = new Sweep();
+        try {
+            String base = prefixKey(prefix);
+            for (S3Objects.Listed listed : objects.list(base)) {
+                String name = listed.key().substring(base.length());
+                if (Digest.isValid(name)) {
+                    sweep.remote.put(Digest.parse(name), listed);
+                } else if (name.endsWith(".bad")) {
+                    sweep.quarantined++;
+                } else {
+                    sweep.foreign.add("not a chunk, left alone: " + objects.url(listed.key()));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            held.close();
+            throw e;
+        }
+        sweeps[prefix] = sweep;
+        return () -> {
+            try {
+                synchronized (sweep) {
+                    objects.delete(sweep.pending);
+                    sweep.pending.clear();
+                }
+            } finally {
+                sweeps[prefix] = null;
+                held.close();
+            }
+        };
+    }
+
+    @Override
+    public PrefixScan scan(int prefix) throws IOException {
+        PrefixScan local = cache.scan(prefix);
+        Sweep sweep = sweeps[prefix];
+        if (sweep == null) {
+            return local;
+        }
+        Set<Digest> chunks = new LinkedHashSet<>(local.chunks());
+        chunks.addAll(sweep.remote.keySet());
+        List<String> oddities = new ArrayList<>(local.oddities());
+        oddities.addAll(sweep.foreign);
+        return new PrefixScan(List.copyOf(chunks), local.quarantined() + sweep.quarantined, oddities);
+    }
+
+    /**
+     * Removes a chunk unused since {@code cutoffMillis}: the local entry first (guarded as on disk), then the
+     * object, batched and sent before the sweep of its prefix ends. An object written since the cutoff (an
+     * upload this cache has not seen) stays, and so does a chunk still waiting in the upload queue.
+     */
+    @Override
+    public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException {
+        Sweep sweep = sweeps[digest.prefixIndex()];
+        S3Objects.Listed remote = sweep == null ? null : sweep.remote.get(digest);
+        // Last-Modified has whole seconds: the upload may have been up to a second after it.
+        if (remote != null && remote.lastModified().toEpochMilli() + 1_000 >= cutoffMillis) {
+            return Deletion.KEPT;
+        }
+        if (queue != null && queue.contains(digest)) {
+            return Deletion.KEPT;
+        }
+        Deletion local = cache.stat(digest) == null ? Deletion.GONE : cache.deleteIfUnusedSince(digest, cutoffMillis);
+        if (local == Deletion.KEPT) {
+            return Deletion.KEPT;
+        }
+        lru.dropped(digest);
+        if (sweep == null) {
+            if (local == Deletion.REMOVED) {
+                objects.delete(List.of(key(digest)));
+            }
+            return local;
+        }
+        if (remote == null) {
+            return local;
+        }
+        synchronized (sweep) {
+            sweep.pending.add(key(digest));
+            if (sweep.pending.size() >= DELETE_BATCH) {
+                objects.delete(sweep.pending);
+                sweep.pending.clear();
+            }
+        }
+        return Deletion.REMOVED;
+    }
+
+    /**
+     * A cached copy was found damaged (a verified read, verify): it is set aside locally and a marker takes
+     * its place, so the next read fetches the object store's copy. A marker itself is never damaged.
+     */
+    @Override
+    public String quarantine(Digest digest, ChunkIdentity identity) throws IOException {
+        Entry entry = cache.stat(digest);
+        if (entry != null && isMarker(entry, digest)) {
+            return null;
+        }
+        String where = cache.quarantine(digest, identity);
+        lru.dropped(digest);
+        if (where != null) {
+            try {
+                S3Objects.Head head = objects.head(key(digest));
+                if (head != null) {
+                    cache.placeMarker(digest, head.size());
+                }
+            } catch (IOException e) {
+                LOG.warning(() -> "could not look for a good copy of " + digest + ": " + e.getMessage());
+            }
+        }
+        return where;
+    }
+
+    @Override
+    public Opened openRemote(Digest digest) throws IOException {
+        Staged staged = cache.stage();
+        FileChannel channel = staged.channel();
+        try {
+            long got = objects.download(key(digest), channel, -1);
+            if (got < 0) {
+                throw new ChunkNotFoundException(digest);
+            }
+            channel.truncate(got);
+            channel.position(0);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        } finally {
+            // The open channel keeps the bytes readable; the name goes now.
+            cache.discard(staged.name());
+        }
+        return new Opened(channel, null);
+    }
+
+    /**
+     * A remote copy is damaged: it is copied to {@code DIGEST.N.bad} and deleted. A good cached copy is uploaded
+     * in its place; a damaged one is set aside locally too, and a marker removed.
+     */
+    @Override
+    public String quarantineRemote(Digest digest) throws IOException {
+        String key = key(digest);
+        String aside;
+        try (Closeable held = locks.shared(digest.prefixIndex())) {
+            int n = 0;
+            for (S3Objects.Listed listed : objects.list(key + ".")) {
+                String rest = listed.key().substring(key.length() + 1);
+                if (rest.matches("[0-9]{1,9}\\.bad")) {
+                    n = Math.max(n, Integer.parseInt(rest.substring(0, rest.indexOf('.'))) + 1);
+                }
+            }
+            aside = key + "." + n + ".bad";
+            objects.copy(key, aside);
+            objects.delete(key);
+            Entry entry = cache.stat(digest);
+            if (entry != null && isMarker(entry, digest)) {
+                cache.deleteIfUnusedSince(digest, Long.MAX_VALUE);
+                lru.dropped(digest);
+            } else if (entry != null) {
+                try (FileChannel channel = cache.openRead(digest).channel()) {
+                    if (hash(channel, channel.size()).equals(digest)) {
+                        upload(digest, channel, channel.size());
+                        LOG.warning(() -> locate(digest) + " was damaged: stored again from the cache");
+                        return objects.url(aside);
+                    }
+                }
+                cache.quarantine(digest, null);
+                lru.dropped(digest);
+            }
+        }
+        return objects.url(aside);
+    }
+
+    @Override
+    public long rebuildCache(Progress progress) throws IOException {
+        progress.phase("rebuild", PREFIXES);
+        long made = 0;
+        for (int prefix = 0; prefix < PREFIXES; prefix++) {
+            String base = prefixKey(prefix);
+            for (S3Objects.Listed listed : objects.list(base)) {
+                String name = listed.key().substring(base.length());
+                if (Digest.isValid(name)) {
+                    Digest digest = Digest.parse(name);
+                    if (cache.stat(digest) == null && cache.placeMarker(digest, listed.size())) {
+                        made++;
+                    }
+                }
+            }
+            progress.advance(1);
+        }
+        return made;
+    }
+
+    @Override
+    public long dropCache(Progress progress) throws IOException {
+        progress.phase("drop", PREFIXES);
+        long dropped = 0;
+        for (int prefix = 0; prefix < PREFIXES; prefix++) {
+            List<Digest> held;
+            try (Stream<Digest> resident = listResident(prefix)) {
+                held = resident.toList();
+            }
+            for (Digest digest : held) {
+                if (evict(digest)) {
+                    dropped++;
+                }
+            }
+            progress.advance(1);
+        }
+        return dropped;
+    }
+
+    /** Replaces a cached chunk by a marker, unless it waits for its upload. */
+    private boolean evict(Digest digest) throws IOException {
+        if (digest.equals(EMPTY) || (queue != null && queue.contains(digest))) {
+            return false;
+        }
+        synchronized (stripe(digest)) {
+            Entry entry = cache.stat(digest);
+            if (entry == null || isMarker(entry, digest) || !entry.chunk()) {
+                lru.dropped(digest);
+                return false;
+            }
+            boolean replaced = cache.replaceWithMarker(digest, entry.size());
+            lru.dropped(digest);
+            return replaced;
+        }
+    }
+
+    /** Evicts least recently used chunks while the cache holds more than its limit ({@code keep} stays). */
+    private void evictIfNeeded(Digest keep) throws IOException {
+        if (!indexed) {
+            startIndexing();
+            return;
+        }
+        if (lru.bytes() <= lru.limit()) {
+            return;
+        }
+        for (Map.Entry<Digest, Long> victim :
+                lru.overflow(digest -> digest.equals(keep) || (queue != null && queue.contains(digest)))) {
+            if (closed) {
+                return;
+            }
+            evict(victim.getKey());
+        }
+    }
+
+    /** Learns what the folder holds, in the background; eviction waits for it (the cache may overshoot meanwhile). */
+    private void startIndexing() {
+        synchronized (indexing) {
+            if (indexed || indexer != null) {
+                return;
+            }
+            indexer = new Thread(this::indexQuietly, "chunkfs-s3-index");
+            indexer.setDaemon(true);
+            indexer.start();
+        }
+    }
+
+    /** @GuardedBy("indexing") */
+    private Thread indexer;
+
+    private void indexQuietly() {
+        try {
+            index();
+            evictIfNeeded(null);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warning(() -> "could not read the cache folder to size it: " + e.getMessage());
+        }
+    }
+
+    /** Reads every entry of the folder: the chunks held whole, oldest access first, make up the LRU order. */
+    private void index() throws IOException {
+        record Held(Digest digest, long size, long atime) {}
+        List<Held> found = new ArrayList<>();
+        for (int prefix = 0; prefix < PREFIXES && !closed; prefix++) {
+            List<Digest> names;
+            try (Stream<Digest> listed = cache.list(prefix)) {
+                names = listed.toList();
+            }
+            for (Digest digest : names) {
+                Entry entry = cache.stat(digest);
+                if (entry != null && entry.chunk() && !isMarker(entry, digest)) {
+                    found.add(new Held(digest, entry.size(), entry.atime().toMillis()));
+                }
+            }
+        }
+        if (closed) {
+            return;
+        }
+        found.sort(Comparator.comparingLong(Held::atime));
+        lru.rebuilt(found.stream().map(h -> Map.entry(h.digest(), h.size())).toList());
+        indexed = true;
+    }
+
+    @Override
+    public void sync(Instant started) throws IOException {
+        cache.sync(started);
+    }
+
+    @Override
+    public Space space() throws IOException {
+        return cache.space();
+    }
+
+    @Override
+    public Owner owner() throws IOException {
+        return cache.owner();
+    }
+
+    @Override
+    public long beginWriter() throws IOException {
+        return cache.beginWriter();
+    }
+
+    @Override
+    public void endWriter(long startMillis) throws IOException {
+        cache.endWriter(startMillis);
+    }
+
+    @Override
+    public OptionalLong oldestWriterStart() throws IOException {
+        return cache.oldestWriterStart();
+    }
+
+    @Override
+    public long removeLeftovers() throws IOException {
+        return cache.removeLeftovers();
+    }
+
+    /** The store's gc lock, and the bucket prefix's gc lease: one collection at a time, whichever host runs it. */
+    @Override
+    public Closeable lockForGc() throws IOException {
+        Closeable local = cache.lockForGc();
+        try {
+            S3Lease lease = S3Lease.take(
+                    objects,
+                    settings.keyBase() + ".leases/gc",
+                    holder,
+                    GC_LEASE,
+                    java.time.Clock.systemUTC(),
+                    "garbage collection of " + settings.url(),
+                    true);
+            return () -> {
+                try {
+                    lease.close();
+                } finally {
+                    local.close();
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            local.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Instant markClock() throws IOException {
+        return cache.markClock();
+    }
+
+    @Override
+    public void sweepStarting() throws IOException {
+        cache.sweepStarting();
+    }
+
+    @Override
+    public void sweepDone() throws IOException {
+        cache.sweepDone();
+    }
+
+    /** The local recovery's checks, minus markers: a marker a crash left is no damaged chunk. */
+    @Override
+    public void startRecovery(Recheck check) {
+        cache.startRecovery((suspects, progress) -> {
+            List<Digest> chunks = new ArrayList<>();
+            for (Digest digest : suspects) {
+                Entry entry = cache.stat(digest);
+                if (entry == null || !isMarker(entry, digest)) {
+                    chunks.add(digest);
+                }
+            }
+            return check.verify(chunks, progress);
+        });
+    }
+
+    @Override
+    public Map<String, Long> counters() {
+        if (!indexed) {
+            synchronized (indexing) {
+                try {
+                    if (!indexed) {
+                        index();
+                    }
+                } catch (IOException e) {
+                    LOG.warning(() -> "could not read the cache folder to size it: " + e.getMessage());
+                }
+            }
+        }
+        Map<String, Long> counters = new LinkedHashMap<>();
+        counters.put("cache.bytes", lru.bytes());
+        counters.put("cache.limit", lru.limit());
+        counters.put("cache.hits", lru.hits());
+        counters.put("cache.misses", lru.misses());
+        objects.requests().forEach((kind, count) -> counters.put("requests." + kind, count));
+        if (queue != null) {
+            counters.put("uploads.queued", (long) queue.size());
+        }
+        return counters;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.of(
+                Capability.ATOMIC_RENAME, Capability.USABLE_ATIME, Capability.REMOTE_VERIFY, Capability.CACHE);
+    }
+
+    @Override
+    public String location() {
+        return cache.location();
+    }
+
+    @Override
+    public String locate(Digest digest) {
+        return objects.url(key(digest));
+    }
+
+    /** Waits for the upload queue to empty (tests); true if it did within {@code millis}. */
+    public boolean awaitUploads(long millis) throws InterruptedException {
+        return queue == null || queue.awaitEmpty(millis);
+    }
+
+    /** Stops uploads (what is queued stays queued on disk), the lease renewal, and closes the cache. */
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        Thread running;
+        synchronized (indexing) {
+            running = indexer;
+        }
+        if (running != null) {
+            running.interrupt();
+            try {
+                running.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            if (queue != null) {
+                queue.close();
+            }
+            if (hostLease != null) {
+                hostLease.close();
+            }
+            locks.close();
+        } finally {
+            try {
+                objects.close();
+            } finally {
+                cache.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,397 @@
+package io.chunkfs.store.s3;
+
+import static io.chunkfs.testing.TestBytes.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.chunkfs.Stores;
+import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.CorruptChunkException;
+import io.chunkfs.store.Digest;
+import io.chunkfs.store.GarbageCollector;
+import io.chunkfs.store.GcResult;
+import io.chunkfs.store.Progress;
+import io.chunkfs.store.StoreException;
+import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.Verifier;
+import io.chunkfs.store.VerifyResult;
+import io.chunkfs.store.local.LocalBackend;
+import io.chunkfs.testing.Await;
+import io.chunkfs.testing.S3TestServer;
+import io.chunkfs.testing.StorePaths;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+
+/** What an S3 store promises beyond the seam's contract, against S3Proxy on 127.0.0.1. */
+class S3BackendTest {
+    private static S3TestServer server;
+    private static S3Client bucketView;
+
+    @TempDir
+    Path dir;
+
+    private String bucket;
+    private Path root;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = S3TestServer.start(Files.createTempDirectory("chunkfs-s3-backend"));
+        bucketView = server.client();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        bucketView.close();
+        server.close();
+    }
+
+    @BeforeEach
+    void newStore() throws IOException {
+        bucket = server.newBucket();
+        root = dir.resolve("store");
+        Stores.initS3(root, false, settings(64 << 10));
+    }
+
+    private S3Settings settings(long cacheLimit) {
+        return S3Settings.forUrl("s3://" + bucket + "/p", server.endpoint(), "us-east-1", cacheLimit);
+    }
+
+    private ChunkStore open() throws IOException {
+        return Stores.open(root, StoreOptions.defaults());
+    }
+
+    private static String key(Digest digest) {
+        return "p/.chunks/" + digest.prefix() + "/" + digest;
+    }
+
+    private byte[] object(Digest digest) {
+        return bucketView
+                .getObjectAsBytes(b -> b.bucket(bucket).key(key(digest)))
+                .asByteArray();
+    }
+
+    private boolean hasObject(String key) {
+        try {
+            bucketView.headObject(b -> b.bucket(bucket).key(key));
+            return true;
+        } catch (NoSuchKeyException e) {
+            return false;
+        }
+    }
+
+    private long wholeBytesInCache() throws IOException {
+        try (Stream<Path> files = Files.walk(root.resolve(".chunks"))) {
+            return files.filter(Files::isRegularFile)
+                    .filter(file -> Digest.isValid(file.getFileName().toString()))
+                    .mapToLong(file -> file.toFile().length())
+                    .sum();
+        }
+    }
+
+    private static long requests(ChunkStore store) {
+        return store.counters().entrySet().stream()
+                .filter(entry -> entry.getKey().startsWith("requests."))
+                .mapToLong(Map.Entry::getValue)
+                .sum();
+    }
+
+    @Test
+    void everyInsertIsInTheBucketWhenItReturnsAndTheCacheStaysWithinItsLimit() throws Exception {
+        List<byte[]> chunks = Stream.iterate(1, i -> i + 1)
+                .limit(12)
+                .map(i -> random(20_000, i))
+                .toList();
+        try (ChunkStore store = open()) {
+            for (byte[] chunk : chunks) {
+                Digest digest = store.insertChunk(chunk).digest();
+                assertArrayEquals(chunk, object(digest), "uploaded before the insert returned");
+            }
+            Await.until(Duration.ofSeconds(30), "the cache within 64 KiB", () -> wholeBytesInCache() <= 64 << 10);
+            for (byte[] chunk : chunks) {
+                assertArrayEquals(chunk, store.loadChunk(Digest.sha256(chunk)), "read back, fetched if evicted");
+            }
+            assertTrue(store.counters().get("cache.misses") > 0, "some reads were fetched");
+            assertTrue(store.counters().get("requests.get") > 0);
+        }
+    }
+
+    @Test
+    void aDuplicateCostsNoRequestWhetherCachedOrEvicted() throws IOException {
+        byte[] data = random(10_000, 7);
+        try (ChunkStore store = open()) {
+            store.insertChunk(data);
+            long before = requests(store);
+            assertTrue(store.insertChunk(data).duplicate());
+            assertEquals(before, requests(store), "a cached duplicate sends nothing");
+            assertEquals(1, store.dropCache(Progress.NONE));
+            assertEquals(0, Files.size(StorePaths.chunk(root, Digest.sha256(data))), "a 0-byte marker stays");
+            assertTrue(store.insertChunk(data).duplicate());
+            assertEquals(before, requests(store), "an evicted duplicate sends nothing either: its marker knows it");
+            assertEquals(
+                    data.length, store.stat(Digest.sha256(data)).orElseThrow().size(), "the marker's size");
+        }
+    }
+
+    @Test
+    void touchingAChunkTheCacheNeverSawCostsOneHeadAndKeepsTheMarkInAMarker() throws IOException {
+        byte[] data = random(5_000, 8);
+        Digest digest = Digest.sha256(data);
+        bucketView.putObject(b -> b.bucket(bucket).key(key(digest)), RequestBody.fromBytes(data));
+        Digest absent = Digest.sha256(random(5_000, 9));
+        try (ChunkStore store = open()) {
+            long heads = store.counters().get("requests.head");
+            assertTrue(store.condTouchChunk(digest, false));
+            assertEquals(heads + 1, store.counters().get("requests.head"));
+            assertEquals(0, Files.size(StorePaths.chunk(root, digest)), "a marker carries the mark");
+            assertTrue(store.condTouchChunk(digest, false), "now a local touch");
+            assertEquals(heads + 1, store.counters().get("requests.head"), "no second HEAD");
+            assertFalse(store.condTouchChunk(absent, false));
+            assertFalse(hasObject(key(absent)), "a touch never creates an object");
+            assertArrayEquals(data, store.loadChunk(digest), "the marker's chunk reads");
+        }
+    }
+
+    @Test
+    void gcSweepsByLocalMarksAndKeepsUploadsItHasNotSeen() throws Exception {
+        byte[] kept = random(3_000, 10);
+        byte[] unused = random(3_000, 11);
+        byte[] evicted = random(3_000, 12);
+        byte[] orphan = random(3_000, 13);
+        byte[] fresh = random(3_000, 14);
+        try (ChunkStore store = open()) {
+            store.insertChunk(kept);
+            store.insertChunk(unused);
+            store.insertChunk(evicted);
+        }
+        bucketView.putObject(b -> b.bucket(bucket).key(key(Digest.sha256(orphan))), RequestBody.fromBytes(orphan));
+        try (ChunkStore store = open()) {
+            store.dropCache(Progress.NONE); // every chunk a marker now: marks live in markers too
+        }
+        // Last-Modified has whole seconds: what was uploaded so far must be over a second older than the cutoff.
+        Instant uploaded = Instant.now();
+        Await.until(
+                Duration.ofSeconds(5), "two seconds passed", () -> Instant.now().isAfter(uploaded.plusSeconds(2)));
+        GcResult result;
+        try (ChunkStore store = open()) {
+            GarbageCollector gc = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            // An upload by another host during the collection: after its start, never seen by this cache.
+            gc.beforeSetAside(name -> {
+                if (!hasObject(key(Digest.sha256(fresh)))) {
+                    bucketView.putObject(
+                            b -> b.bucket(bucket).key(key(Digest.sha256(fresh))), RequestBody.fromBytes(fresh));
+                }
+            });
+            result = gc.collect(List.of(Digest.sha256(kept)).iterator());
+            assertTrue(store.contains(Digest.sha256(kept)));
+            assertFalse(store.contains(Digest.sha256(unused)));
+            assertArrayEquals(kept, store.loadChunk(Digest.sha256(kept)));
+        }
+        assertEquals(1, result.marked());
+        assertTrue(hasObject(key(Digest.sha256(kept))), "marked: kept");
+        assertFalse(hasObject(key(Digest.sha256(unused))), "unmarked: swept from the bucket");
+        assertFalse(hasObject(key(Digest.sha256(evicted))), "unmarked marker: swept");
+        assertFalse(hasObject(key(Digest.sha256(orphan))), "an old object no local entry names: swept");
+        assertTrue(hasObject(key(Digest.sha256(fresh))), "an upload after the cutoff stays");
+        assertEquals(3, result.removedChunks());
+        assertFalse(hasObject("p/.leases/gc"), "the gc lease is released");
+    }
+
+    @Test
+    void verifyRemoteSetsADamagedObjectAsideAndStoresTheGoodCachedCopyAgain() throws IOException {
+        byte[] data = random(8_000, 15);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = open()) {
+            store.insertChunk(data);
+        }
+        damage(server.objectFile(bucket, key(digest)));
+        try (ChunkStore store = open()) {
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok(), "the cached copy is good");
+            VerifyResult remote = new Verifier(store, 2, Progress.NONE).verifyAll(true);
+            assertEquals(List.of(digest), remote.bad());
+        }
+        assertTrue(hasObject(key(digest) + ".0.bad"), "set aside in the bucket");
+        assertArrayEquals(data, object(digest), "stored again from the good cached copy");
+        try (ChunkStore store = open()) {
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll(true).ok());
+        }
+    }
+
+    @Test
+    void aDamagedCachedCopyIsFetchedAgainAndAMarkerIsNeverTakenForDamage() throws IOException {
+        byte[] data = random(8_000, 16);
+        byte[] other = random(8_000, 17);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = open()) {
+            store.insertChunk(data);
+            store.insertChunk(other);
+            store.dropCache(Progress.NONE);
+            assertArrayEquals(data, store.loadChunk(digest));
+            VerifyResult local = new Verifier(store, 2, Progress.NONE).verifyAll();
+            assertTrue(local.ok());
+            assertEquals(1, local.checked(), "the marker of the other chunk is skipped, not called damaged");
+        }
+        damage(StorePaths.chunk(root, digest));
+        try (ChunkStore store = open()) {
+            assertThrows(CorruptChunkException.class, () -> store.loadChunk(digest));
+            assertArrayEquals(data, store.loadChunk(digest), "the next read fetches the bucket's good copy");
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
+        }
+    }
+
+    @Test
+    void anUnreachableEndpointFailsInsertsAndLeavesNothingWhileCachedChunksStillRead() throws Exception {
+        byte[] cached = random(4_000, 18);
+        byte[] refused = random(4_000, 19);
+        try (ChunkStore store = open()) {
+            store.insertChunk(cached);
+            server.stop();
+            try {
+                IOException failure = assertThrows(IOException.class, () -> store.insertChunk(refused));
+                assertTrue(failure.getMessage().contains("PUT s3://" + bucket), failure.getMessage());
+                assertFalse(store.contains(Digest.sha256(refused)), "nothing local names it");
+                assertArrayEquals(cached, store.loadChunk(Digest.sha256(cached)), "cached chunks still read");
+                try (Stream<Path> temps = Files.list(root.resolve(".tmp"))) {
+                    assertEquals(0, temps.count(), "no staged bytes left behind");
+                }
+            } finally {
+                server.start();
+            }
+            store.insertChunk(refused);
+            assertArrayEquals(refused, object(Digest.sha256(refused)));
+        }
+    }
+
+    @Test
+    void asyncUploadsWaitInADurableQueueThatTheNextOpenDrains() throws Exception {
+        byte[] data = random(6_000, 20);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = Stores.open(root, StoreOptions.defaults().withBackendOption("upload", "async"))) {
+            server.stop();
+            try {
+                store.insertChunk(data);
+                assertTrue(Files.exists(root.resolve(".s3/queue/" + digest)), "queued durably");
+                assertEquals(1, store.counters().get("uploads.queued"));
+            } finally {
+                server.start();
+            }
+        }
+        assertFalse(hasObject(key(digest)), "not uploaded while the endpoint was down");
+        try (ChunkStore store = open()) {
+            Await.until(
+                    Duration.ofSeconds(60),
+                    "the queue drained",
+                    () -> !Files.exists(root.resolve(".s3/queue/" + digest)));
+        }
+        assertArrayEquals(data, object(digest));
+    }
+
+    @Test
+    void rebuildingTheCacheLearnsEveryChunkFromTheBucket() throws IOException {
+        byte[] data = random(7_000, 21);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = open()) {
+            store.insertChunk(data);
+        }
+        Files.delete(StorePaths.chunk(root, digest)); // the cache disk lost it
+        try (ChunkStore store = open()) {
+            assertFalse(store.contains(digest));
+            assertEquals(1, store.rebuildCache(Progress.NONE));
+            assertEquals(data.length, store.stat(digest).orElseThrow().size());
+            assertArrayEquals(data, store.loadChunk(digest));
+            assertEquals(0, store.rebuildCache(Progress.NONE), "nothing more to learn");
+        }
+    }
+
+    @Test
+    void aBigChunkGoesUpInPartsAndComesBackInRanges() throws IOException {
+        Path big = dir.resolve("big");
+        Files.createDirectories(big);
+        Stores.initS3(big, false, settings(1 << 30).withMultipartThreshold(5 << 20));
+        byte[] data = random(12 << 20, 22);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = Stores.open(big, StoreOptions.defaults())) {
+            store.insertChunk(data);
+            assertEquals(
+                    data.length,
+                    bucketView
+                            .headObject(b -> b.bucket(bucket).key(key(digest)))
+                            .contentLength());
+            assertTrue(store.insertChunk(data).duplicate());
+            store.dropCache(Progress.NONE);
+            assertArrayEquals(data, store.loadChunk(digest));
+        }
+    }
+
+    @Test
+    void theServerRefusesBytesThatDoNotMatchTheirDigest() throws IOException {
+        S3Settings settings = settings(1 << 20);
+        byte[] data = random(1_000, 23);
+        Digest wrong = Digest.sha256(random(1_000, 24));
+        Path file = dir.resolve("body");
+        Files.write(file, data);
+        try (S3Objects objects = new S3Objects(settings);
+                FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ObjectStoreException refused = assertThrows(
+                    ObjectStoreException.class,
+                    () -> objects.putIfAbsent("p/x", channel, data.length, wrong, Duration.ofSeconds(30)));
+            assertTrue(refused.getMessage().contains("BadDigest"), refused.getMessage());
+            assertFalse(hasObject("p/x"));
+            assertEquals(
+                    S3Objects.Put.CREATED,
+                    objects.putIfAbsent("p/x", channel, data.length, Digest.sha256(data), Duration.ofSeconds(30)));
+            assertEquals(
+                    S3Objects.Put.EXISTED,
+                    objects.putIfAbsent("p/x", channel, data.length, Digest.sha256(data), Duration.ofSeconds(30)),
+                    "If-None-Match: the second PUT is refused with 412");
+        }
+    }
+
+    @Test
+    void aSecondHostCannotOpenTheSamePrefixForWriting() throws IOException {
+        Path other = dir.resolve("other-host-cache");
+        try (ChunkStore store = open()) {
+            Stores.initS3(other, false, settings(1 << 20));
+            StoreException refused =
+                    assertThrows(StoreException.class, () -> Stores.open(other, StoreOptions.defaults()));
+            assertTrue(refused.getMessage().contains("is held by"), refused.getMessage());
+            Stores.open(other, StoreOptions.defaults().withReadOnly(true)).close();
+        }
+    }
+
+    @Test
+    void theLocalBackendAloneRefusesAnS3StoreWhoseMarkersItWouldTakeForDamage() {
+        StoreException refused =
+                assertThrows(StoreException.class, () -> LocalBackend.open(root, StoreOptions.defaults()));
+        assertTrue(refused.getMessage().contains("object store"), refused.getMessage());
+    }
+
+    private static void damage(Path file) throws IOException {
+        file.toFile().setWritable(true);
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.seek(10);
+            int b = raf.read();
+            raf.seek(10);
+            raf.write(b ^ 0xff);
+        }
+    }
+}
