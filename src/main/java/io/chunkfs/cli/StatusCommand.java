@@ -190,6 +190,17 @@ final class StatusCommand implements Callable<Integer> {
         line(out, "errors answered: %s", errors.isEmpty() ? "none" : byErrno);
         Object counters = report.get("counters");
         if (counters instanceof Map<?, ?> backend) {
+            if (backend.get("cache.hits") instanceof Number hits
+                    && backend.get("cache.misses") instanceof Number misses) {
+                long reads = hits.longValue() + misses.longValue();
+                line(
+                        out,
+                        "cache hit rate: %s",
+                        reads == 0
+                                ? "no reads yet"
+                                : String.format(
+                                        Locale.ROOT, "%.1f%% of %d reads", 100.0 * hits.longValue() / reads, reads));
+            }
             backend.forEach((name, value) -> line(out, "%s: %s", name, value));
         }
         return out.toString();

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /** What every command that works on a store shares: the {@code -s/--store} option and opening it. */
@@ -15,11 +14,19 @@ abstract class StoreCommand {
     @Spec
     CommandSpec spec;
 
-    @ParentCommand
-    Main main;
+    /** The top command, holding {@code -s}: the parent, or a grandparent for {@code s3 rebuild-cache}. */
+    private Main main() {
+        for (CommandSpec command = spec; command != null; command = command.parent()) {
+            if (command.userObject() instanceof Main main) {
+                return main;
+            }
+        }
+        throw new IllegalStateException("no chunkfs command above " + spec.qualifiedName());
+    }
 
     /** The store folder this command works on. */
     Path storePath() {
+        Main main = main();
         if (main.store != null) {
             return main.store;
         }
