@@ -245,6 +245,11 @@ def main(argv):
     say("targets (issue 13)")
     targets = []
 
+    def described(kinds):
+        """ (2 put, 1 head): the kinds of a count, so that a lease renewal (a put) is told from a chunk."""
+        parts = [f"{kinds[k]} {k}" for k in KINDS if kinds[k]]
+        return f" ({', '.join(parts)})" if parts else ""
+
     def target(text, verdict, detail):
         targets.append({"target": text, "verdict": verdict, "detail": detail})
         say(f"  {verdict:<5} {text}: {detail}")
@@ -262,28 +267,34 @@ def main(argv):
         if not runs_of:
             target(f"re-ingest in cache sends 0 requests ({what})", "-", "not measured")
             continue
-        worst = max(s["server"]["kinds"]["total"] for s in runs_of)
-        target(f"re-ingest in cache sends 0 requests ({what})", "PASS" if worst == 0 else "MISS",
-               f"at most {worst} request(s) in a run")
+        worst = max(runs_of, key=lambda s: s["server"]["kinds"]["total"])["server"]["kinds"]
+        target(f"re-ingest in cache sends 0 requests ({what})", "PASS" if worst["total"] == 0 else "MISS",
+               f"at most {worst['total']} request(s) in a run{described(worst)}")
     for key, chunks, what in (("reingest-big-cold", 1, "the big file"),
                               ("reingest-small-cold", nsmall, "small files")):
         runs_of = requests.get(("chunkfs", key))
         if not runs_of:
             target(f"re-ingest after the cache was dropped <= 1 request per chunk ({what})", "-", "not measured")
             continue
-        worst = max(s["server"]["kinds"]["total"] for s in runs_of)
+        worst = max(runs_of, key=lambda s: s["server"]["kinds"]["total"])["server"]["kinds"]
         target(f"re-ingest after the cache was dropped <= 1 request per chunk ({what})",
-               "PASS" if worst <= chunks else "MISS", f"at most {worst} request(s) for {chunks} chunk(s) in a run")
+               "PASS" if worst["total"] <= chunks else "MISS",
+               f"at most {worst['total']} request(s) for {chunks} chunk(s) in a run{described(worst)}")
     result["targets"] = targets
 
-    # chunkfs' view at the end of the restore (cache counters), when the jar reports them.
+    # chunkfs' own view: the restore mount's counters (its cache hits and misses), and the warm-ups.
     for r in range(1, runs + 1):
-        stats = final_json(work, r, "stats")
-        counters = (stats or {}).get("counters")
+        status = final_json(work, r, "status")
+        counters = (status or {}).get("counters")
         if counters:
             shown = ", ".join(f"{k} {v}" for k, v in sorted(counters.items()))
-            say(f"  chunkfs stats after run {r}: {shown}")
-            result.setdefault("chunkfs_final_counters", {})[r] = counters
+            say(f"  chunkfs restore mount, run {r} (since it started, warm-up included): {shown}")
+            result.setdefault("chunkfs_restore_mount_counters", {})[r] = counters
+    warm = [s["ms"] for s in times.get(("chunkfs", "warmup"), [])]
+    if warm:
+        say(f"  chunkfs warm-up of each mount before it is measured (one 4 KiB file in, one dropped chunk read): "
+            f"median {statistics.median(warm):.0f} ms, at most {max(warm)} ms")
+        result["chunkfs_warmup_ms"] = warm
 
     os.makedirs(out_dir, exist_ok=True)
     base = os.path.join(out_dir, "s3-" + time.strftime("%Y%m%d-%H%M%S") + (".quick" if quick else ""))
