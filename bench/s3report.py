@@ -224,6 +224,8 @@ def main(argv):
     head = f"{'operation':<{w}}  {'tool':<7}  " + "  ".join(f"{k:>6}" for k in KINDS)
     say(head + f"  {'per file':>8}  {'total':>7}  {'4xx/5xx':>7}  {'client':>7}")
     for key, label, _, _ in rows:
+        if key.endswith("-ack"):
+            continue   # counted once, until all uploaded (the next row)
         for tool in TOOLS:
             runs_of = requests.get((tool, key))
             if not runs_of:
