@@ -54,6 +54,15 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
                                 "cache: %s of %s held here (the rest is fetched when read)%n",
                                 Sizes.human(counters.get("cache.bytes")),
                                 Sizes.human(limit));
+                long hits = counters.getOrDefault("cache.hits", 0L);
+                long reads = hits + counters.getOrDefault("cache.misses", 0L);
+                out().printf(
+                                Locale.ROOT,
+                                "cache hit rate: %s%n",
+                                reads == 0
+                                        ? "no reads yet"
+                                        : String.format(
+                                                Locale.ROOT, "%.1f%% of %d reads", 100.0 * hits / reads, reads));
             }
             counters.forEach((name, value) -> out().printf(Locale.ROOT, "%s: %d%n", name, value));
         }

@@ -96,13 +96,20 @@ final class ControlSocket implements Closeable {
                     .lookupPrincipalByName(System.getProperty("user.name"));
             for (Path folder : folders) {
                 Path socket = folder.resolve("control.sock");
-                if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)
-                        || !me.equals(Files.getOwner(folder, LinkOption.NOFOLLOW_LINKS))
-                        || isListening(socket)) {
-                    continue;
+                try {
+                    // Only a folder holding a control socket is one of ours; anything else named chunkfs-* stays.
+                    if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)
+                            || !Files.exists(socket, LinkOption.NOFOLLOW_LINKS)
+                            || !me.equals(Files.getOwner(folder, LinkOption.NOFOLLOW_LINKS))
+                            || isListening(socket)) {
+                        continue;
+                    }
+                    Files.deleteIfExists(socket);
+                    Files.deleteIfExists(folder);
+                } catch (IOException | RuntimeException e) {
+                    // one folder we cannot clear (not empty, gone meanwhile) does not stop the others
+                    LOG.log(Level.FINE, "could not remove the stale control socket folder " + folder, e);
                 }
-                Files.deleteIfExists(socket);
-                Files.deleteIfExists(folder);
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.FINE, "could not look for stale control sockets in " + base, e);

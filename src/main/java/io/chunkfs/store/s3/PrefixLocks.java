@@ -20,10 +20,18 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <p>Across processes: byte {@code prefix} of the file {@code .s3/locks}, with {@code fcntl} locks through
  * {@link FileChannel#lock}. Those belong to the process, so within one process a read-write lock per prefix
  * comes first and the first shared holder takes the file lock for all of them, the last one releases it.
+ * For the same reason one instance serves every store opened on the same folder in this JVM
+ * ({@link #open}): a JVM may not hold two overlapping locks on one file.
  */
 final class PrefixLocks implements Closeable {
+    /** The instance of each lock file in this JVM, and how many opens share it. @GuardedBy("OPEN") */
+    private static final java.util.Map<Path, PrefixLocks> OPEN = new java.util.HashMap<>();
+
+    private final Path path;
     private final FileChannel file;
     private final Prefix[] prefixes = new Prefix[ChunkBackend.PREFIXES];
+    /** @GuardedBy("OPEN") */
+    private int users;
 
     private static final class Prefix {
         final ReentrantReadWriteLock inProcess = new ReentrantReadWriteLock();
@@ -33,9 +41,31 @@ final class PrefixLocks implements Closeable {
         FileLock held;
     }
 
-    PrefixLocks(Path lockFile) throws IOException {
-        this.file = FileChannel.open(
-                lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    /** The locks of {@code lockFile}, shared with every other open of it in this JVM; close each open once. */
+    static PrefixLocks open(Path lockFile) throws IOException {
+        Path key = lockFile.toAbsolutePath().normalize();
+        synchronized (OPEN) {
+            PrefixLocks locks = OPEN.get(key);
+            if (locks == null) {
+                locks = new PrefixLocks(key);
+                OPEN.put(key, locks);
+            }
+            locks.users++;
+            return locks;
+        }
+    }
+
+    private PrefixLocks(Path lockFile) throws IOException {
+        this.path = lockFile;
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(
+                    lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (java.nio.file.AccessDeniedException e) {
+            // Another user's store, opened to read: shared locks need only read access.
+            opened = FileChannel.open(lockFile, StandardOpenOption.READ);
+        }
+        this.file = opened;
         for (int i = 0; i < prefixes.length; i++) {
             prefixes[i] = new Prefix();
         }
@@ -101,6 +131,12 @@ final class PrefixLocks implements Closeable {
 
     @Override
     public void close() throws IOException {
+        synchronized (OPEN) {
+            if (--users > 0) {
+                return;
+            }
+            OPEN.remove(path);
+        }
         file.close();
     }
 }

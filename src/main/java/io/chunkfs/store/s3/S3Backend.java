@@ -81,9 +81,29 @@ public final class S3Backend implements ChunkBackend {
     private final UploadQueue queue;
     private final S3Lease hostLease;
     private final Duration commitTimeout;
+    private final CounterFile counterFile;
+    private final Path queueFolder;
+    /** What processes before this one counted (requests, cache hits and misses). */
+    private final Map<String, Long> earlierCounts;
+
     private final String holder;
-    /** In-process monitors per digest (striped): a fetch and an eviction of one chunk never overlap. */
-    private final Object[] stripes = new Object[64];
+    /** In-process locks per digest (striped): a fetch and an eviction of one chunk never overlap. */
+    private final Stripe[] stripes = new Stripe[64];
+
+    /** One stripe's lock, held in try-with-resources. */
+    private static final class Stripe implements AutoCloseable {
+        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+
+        Stripe hold() {
+            lock.lock();
+            return this;
+        }
+
+        @Override
+        public void close() {
+            lock.unlock();
+        }
+    }
     /** Sizes of markers written without an xattr, learnt by HEAD. */
     private final Map<Digest, Long> markerSizes = new ConcurrentHashMap<>();
     /** What the sweep of each prefix listed in the bucket, while it runs. */
@@ -103,12 +123,8 @@ public final class S3Backend implements ChunkBackend {
         this.objects = objects;
         this.lru = new ChunkCache(settings.cacheLimit());
         for (int i = 0; i < stripes.length; i++) {
-            stripes[i] = new Object();
+            stripes[i] = new Stripe();
         }
-        Path own = cache.layout().root().resolve(".s3");
-        Files.createDirectories(own);
-        this.locks = new PrefixLocks(own.resolve("locks"));
-        this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
         Map<String, String> extra = new LinkedHashMap<>(options.backendOptions());
         String upload = extra.remove("upload");
         String timeout = extra.remove("commit-timeout");
@@ -126,12 +142,25 @@ public final class S3Backend implements ChunkBackend {
         } else {
             throw new StoreException("upload=" + upload + " is not an upload mode (write-through or async)");
         }
+        Path own = cache.layout().root().resolve(".s3");
+        this.queueFolder = own.resolve("queue");
+        if (!options.readOnly()) {
+            Files.createDirectories(own);
+        }
+        this.counterFile = new CounterFile(own);
+        this.earlierCounts = counterFile.read();
+        this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
+        this.locks = PrefixLocks.open(own.resolve("locks"));
         if (options.readOnly()) {
             this.hostLease = null;
             this.queue = null;
             this.asyncUploads = false;
-        } else {
-            this.hostLease = S3Lease.take(
+            return;
+        }
+        S3Lease lease = null;
+        UploadQueue uploads = null;
+        try {
+            lease = S3Lease.take(
                     objects,
                     settings.keyBase() + ".leases/host",
                     holder,
@@ -140,14 +169,24 @@ public final class S3Backend implements ChunkBackend {
                     "the bucket prefix " + settings.url(),
                     false);
             // The queue folder exists in write-through mode too: what an async mount left is uploaded now.
-            UploadQueue uploads = new UploadQueue(own.resolve("queue"), QUEUE_CAPACITY, 4, this::uploadCached);
+            uploads = new UploadQueue(queueFolder, QUEUE_CAPACITY, 4, this::uploadCached);
             int left = uploads.drainLeftovers();
             if (left > 0) {
                 LOG.info(() -> "uploading " + left + " chunks an earlier process queued");
             }
-            this.queue = async || left > 0 ? uploads : closeAndNull(uploads);
-            this.asyncUploads = async;
+        } catch (IOException | RuntimeException e) {
+            if (uploads != null) {
+                uploads.close();
+            }
+            if (lease != null) {
+                lease.close();
+            }
+            locks.close();
+            throw e;
         }
+        this.hostLease = lease;
+        this.queue = async || uploads.size() > 0 ? uploads : closeAndNull(uploads);
+        this.asyncUploads = async;
     }
 
     private static UploadQueue closeAndNull(UploadQueue queue) {
@@ -184,7 +223,19 @@ public final class S3Backend implements ChunkBackend {
             objects.putBytes(settings.keyBase() + ".chunkfs", marker.getBytes(StandardCharsets.UTF_8), true);
         }
         boolean created = LocalBackend.init(root, privateStore, settings.toProperties());
-        Files.createDirectories(root.resolve(".s3").resolve("queue"));
+        // As private as the store: queue entries name chunks.
+        boolean isPrivate = Files.getPosixFilePermissions(root).stream()
+                .noneMatch(permission -> permission.name().startsWith("GROUP")
+                        || permission.name().startsWith("OTHERS"));
+        var mode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString(isPrivate ? "rwx------" : "rwxr-xr-x"));
+        Path own = root.resolve(".s3");
+        if (!Files.isDirectory(own)) {
+            Files.createDirectory(own, mode);
+        }
+        if (!Files.isDirectory(own.resolve("queue"))) {
+            Files.createDirectory(own.resolve("queue"), mode);
+        }
         return created;
     }
 
@@ -213,7 +264,7 @@ public final class S3Backend implements ChunkBackend {
         return settings.keyBase() + ".chunks/" + String.format(java.util.Locale.ROOT, "%02x", prefix) + "/";
     }
 
-    private Object stripe(Digest digest) {
+    private Stripe stripe(Digest digest) {
         return stripes[Math.floorMod(digest.hashCode(), stripes.length)];
     }
 
@@ -256,9 +307,11 @@ public final class S3Backend implements ChunkBackend {
             return known;
         }
         S3Objects.Head head = objects.head(key(digest));
-        long learnt = head == null ? 0 : head.size();
-        markerSizes.put(digest, learnt);
-        return learnt;
+        if (head == null) {
+            return 0; // not cached: an insert of the chunk stores it again and the next look finds it
+        }
+        markerSizes.put(digest, head.size());
+        return head.size();
     }
 
     @Override
@@ -288,7 +341,9 @@ public final class S3Backend implements ChunkBackend {
 
     /** Brings a chunk that only a marker names into the cache, verified whole. */
     private void fetch(Digest digest) throws IOException {
-        synchronized (stripe(digest)) {
+        // The prefix lock first (a sweep must not delete the object while its copy comes in), then the stripe.
+        try (Closeable held = locks.shared(digest.prefixIndex());
+                Stripe stripe = stripe(digest).hold()) {
             Entry entry = cache.stat(digest);
             if (entry == null || !isMarker(entry, digest)) {
                 return; // fetched or removed meanwhile
@@ -298,12 +353,13 @@ public final class S3Backend implements ChunkBackend {
             boolean published = false;
             try {
                 try (FileChannel channel = staged.channel()) {
-                    long got = objects.download(key(digest), channel, size);
+                    MessageDigest sha256 = Digest.newSha256();
+                    long got = objects.download(key(digest), channel, size, sha256);
                     if (got < 0) {
                         LOG.warning(() -> "the cache names " + digest + " but " + locate(digest) + " is gone");
                         throw new ChunkNotFoundException(digest);
                     }
-                    if (!hash(channel, got).equals(digest)) {
+                    if (!Digest.of(sha256.digest()).equals(digest)) {
                         throw new ObjectStoreException(
                                 locate(digest) + " does not match its digest (damaged in the"
                                         + " object store: 'chunkfs verify --remote' sets it aside)",
@@ -387,8 +443,8 @@ public final class S3Backend implements ChunkBackend {
             try {
                 cache.publish(staged, digest, level);
             } catch (IOException | RuntimeException e) {
-                if (recorded) {
-                    queue.forget(digest);
+                if (recorded && cache.stat(digest) == null) {
+                    queue.forget(digest); // nothing committed: nothing to upload (another writer's copy stays queued)
                 }
                 throw e;
             }
@@ -429,7 +485,12 @@ public final class S3Backend implements ChunkBackend {
             }
             try (FileChannel channel = opened.channel()) {
                 if (channel.size() == 0 && !digest.equals(EMPTY)) {
-                    return; // a marker: the object is there
+                    // A marker, or a chunk a crash under sync=none left empty: only the bucket can tell.
+                    if (objects.head(key(digest)) == null) {
+                        LOG.severe(() -> "chunk " + digest + " was queued for upload but its bytes were lost"
+                                + " before it was stored (a crash under sync=none?): insert it again");
+                    }
+                    return;
                 }
                 upload(digest, channel, channel.size());
             }
@@ -567,7 +628,7 @@ public final class S3Backend implements ChunkBackend {
         String where = cache.quarantine(digest, identity);
         lru.dropped(digest);
         if (where != null) {
-            try {
+            try (Closeable held = locks.shared(digest.prefixIndex())) {
                 S3Objects.Head head = objects.head(key(digest));
                 if (head != null) {
                     cache.placeMarker(digest, head.size());
@@ -584,7 +645,7 @@ public final class S3Backend implements ChunkBackend {
         Staged staged = cache.stage();
         FileChannel channel = staged.channel();
         try {
-            long got = objects.download(key(digest), channel, -1);
+            long got = objects.download(key(digest), channel, -1, null);
             if (got < 0) {
                 throw new ChunkNotFoundException(digest);
             }
@@ -644,12 +705,15 @@ public final class S3Backend implements ChunkBackend {
         long made = 0;
         for (int prefix = 0; prefix < PREFIXES; prefix++) {
             String base = prefixKey(prefix);
-            for (S3Objects.Listed listed : objects.list(base)) {
-                String name = listed.key().substring(base.length());
-                if (Digest.isValid(name)) {
-                    Digest digest = Digest.parse(name);
-                    if (cache.stat(digest) == null && cache.placeMarker(digest, listed.size())) {
-                        made++;
+            // Held from the LIST to the last marker: no sweep deletes an object it is about to name.
+            try (Closeable held = locks.shared(prefix)) {
+                for (S3Objects.Listed listed : objects.list(base)) {
+                    String name = listed.key().substring(base.length());
+                    if (Digest.isValid(name)) {
+                        Digest digest = Digest.parse(name);
+                        if (cache.stat(digest) == null && cache.placeMarker(digest, listed.size())) {
+                            made++;
+                        }
                     }
                 }
             }
@@ -679,10 +743,16 @@ public final class S3Backend implements ChunkBackend {
 
     /** Replaces a cached chunk by a marker, unless it waits for its upload. */
     private boolean evict(Digest digest) throws IOException {
-        if (digest.equals(EMPTY) || (queue != null && queue.contains(digest))) {
+        if (digest.equals(EMPTY)) {
             return false;
         }
-        synchronized (stripe(digest)) {
+        // Prefix lock, then stripe: a sweep removing this chunk meanwhile would leave the marker naming nothing.
+        try (Closeable held = locks.shared(digest.prefixIndex());
+                Stripe stripe = stripe(digest).hold()) {
+            // Queued by any process (an async mount beside this one): the queue file is the truth.
+            if ((queue != null && queue.contains(digest)) || Files.exists(queueFolder.resolve(digest.toString()))) {
+                return false;
+            }
             Entry entry = cache.stat(digest);
             if (entry == null || isMarker(entry, digest) || !entry.chunk()) {
                 lru.dropped(digest);
@@ -859,7 +929,7 @@ public final class S3Backend implements ChunkBackend {
                     if (!indexed) {
                         index();
                     }
-                } catch (IOException e) {
+                } catch (IOException | UncheckedIOException e) {
                     LOG.warning(() -> "could not read the cache folder to size it: " + e.getMessage());
                 }
             }
@@ -867,13 +937,20 @@ public final class S3Backend implements ChunkBackend {
         Map<String, Long> counters = new LinkedHashMap<>();
         counters.put("cache.bytes", lru.bytes());
         counters.put("cache.limit", lru.limit());
-        counters.put("cache.hits", lru.hits());
-        counters.put("cache.misses", lru.misses());
-        objects.requests().forEach((kind, count) -> counters.put("requests." + kind, count));
+        ownCounts().forEach((name, count) -> counters.put(name, count + earlierCounts.getOrDefault(name, 0L)));
         if (queue != null) {
             counters.put("uploads.queued", (long) queue.size());
         }
         return counters;
+    }
+
+    /** What this process counted: cache hits and misses, requests by kind. */
+    private Map<String, Long> ownCounts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("cache.hits", lru.hits());
+        counts.put("cache.misses", lru.misses());
+        objects.requests().forEach((kind, count) -> counts.put("requests." + kind, count));
+        return counts;
     }
 
     @Override
@@ -900,17 +977,29 @@ public final class S3Backend implements ChunkBackend {
     /** Stops uploads (what is queued stays queued on disk), the lease renewal, and closes the cache. */
     @Override
     public void close() throws IOException {
-        closed = true;
         Thread running;
         synchronized (indexing) {
             running = indexer;
         }
         if (running != null) {
-            running.interrupt();
+            // A short-lived process (put, get) leaves the cache within its limit too: let the index and its
+            // evictions finish, within reason.
             try {
-                running.join(10_000);
+                running.join(60_000);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+        closed = true;
+        if (running != null) {
+            running.interrupt();
+        }
+        Map<String, Long> counted = ownCounts();
+        if (counted.values().stream().anyMatch(count -> count > 0)) {
+            try {
+                counterFile.add(counted);
+            } catch (IOException e) {
+                LOG.fine(() -> "could not add to " + cache.layout().root() + "/.s3/counters: " + e);
             }
         }
         try {

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.core.SdkRequest;
@@ -66,7 +69,9 @@ final class S3Objects implements Closeable {
     private static final long PART_SIZE = 16L << 20;
 
     private final S3Settings settings;
-    private final S3Client client;
+    /** Made at the first request: building it costs a second of class loading that {@code stats} never needs. */
+    private volatile S3Client client;
+
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
     private final RequestRate rate;
     private final ExecutorService parts;
@@ -75,6 +80,23 @@ final class S3Objects implements Closeable {
         this.settings = settings;
         this.rate = new RequestRate(settings.maxRequestsPerSecond());
         this.parts = Executors.newFixedThreadPool(4, new NamedThreads("s3-part"));
+    }
+
+    private S3Client client() {
+        S3Client made = client;
+        if (made == null) {
+            synchronized (this) {
+                made = client;
+                if (made == null) {
+                    made = build();
+                    client = made;
+                }
+            }
+        }
+        return made;
+    }
+
+    private S3Client build() {
         var builder = S3Client.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(DefaultCredentialsProvider.builder().build())
@@ -94,7 +116,7 @@ final class S3Objects implements Closeable {
         if (settings.endpoint() != null) {
             builder.endpointOverride(settings.endpoint()).forcePathStyle(true);
         }
-        this.client = builder.build();
+        return builder.build();
     }
 
     /** Counts every attempt of every request by its operation, and spaces requests out if a rate is set. */
@@ -137,7 +159,7 @@ final class S3Objects implements Closeable {
     /** Checks that the bucket exists and answers. */
     void checkBucket() throws IOException {
         try {
-            client.headBucket(b -> b.bucket(settings.bucket()));
+            client().headBucket(b -> b.bucket(settings.bucket()));
         } catch (S3Exception e) {
             if (e.statusCode() == 404) {
                 throw new ObjectStoreException(
@@ -176,19 +198,19 @@ final class S3Objects implements Closeable {
                     return putInParts(key, chunk, size, timeout);
                 }
                 String checksum = Base64.getEncoder().encodeToString(digest.toBytes());
-                client.putObject(
-                        b -> {
-                            b.bucket(settings.bucket())
-                                    .key(key)
-                                    .checksumSHA256(checksum)
-                                    .overrideConfiguration(
-                                            o -> o.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout));
-                            if (settings.conditionalWrites()) {
-                                b.ifNoneMatch("*");
-                            }
-                        },
-                        RequestBody.fromContentProvider(
-                                () -> new ChannelSlice(chunk, 0, size), size, "application/octet-stream"));
+                client().putObject(
+                                b -> {
+                                    b.bucket(settings.bucket())
+                                            .key(key)
+                                            .checksumSHA256(checksum)
+                                            .overrideConfiguration(o ->
+                                                    o.apiCallTimeout(timeout).apiCallAttemptTimeout(timeout));
+                                    if (settings.conditionalWrites()) {
+                                        b.ifNoneMatch("*");
+                                    }
+                                },
+                                RequestBody.fromContentProvider(
+                                        () -> new ChannelSlice(chunk, 0, size), size, "application/octet-stream"));
                 return Put.CREATED;
             } catch (S3Exception e) {
                 if (e.statusCode() == 412) {
@@ -206,7 +228,7 @@ final class S3Objects implements Closeable {
 
     private Put putInParts(String key, FileChannel chunk, long size, Duration timeout) throws IOException {
         long partSize = Math.max(PART_SIZE, (size + 9_999) / 10_000);
-        String uploadId = client.createMultipartUpload(
+        String uploadId = client().createMultipartUpload(
                         b -> b.bucket(settings.bucket()).key(key))
                 .uploadId();
         boolean completed = false;
@@ -218,7 +240,7 @@ final class S3Objects implements Closeable {
                 long length = Math.min(partSize, size - offset);
                 int part = number;
                 futures.add(parts.submit(() -> {
-                    String etag = client.uploadPart(
+                    String etag = client().uploadPart(
                                     b -> b.bucket(settings.bucket())
                                             .key(key)
                                             .uploadId(uploadId)
@@ -232,12 +254,20 @@ final class S3Objects implements Closeable {
                     return CompletedPart.builder().partNumber(part).eTag(etag).build();
                 }));
             }
+            // The whole upload, parts waiting for a free thread included, within the commit's time.
+            long deadline = System.nanoTime() + timeout.toNanos();
             List<CompletedPart> done = new ArrayList<>();
             for (Future<CompletedPart> future : futures) {
-                done.add(future.get());
+                try {
+                    done.add(future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                } catch (TimeoutException e) {
+                    futures.forEach(f -> f.cancel(true));
+                    throw new ObjectStoreException(
+                            "PUT (multipart) " + url(key) + " did not finish within " + timeout.toSeconds() + " s", e);
+                }
             }
             try {
-                client.completeMultipartUpload(b -> {
+                client().completeMultipartUpload(b -> {
                     b.bucket(settings.bucket()).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(done));
                     if (settings.conditionalWrites()) {
                         b.ifNoneMatch("*");
@@ -261,8 +291,8 @@ final class S3Objects implements Closeable {
         } finally {
             if (!completed) {
                 try {
-                    client.abortMultipartUpload(
-                            b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId));
+                    client().abortMultipartUpload(
+                                    b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId));
                 } catch (SdkException e) {
                     // Left for the bucket's lifecycle rule on incomplete uploads; the chunk itself failed.
                 }
@@ -272,15 +302,18 @@ final class S3Objects implements Closeable {
 
     /** Writes a small object (a lease, the format object); {@code ifAbsent}: only if the key is free. */
     Put putBytes(String key, byte[] data, boolean ifAbsent) throws IOException {
+        if (ifAbsent && !settings.conditionalWrites() && head(key) != null) {
+            return Put.EXISTED; // no If-None-Match here: look first (racy, but leases stay honest)
+        }
         try {
-            client.putObject(
-                    b -> {
-                        b.bucket(settings.bucket()).key(key);
-                        if (ifAbsent && settings.conditionalWrites()) {
-                            b.ifNoneMatch("*");
-                        }
-                    },
-                    RequestBody.fromBytes(data));
+            client().putObject(
+                            b -> {
+                                b.bucket(settings.bucket()).key(key);
+                                if (ifAbsent && settings.conditionalWrites()) {
+                                    b.ifNoneMatch("*");
+                                }
+                            },
+                            RequestBody.fromBytes(data));
             return Put.CREATED;
         } catch (S3Exception e) {
             if (e.statusCode() == 412 || e.statusCode() == 409) {
@@ -295,7 +328,7 @@ final class S3Objects implements Closeable {
     /** A small object's bytes, or null if there is none. */
     byte[] getBytes(String key) throws IOException {
         try {
-            return client.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key))
+            return client().getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key))
                     .asByteArray();
         } catch (NoSuchKeyException e) {
             return null;
@@ -312,7 +345,7 @@ final class S3Objects implements Closeable {
     /** An object's size and time, or null if there is none. */
     Head head(String key) throws IOException {
         try {
-            var response = client.headObject(b -> b.bucket(settings.bucket()).key(key));
+            var response = client().headObject(b -> b.bucket(settings.bucket()).key(key));
             return new Head(response.contentLength(), response.lastModified());
         } catch (NoSuchKeyException e) {
             return null;
@@ -330,20 +363,37 @@ final class S3Objects implements Closeable {
      * Downloads an object into {@code target} from position 0: in one stream, or in parallel ranges above the
      * multipart threshold.
      *
-     * @param size the object's size if known (one request fewer for a big one), else -1
+     * @param size   the object's size if known (one request fewer for a big one), else -1
+     * @param hasher if not null, fed every byte in order (as they arrive; ranges once all are in)
      * @return the object's size, or -1 if there is none
      */
-    long download(String key, FileChannel target, long size) throws IOException {
+    long download(String key, FileChannel target, long size, MessageDigest hasher) throws IOException {
         try {
             if (size > settings.multipartThreshold()) {
                 downloadRanges(key, target, size);
+                if (hasher != null) {
+                    ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+                    for (long position = 0; position < size; ) {
+                        buffer.clear();
+                        int n = target.read(buffer, position);
+                        if (n < 0) {
+                            break;
+                        }
+                        buffer.flip();
+                        hasher.update(buffer);
+                        position += n;
+                    }
+                }
                 return size;
             }
             try (InputStream in =
-                    client.getObject(b -> b.bucket(settings.bucket()).key(key))) {
+                    client().getObject(b -> b.bucket(settings.bucket()).key(key))) {
                 long position = 0;
                 byte[] buffer = new byte[1 << 16];
                 for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (hasher != null) {
+                        hasher.update(buffer, 0, n);
+                    }
                     ByteBuffer wrapped = ByteBuffer.wrap(buffer, 0, n);
                     while (wrapped.hasRemaining()) {
                         position += target.write(wrapped, position);
@@ -369,8 +419,8 @@ final class S3Objects implements Closeable {
             long from = offset;
             long to = Math.min(size, offset + PART_SIZE) - 1;
             futures.add(parts.submit(() -> {
-                try (InputStream in = client.getObject(
-                        b -> b.bucket(settings.bucket()).key(key).range("bytes=" + from + "-" + to))) {
+                try (InputStream in = client().getObject(
+                                b -> b.bucket(settings.bucket()).key(key).range("bytes=" + from + "-" + to))) {
                     long position = from;
                     byte[] buffer = new byte[1 << 16];
                     for (int n; (n = in.read(buffer)) >= 0; ) {
@@ -391,6 +441,10 @@ final class S3Objects implements Closeable {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while downloading " + url(key));
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof NoSuchKeyException
+                    || (e.getCause() instanceof S3Exception s3 && s3.statusCode() == 404)) {
+                throw (S3Exception) e.getCause(); // download() answers -1
+            }
             throw failure("GET (range) " + url(key), e.getCause());
         }
     }
@@ -402,8 +456,8 @@ final class S3Objects implements Closeable {
             String token = null;
             do {
                 String continuation = token;
-                ListObjectsV2Response page = client.listObjectsV2(
-                        b -> b.bucket(settings.bucket()).prefix(prefix).continuationToken(continuation));
+                ListObjectsV2Response page = client().listObjectsV2(
+                                b -> b.bucket(settings.bucket()).prefix(prefix).continuationToken(continuation));
                 for (S3Object object : page.contents()) {
                     listed.add(new Listed(object.key(), object.size(), object.lastModified()));
                 }
@@ -424,7 +478,7 @@ final class S3Objects implements Closeable {
             List<ObjectIdentifier> objects = keys.stream()
                     .map(key -> ObjectIdentifier.builder().key(key).build())
                     .toList();
-            var response = client.deleteObjects(b -> b.bucket(settings.bucket())
+            var response = client().deleteObjects(b -> b.bucket(settings.bucket())
                     .delete(Delete.builder().objects(objects).quiet(true).build()));
             if (response.hasErrors() && !response.errors().isEmpty()) {
                 var error = response.errors().get(0);
@@ -439,7 +493,7 @@ final class S3Objects implements Closeable {
     /** Deletes one object. */
     void delete(String key) throws IOException {
         try {
-            client.deleteObject(b -> b.bucket(settings.bucket()).key(key));
+            client().deleteObject(b -> b.bucket(settings.bucket()).key(key));
         } catch (SdkException e) {
             throw failure("DELETE " + url(key), e);
         }
@@ -448,7 +502,7 @@ final class S3Objects implements Closeable {
     /** Copies an object within the bucket. */
     void copy(String from, String to) throws IOException {
         try {
-            client.copyObject(b -> b.sourceBucket(settings.bucket())
+            client().copyObject(b -> b.sourceBucket(settings.bucket())
                     .sourceKey(from)
                     .destinationBucket(settings.bucket())
                     .destinationKey(to));
@@ -477,6 +531,9 @@ final class S3Objects implements Closeable {
     @Override
     public void close() {
         parts.shutdownNow();
-        client.close();
+        S3Client made = client;
+        if (made != null) {
+            made.close();
+        }
     }
 }

@@ -39,12 +39,19 @@ final class UploadQueue implements Closeable {
     private final Uploader uploader;
     private final Semaphore room;
     private final Set<Digest> queued = ConcurrentHashMap.newKeySet();
+    /** Queued by this process's inserts, each holding one permit of {@link #room} (leftovers hold none). */
+    private final Set<Digest> holdingRoom = ConcurrentHashMap.newKeySet();
+
+    private final Object[] stripes = new Object[64];
     private final ExecutorService workers;
 
     UploadQueue(Path folder, int capacity, int threads, Uploader uploader) throws IOException {
         this.folder = folder;
         this.uploader = uploader;
         this.room = new Semaphore(capacity);
+        for (int i = 0; i < stripes.length; i++) {
+            stripes[i] = new Object();
+        }
         this.workers = Executors.newFixedThreadPool(threads, new NamedThreads("s3-upload"));
         Files.createDirectories(folder);
     }
@@ -55,8 +62,8 @@ final class UploadQueue implements Closeable {
         try (Stream<Path> names = Files.list(folder)) {
             for (Path name : (Iterable<Path>) names::iterator) {
                 String text = name.getFileName().toString();
+                // Leftovers are uploaded whatever the room: an open must not wait for the endpoint.
                 if (Digest.isValid(text) && queued.add(Digest.parse(text))) {
-                    room.acquireUninterruptibly();
                     submit(Digest.parse(text));
                     found++;
                 }
@@ -73,31 +80,35 @@ final class UploadQueue implements Closeable {
      * @return false if it was queued already (then there is nothing to start)
      */
     boolean record(Digest digest, boolean durable) throws IOException {
-        if (!queued.add(digest)) {
-            return false;
-        }
         try {
             room.acquire();
         } catch (InterruptedException e) {
-            queued.remove(digest);
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while waiting for room in the upload queue");
         }
-        try {
-            Files.createFile(folder.resolve(digest.toString()));
-        } catch (FileAlreadyExistsException e) {
-            // queued by an earlier process already
-        } catch (IOException e) {
-            queued.remove(digest);
-            room.release();
-            throw e;
-        }
-        if (durable) {
-            try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
-                dir.force(true);
+        // One writer of a digest at a time, so that a second one returns only once the entry is durable.
+        synchronized (stripes[Math.floorMod(digest.hashCode(), stripes.length)]) {
+            if (queued.contains(digest)) {
+                room.release();
+                return false;
             }
+            try {
+                Files.createFile(folder.resolve(digest.toString()));
+            } catch (FileAlreadyExistsException e) {
+                // queued by an earlier process already
+            } catch (IOException e) {
+                room.release();
+                throw e;
+            }
+            if (durable) {
+                try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
+                    dir.force(true);
+                }
+            }
+            holdingRoom.add(digest);
+            queued.add(digest);
+            return true;
         }
-        return true;
     }
 
     /** Starts the upload of a chunk {@link #record}ed and committed. */
@@ -112,7 +123,8 @@ final class UploadQueue implements Closeable {
         } catch (IOException e) {
             LOG.fine(() -> "queue entry of " + digest + " stays: " + e);
         }
-        if (queued.remove(digest)) {
+        queued.remove(digest);
+        if (holdingRoom.remove(digest)) {
             room.release();
         }
     }
@@ -140,7 +152,9 @@ final class UploadQueue implements Closeable {
                     // done by another process meanwhile
                 }
                 queued.remove(digest);
-                room.release();
+                if (holdingRoom.remove(digest)) {
+                    room.release();
+                }
                 synchronized (this) {
                     notifyAll();
                 }

@@ -6,7 +6,6 @@ import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.local.LocalBackend;
 import io.chunkfs.testing.S3TestServer;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,9 +18,12 @@ class S3BackendContractTest extends ChunkBackendContract {
     @TempDir
     Path dir;
 
+    @TempDir
+    static Path serverDir;
+
     @BeforeAll
     static void startServer() throws Exception {
-        server = S3TestServer.start(Files.createTempDirectory("chunkfs-s3-contract"));
+        server = S3TestServer.start(serverDir);
     }
 
     @AfterAll

@@ -53,9 +53,12 @@ class S3BackendTest {
     private String bucket;
     private Path root;
 
+    @TempDir
+    static Path serverDir;
+
     @BeforeAll
     static void startServer() throws Exception {
-        server = S3TestServer.start(Files.createTempDirectory("chunkfs-s3-backend"));
+        server = S3TestServer.start(serverDir);
         bucketView = server.client();
     }
 
@@ -149,6 +152,14 @@ class S3BackendTest {
             assertEquals(before, requests(store), "an evicted duplicate sends nothing either: its marker knows it");
             assertEquals(
                     data.length, store.stat(Digest.sha256(data)).orElseThrow().size(), "the marker's size");
+        }
+        try (ChunkStore store = Stores.open(root, StoreOptions.defaults().withReadOnly(true))) {
+            Map<String, Long> counters = store.counters();
+            // The host lease and the one upload: what the writing process counted, kept after it closed.
+            assertEquals(2, counters.get("requests.put"), "counts since the store was created: " + counters);
+            store.loadChunk(Digest.sha256(data));
+            assertEquals(1, store.counters().get("cache.misses"), "this process's fetch adds to what was counted");
+            assertEquals(1, store.counters().get("requests.get"));
         }
     }
 
@@ -296,6 +307,30 @@ class S3BackendTest {
             }
         }
         assertFalse(hasObject(key(digest)), "not uploaded while the endpoint was down");
+        try (ChunkStore store = open()) {
+            Await.until(
+                    Duration.ofSeconds(60),
+                    "the queue drained",
+                    () -> !Files.exists(root.resolve(".s3/queue/" + digest)));
+        }
+        assertArrayEquals(data, object(digest));
+    }
+
+    @Test
+    void aChunkAnotherProcessQueuedIsNeverEvicted() throws Exception {
+        byte[] data = random(6_000, 25);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore async = Stores.open(root, StoreOptions.defaults().withBackendOption("upload", "async"));
+                ChunkStore other = open()) {
+            server.stop();
+            try {
+                async.insertChunk(data);
+                assertEquals(0, other.dropCache(Progress.NONE), "queued by the other store: not dropped");
+                assertEquals(data.length, Files.size(StorePaths.chunk(root, digest)), "still whole");
+            } finally {
+                server.start();
+            }
+        }
         try (ChunkStore store = open()) {
             Await.until(
                     Duration.ofSeconds(60),
