@@ -311,13 +311,14 @@ def main(argv):
                f"at most {counted(worst)} request(s) for {chunks} chunk(s) in a run{described(worst)}")
     result["targets"] = targets
 
-    # chunkfs' own view: the restore mount's counters (its cache hits and misses), and the warm-ups.
+    # chunkfs' own view at the end of the restore (`status --json` counters: the store's, its mounts' included),
+    # and the warm-ups.
     for r in range(1, runs + 1):
         status = final_json(work, r, "status")
         counters = (status or {}).get("counters")
         if counters:
             shown = ", ".join(f"{k} {v}" for k, v in sorted(counters.items()))
-            say(f"  chunkfs restore mount, run {r} (since it started, warm-up included): {shown}")
+            say(f"  chunkfs status at the end of the restore, run {r} (the store's counters): {shown}")
             result.setdefault("chunkfs_restore_mount_counters", {})[r] = counters
     warm = [s["ms"] for s in times.get(("chunkfs", "warmup"), [])]
     if warm:
