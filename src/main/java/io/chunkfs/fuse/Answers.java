@@ -1,6 +1,7 @@
 package io.chunkfs.fuse;
 
 import io.chunkfs.store.CorruptChunkException;
+import io.chunkfs.store.StorageException;
 import java.io.IOException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -39,7 +40,10 @@ final class Answers {
             return -errno;
         } catch (IOException | RuntimeException e) {
             int errno = Errno.forCall(what, Errno.of(e));
-            if (errno == Errno.EIO) {
+            if (e instanceof StorageException storage) {
+                // Explained in one line by the backend: the cause is outside this program.
+                LOG.warning(() -> what + " " + path + " failed: " + storage.getMessage());
+            } else if (errno == Errno.EIO) {
                 LOG.log(Level.WARNING, what + " " + path + " failed", e);
             }
             if (e instanceof CorruptChunkException corrupt) {

@@ -4,6 +4,7 @@ import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.ReceiptIndex;
+import io.chunkfs.store.StorageException;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -151,7 +152,11 @@ final class IncomingFiles {
                 // close(2) has returned already; a failure here can only be logged.
                 commit(file);
             } catch (IOException | RuntimeException e) {
-                LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
+                if (e instanceof StorageException) {
+                    LOG.warning("commit of incoming/" + file.name() + " at release failed: " + e.getMessage());
+                } else {
+                    LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
+                }
             }
         }
         synchronized (pending) {

@@ -1,9 +1,9 @@
 package io.chunkfs.store.s3;
 
-import java.io.IOException;
+import io.chunkfs.store.StorageException;
 
 /** A request to the object store failed after its retries; the message says which and why, in one line. */
-public final class ObjectStoreException extends IOException {
+public final class ObjectStoreException extends StorageException {
     private static final long serialVersionUID = 1L;
 
     ObjectStoreException(String message, Throwable cause) {

@@ -449,7 +449,12 @@ public final class S3Backend implements ChunkBackend {
             try (Closeable held = locks.shared(digest.prefixIndex());
                     FileChannel channel = FileChannel.open(cache.stagedPath(staged), StandardOpenOption.READ)) {
                 size = channel.size();
-                upload(digest, channel, size);
+                try {
+                    upload(digest, channel, size);
+                } catch (IOException e) {
+                    LOG.warning(() -> "chunk " + digest + " not stored: " + e.getMessage());
+                    throw e;
+                }
                 cache.publish(staged, digest, level);
             }
         }
@@ -460,12 +465,7 @@ public final class S3Backend implements ChunkBackend {
     private void upload(Digest digest, FileChannel channel, long size) throws IOException {
         Duration bySize = Duration.ofSeconds(size / SLOWEST_BYTES_PER_SECOND);
         Duration timeout = bySize.compareTo(commitTimeout) > 0 ? bySize : commitTimeout;
-        try {
-            objects.putIfAbsent(key(digest), channel, size, digest, timeout);
-        } catch (IOException e) {
-            LOG.warning(() -> "chunk " + digest + " not stored: " + e.getMessage());
-            throw e;
-        }
+        objects.putIfAbsent(key(digest), channel, size, digest, timeout);
     }
 
     /** The upload queue's uploader: the chunk as the cache holds it (queued chunks are never evicted). */
