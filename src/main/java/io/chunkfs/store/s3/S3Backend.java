@@ -23,15 +23,14 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -59,8 +58,6 @@ import java.util.stream.Stream;
 public final class S3Backend implements ChunkBackend {
     private static final Logger LOG = Logger.getLogger(S3Backend.class.getName());
     private static final Digest EMPTY = Digest.sha256(new byte[0]);
-    /** Deletes per DeleteObjects request, as Proxmox Backup Server sends them. */
-    private static final int DELETE_BATCH = 100;
     /** How long the lease of the mounting host lasts without renewal. */
     private static final Duration HOST_LEASE = Duration.ofMinutes(2);
 
@@ -86,34 +83,15 @@ public final class S3Backend implements ChunkBackend {
     private final Map<String, Long> earlierCounts;
 
     private final String holder;
-    /** In-process locks per digest (striped): a fetch and an eviction of one chunk never overlap. */
-    private final Stripe[] stripes = new Stripe[64];
-
-    /** One stripe's lock, held in try-with-resources. */
-    private static final class Stripe implements AutoCloseable {
-        private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
-
-        Stripe hold() {
-            lock.lock();
-            return this;
-        }
-
-        @Override
-        public void close() {
-            lock.unlock();
-        }
-    }
     /** Sizes of markers written without an xattr, learnt by HEAD. */
     private final Map<Digest, Long> markerSizes = new ConcurrentHashMap<>();
-    /** What the sweep of each prefix listed in the bucket, while it runs. */
-    private final Sweep[] sweeps = new Sweep[PREFIXES];
 
     /** Commit locally and upload from {@link #queue} ({@code upload=async}); else upload before the commit. */
     private final boolean asyncUploads;
 
-    private volatile boolean indexed;
-    private volatile boolean closed;
-    private final Object indexing = new Object();
+    private final ChunkKeys keys;
+    private final CacheUpkeep upkeep;
+    private final S3Sweep sweep;
 
     private S3Backend(LocalBackend cache, S3Settings settings, S3Objects objects, StoreOptions options)
             throws IOException {
@@ -121,9 +99,7 @@ public final class S3Backend implements ChunkBackend {
         this.settings = settings;
         this.objects = objects;
         this.lru = new ChunkCache(settings.cacheLimit());
-        for (int i = 0; i < stripes.length; i++) {
-            stripes[i] = new Stripe();
-        }
+        this.keys = new ChunkKeys(settings);
         Map<String, String> extra = new LinkedHashMap<>(options.backendOptions());
         String upload = extra.remove("upload");
         String timeout = extra.remove("commit-timeout");
@@ -154,6 +130,8 @@ public final class S3Backend implements ChunkBackend {
             this.hostLease = null;
             this.queue = null;
             this.asyncUploads = false;
+            this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, digest -> false);
+            this.sweep = new S3Sweep(cache, objects, keys, locks, lru, digest -> false);
             return;
         }
         S3Lease lease = null;
@@ -161,7 +139,7 @@ public final class S3Backend implements ChunkBackend {
         try {
             lease = S3Lease.take(
                     objects,
-                    settings.keyBase() + ".leases/host",
+                    keys.lease("host"),
                     holder,
                     HOST_LEASE,
                     options.clock(),
@@ -186,6 +164,9 @@ public final class S3Backend implements ChunkBackend {
         this.hostLease = lease;
         this.queue = async || uploads.size() > 0 ? uploads : closeAndNull(uploads);
         this.asyncUploads = async;
+        Predicate<Digest> queued = digest -> queue != null && queue.contains(digest);
+        this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, queued);
+        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, queued);
     }
 
     private static UploadQueue closeAndNull(UploadQueue queue) {
@@ -219,7 +200,7 @@ public final class S3Backend implements ChunkBackend {
         try (S3Objects objects = new S3Objects(settings)) {
             objects.checkBucket();
             String marker = StoreFormat.markerText(settings.toProperties());
-            objects.putBytes(settings.keyBase() + ".chunkfs", marker.getBytes(StandardCharsets.UTF_8), true);
+            objects.putBytes(new ChunkKeys(settings).format(), marker.getBytes(StandardCharsets.UTF_8), true);
         }
         boolean created = LocalBackend.init(root, privateStore, settings.toProperties());
         // As private as the store: queue entries name chunks.
@@ -255,28 +236,11 @@ public final class S3Backend implements ChunkBackend {
         return settings;
     }
 
-    String key(Digest digest) {
-        return prefixKey(digest.prefixIndex()) + digest;
-    }
-
-    private String prefixKey(int prefix) {
-        return settings.keyBase() + ".chunks/" + String.format(java.util.Locale.ROOT, "%02x", prefix) + "/";
-    }
-
-    private Stripe stripe(Digest digest) {
-        return stripes[Math.floorMod(digest.hashCode(), stripes.length)];
-    }
-
-    private static boolean isMarker(Entry entry, Digest digest) {
-        return entry.chunk() && entry.size() == 0 && !digest.equals(EMPTY);
-    }
-
     @Override
     public Entry stat(Digest digest) throws IOException {
         Entry entry = cache.stat(digest);
         if (entry == null) {
-            Sweep sweep = sweeps[digest.prefixIndex()];
-            S3Objects.Listed remote = sweep == null ? null : sweep.remote.get(digest);
+            S3Objects.Listed remote = sweep.listed(digest);
             if (remote == null) {
                 return null;
             }
@@ -290,7 +254,7 @@ public final class S3Backend implements ChunkBackend {
                     new ChunkIdentity(0, never, remote.size()),
                     false);
         }
-        if (isMarker(entry, digest)) {
+        if (CacheUpkeep.isMarker(entry, digest)) {
             return new Entry(true, markerSize(digest), entry.atime(), entry.mtime(), entry.identity(), false);
         }
         return entry;
@@ -305,7 +269,7 @@ public final class S3Backend implements ChunkBackend {
         if (known != null) {
             return known;
         }
-        S3Objects.Head head = objects.head(key(digest));
+        S3Objects.Head head = objects.head(keys.chunk(digest));
         if (head == null) {
             return 0; // not cached: an insert of the chunk stores it again and the next look finds it
         }
@@ -321,7 +285,7 @@ public final class S3Backend implements ChunkBackend {
             if (entry == null) {
                 throw new ChunkNotFoundException(digest);
             }
-            if (isMarker(entry, digest)) {
+            if (CacheUpkeep.isMarker(entry, digest)) {
                 fetched = fetch(digest);
                 continue;
             }
@@ -350,9 +314,9 @@ public final class S3Backend implements ChunkBackend {
         ChunkIdentity published;
         // The prefix lock first (a sweep must not delete the object while its copy comes in), then the stripe.
         try (Closeable held = locks.shared(digest.prefixIndex());
-                Stripe stripe = stripe(digest).hold()) {
+                CacheUpkeep.Stripe stripe = upkeep.stripe(digest).hold()) {
             Entry entry = cache.stat(digest);
-            if (entry == null || !isMarker(entry, digest)) {
+            if (entry == null || !CacheUpkeep.isMarker(entry, digest)) {
                 return null; // fetched or removed meanwhile
             }
             long size = markerSize(digest);
@@ -361,7 +325,7 @@ public final class S3Backend implements ChunkBackend {
             try {
                 try (FileChannel channel = staged.channel()) {
                     MessageDigest sha256 = Digest.newSha256();
-                    long got = objects.download(key(digest), channel, size, sha256);
+                    long got = objects.download(keys.chunk(digest), channel, size, sha256);
                     if (got < 0) {
                         LOG.warning(() -> "the cache names " + digest + " but " + locate(digest) + " is gone");
                         throw new ChunkNotFoundException(digest);
@@ -386,7 +350,7 @@ public final class S3Backend implements ChunkBackend {
                 }
             }
         }
-        evictIfNeeded(digest);
+        upkeep.evictIfNeeded(digest);
         return published;
     }
 
@@ -398,7 +362,7 @@ public final class S3Backend implements ChunkBackend {
         // No local entry: one HEAD tells whether the chunk exists; if so a marker keeps the mark. Nothing is
         // ever created in the object store.
         try (Closeable held = locks.shared(digest.prefixIndex())) {
-            S3Objects.Head head = objects.head(key(digest));
+            S3Objects.Head head = objects.head(keys.chunk(digest));
             if (head == null) {
                 return false;
             }
@@ -459,13 +423,13 @@ public final class S3Backend implements ChunkBackend {
             }
         }
         lru.held(digest, size, false);
-        evictIfNeeded(digest);
+        upkeep.evictIfNeeded(digest);
     }
 
     private void upload(Digest digest, FileChannel channel, long size) throws IOException {
         Duration bySize = Duration.ofSeconds(size / SLOWEST_BYTES_PER_SECOND);
         Duration timeout = bySize.compareTo(commitTimeout) > 0 ? bySize : commitTimeout;
-        objects.putIfAbsent(key(digest), channel, size, digest, timeout);
+        objects.putIfAbsent(keys.chunk(digest), channel, size, digest, timeout);
     }
 
     /** The upload queue's uploader: the chunk as the cache holds it (queued chunks are never evicted). */
@@ -480,7 +444,7 @@ public final class S3Backend implements ChunkBackend {
             try (FileChannel channel = opened.channel()) {
                 if (channel.size() == 0 && !digest.equals(EMPTY)) {
                     // A marker, or a chunk a crash under sync=none left empty: only the bucket can tell.
-                    if (objects.head(key(digest)) == null) {
+                    if (objects.head(keys.chunk(digest)) == null) {
                         LOG.severe(() -> "chunk " + digest + " was queued for upload but its bytes were lost"
                                 + " before it was stored (a crash under sync=none?): insert it again");
                     }
@@ -506,107 +470,27 @@ public final class S3Backend implements ChunkBackend {
         return cache.list(prefix).filter(digest -> {
             try {
                 Entry entry = cache.stat(digest);
-                return entry != null && !isMarker(entry, digest);
+                return entry != null && !CacheUpkeep.isMarker(entry, digest);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
     }
 
-    /** What the sweep of one prefix found in the bucket, and the deletes it has yet to send. */
-    private static final class Sweep {
-        final Map<Digest, S3Objects.Listed> remote = new LinkedHashMap<>();
-        final List<String> pending = new ArrayList<>();
-        final List<String> foreign = new ArrayList<>();
-        long quarantined;
-    }
-
     @Override
     public Closeable sweepPrefix(int prefix) throws IOException {
-        Closeable held = locks.exclusive(prefix);
-        Sweep sweep = new Sweep();
-        try {
-            String base = prefixKey(prefix);
-            for (S3Objects.Listed listed : objects.list(base)) {
-                String name = listed.key().substring(base.length());
-                if (Digest.isValid(name)) {
-                    sweep.remote.put(Digest.parse(name), listed);
-                } else if (name.endsWith(".bad")) {
-                    sweep.quarantined++;
-                } else {
-                    sweep.foreign.add("not a chunk, left alone: " + objects.url(listed.key()));
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            held.close();
-            throw e;
-        }
-        sweeps[prefix] = sweep;
-        return () -> {
-            try {
-                synchronized (sweep) {
-                    objects.delete(sweep.pending);
-                    sweep.pending.clear();
-                }
-            } finally {
-                sweeps[prefix] = null;
-                held.close();
-            }
-        };
+        return sweep.start(prefix);
     }
 
     @Override
     public PrefixScan scan(int prefix) throws IOException {
-        PrefixScan local = cache.scan(prefix);
-        Sweep sweep = sweeps[prefix];
-        if (sweep == null) {
-            return local;
-        }
-        Set<Digest> chunks = new LinkedHashSet<>(local.chunks());
-        chunks.addAll(sweep.remote.keySet());
-        List<String> oddities = new ArrayList<>(local.oddities());
-        oddities.addAll(sweep.foreign);
-        return new PrefixScan(List.copyOf(chunks), local.quarantined() + sweep.quarantined, oddities);
+        return sweep.scan(prefix);
     }
 
-    /**
-     * Removes a chunk unused since {@code cutoffMillis}: the local entry first (guarded as on disk), then the
-     * object, batched and sent before the sweep of its prefix ends. An object written since the cutoff (an
-     * upload this cache has not seen) stays, and so does a chunk still waiting in the upload queue.
-     */
+    /** See {@link S3Sweep#deleteIfUnusedSince}: the local entry first, then the object. */
     @Override
     public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException {
-        Sweep sweep = sweeps[digest.prefixIndex()];
-        S3Objects.Listed remote = sweep == null ? null : sweep.remote.get(digest);
-        // Last-Modified has whole seconds: the upload may have been up to a second after it.
-        if (remote != null && remote.lastModified().toEpochMilli() + 1_000 >= cutoffMillis) {
-            return Deletion.KEPT;
-        }
-        if (queue != null && queue.contains(digest)) {
-            return Deletion.KEPT;
-        }
-        Deletion local = cache.stat(digest) == null ? Deletion.GONE : cache.deleteIfUnusedSince(digest, cutoffMillis);
-        if (local == Deletion.KEPT) {
-            return Deletion.KEPT;
-        }
-        lru.dropped(digest);
-        if (sweep == null) {
-            if (local == Deletion.REMOVED) {
-                objects.delete(List.of(key(digest)));
-            }
-            return local;
-        }
-        if (remote == null) {
-            return local;
-        }
-        synchronized (sweep) {
-            sweep.pending.add(key(digest));
-            if (sweep.pending.size() >= DELETE_BATCH) {
-                objects.delete(sweep.pending);
-                sweep.pending.clear();
-            }
-        }
-        return Deletion.REMOVED;
+        return sweep.deleteIfUnusedSince(digest, cutoffMillis);
     }
 
     /**
@@ -616,14 +500,14 @@ public final class S3Backend implements ChunkBackend {
     @Override
     public String quarantine(Digest digest, ChunkIdentity identity) throws IOException {
         Entry entry = cache.stat(digest);
-        if (entry != null && isMarker(entry, digest)) {
+        if (entry != null && CacheUpkeep.isMarker(entry, digest)) {
             return null;
         }
         String where = cache.quarantine(digest, identity);
         lru.dropped(digest);
         if (where != null) {
             try (Closeable held = locks.shared(digest.prefixIndex())) {
-                S3Objects.Head head = objects.head(key(digest));
+                S3Objects.Head head = objects.head(keys.chunk(digest));
                 if (head != null) {
                     cache.placeMarker(digest, head.size());
                 }
@@ -639,7 +523,7 @@ public final class S3Backend implements ChunkBackend {
         Staged staged = cache.stage();
         FileChannel channel = staged.channel();
         try {
-            long got = objects.download(key(digest), channel, -1, null);
+            long got = objects.download(keys.chunk(digest), channel, -1, null);
             if (got < 0) {
                 throw new ChunkNotFoundException(digest);
             }
@@ -661,7 +545,7 @@ public final class S3Backend implements ChunkBackend {
      */
     @Override
     public String quarantineRemote(Digest digest) throws IOException {
-        String key = key(digest);
+        String key = keys.chunk(digest);
         String aside;
         try (Closeable held = locks.shared(digest.prefixIndex())) {
             int n = 0;
@@ -675,7 +559,7 @@ public final class S3Backend implements ChunkBackend {
             objects.copy(key, aside);
             objects.delete(key);
             Entry entry = cache.stat(digest);
-            if (entry != null && isMarker(entry, digest)) {
+            if (entry != null && CacheUpkeep.isMarker(entry, digest)) {
                 cache.deleteIfUnusedSince(digest, Long.MAX_VALUE);
                 lru.dropped(digest);
             } else if (entry != null) {
@@ -698,7 +582,7 @@ public final class S3Backend implements ChunkBackend {
         progress.phase("rebuild", PREFIXES);
         long made = 0;
         for (int prefix = 0; prefix < PREFIXES; prefix++) {
-            String base = prefixKey(prefix);
+            String base = keys.prefix(prefix);
             // Held from the LIST to the last marker: no sweep deletes an object it is about to name.
             try (Closeable held = locks.shared(prefix)) {
                 for (S3Objects.Listed listed : objects.list(base)) {
@@ -718,110 +602,7 @@ public final class S3Backend implements ChunkBackend {
 
     @Override
     public long dropCache(Progress progress) throws IOException {
-        progress.phase("drop", PREFIXES);
-        long dropped = 0;
-        for (int prefix = 0; prefix < PREFIXES; prefix++) {
-            List<Digest> held;
-            try (Stream<Digest> resident = listResident(prefix)) {
-                held = resident.toList();
-            }
-            for (Digest digest : held) {
-                if (evict(digest)) {
-                    dropped++;
-                }
-            }
-            progress.advance(1);
-        }
-        return dropped;
-    }
-
-    /** Replaces a cached chunk by a marker, unless it waits for its upload. */
-    private boolean evict(Digest digest) throws IOException {
-        if (digest.equals(EMPTY)) {
-            return false;
-        }
-        // Prefix lock, then stripe: a sweep removing this chunk meanwhile would leave the marker naming nothing.
-        try (Closeable held = locks.shared(digest.prefixIndex());
-                Stripe stripe = stripe(digest).hold()) {
-            // Queued by any process (an async mount beside this one): the queue file is the truth.
-            if ((queue != null && queue.contains(digest)) || Files.exists(queueFolder.resolve(digest.toString()))) {
-                return false;
-            }
-            Entry entry = cache.stat(digest);
-            if (entry == null || isMarker(entry, digest) || !entry.chunk()) {
-                lru.dropped(digest);
-                return false;
-            }
-            boolean replaced = cache.replaceWithMarker(digest, entry.size());
-            lru.dropped(digest);
-            return replaced;
-        }
-    }
-
-    /** Evicts least recently used chunks while the cache holds more than its limit ({@code keep} stays). */
-    private void evictIfNeeded(Digest keep) throws IOException {
-        if (!indexed) {
-            startIndexing();
-            return;
-        }
-        if (lru.bytes() <= lru.limit()) {
-            return;
-        }
-        for (Map.Entry<Digest, Long> victim :
-                lru.overflow(digest -> digest.equals(keep) || (queue != null && queue.contains(digest)))) {
-            if (closed) {
-                return;
-            }
-            evict(victim.getKey());
-        }
-    }
-
-    /** Learns what the folder holds, in the background; eviction waits for it (the cache may overshoot meanwhile). */
-    private void startIndexing() {
-        synchronized (indexing) {
-            if (indexed || indexer != null) {
-                return;
-            }
-            indexer = new Thread(this::indexQuietly, "chunkfs-s3-index");
-            indexer.setDaemon(true);
-            indexer.start();
-        }
-    }
-
-    /** @GuardedBy("indexing") */
-    private Thread indexer;
-
-    private void indexQuietly() {
-        try {
-            index();
-            evictIfNeeded(null);
-        } catch (IOException | UncheckedIOException e) {
-            LOG.warning(() -> "could not read the cache folder to size it: " + e.getMessage());
-        }
-    }
-
-    /** Reads every entry of the folder: the chunks held whole, oldest access first, make up the LRU order. */
-    private void index() throws IOException {
-        record Held(Digest digest, long size, long atime) {}
-        List<Held> found = new ArrayList<>();
-        for (int prefix = 0; prefix < PREFIXES && !closed; prefix++) {
-            List<Digest> names;
-            try (Stream<Digest> listed = cache.list(prefix)) {
-                names = listed.toList();
-            }
-            for (Digest digest : names) {
-                Entry entry = cache.stat(digest);
-                if (entry != null && entry.chunk() && !isMarker(entry, digest)) {
-                    found.add(new Held(digest, entry.size(), entry.atime().toMillis()));
-                }
-            }
-        }
-        if (closed) {
-            return;
-        }
-        found.sort(Comparator.comparingLong(Held::atime));
-        lru.rebuilt(found.stream().map(h -> Map.entry(h.digest(), h.size())).toList());
-        indexed = true;
+        return upkeep.dropAll(progress);
     }
 
     @Override
@@ -866,7 +647,7 @@ public final class S3Backend implements ChunkBackend {
         try {
             S3Lease lease = S3Lease.take(
                     objects,
-                    settings.keyBase() + ".leases/gc",
+                    keys.lease("gc"),
                     holder,
                     GC_LEASE,
                     java.time.Clock.systemUTC(),
@@ -907,7 +688,7 @@ public final class S3Backend implements ChunkBackend {
             List<Digest> chunks = new ArrayList<>();
             for (Digest digest : suspects) {
                 Entry entry = cache.stat(digest);
-                if (entry == null || !isMarker(entry, digest)) {
+                if (entry == null || !CacheUpkeep.isMarker(entry, digest)) {
                     chunks.add(digest);
                 }
             }
@@ -917,17 +698,7 @@ public final class S3Backend implements ChunkBackend {
 
     @Override
     public Map<String, Long> counters() {
-        if (!indexed) {
-            synchronized (indexing) {
-                try {
-                    if (!indexed) {
-                        index();
-                    }
-                } catch (IOException | UncheckedIOException e) {
-                    LOG.warning(() -> "could not read the cache folder to size it: " + e.getMessage());
-                }
-            }
-        }
+        upkeep.ensureIndexed();
         Map<String, Long> counters = new LinkedHashMap<>();
         counters.put("cache.bytes", lru.bytes());
         counters.put("cache.limit", lru.limit());
@@ -960,7 +731,7 @@ public final class S3Backend implements ChunkBackend {
 
     @Override
     public String locate(Digest digest) {
-        return objects.url(key(digest));
+        return objects.url(keys.chunk(digest));
     }
 
     /** Waits for the upload queue to empty (tests); true if it did within {@code millis}. */
@@ -971,23 +742,7 @@ public final class S3Backend implements ChunkBackend {
     /** Stops uploads (what is queued stays queued on disk), the lease renewal, and closes the cache. */
     @Override
     public void close() throws IOException {
-        Thread running;
-        synchronized (indexing) {
-            running = indexer;
-        }
-        if (running != null) {
-            // A short-lived process (put, get) leaves the cache within its limit too: let the index and its
-            // evictions finish, within reason.
-            try {
-                running.join(60_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        closed = true;
-        if (running != null) {
-            running.interrupt();
-        }
+        upkeep.close();
         Map<String, Long> counted = ownCounts();
         if (counted.values().stream().anyMatch(count -> count > 0)) {
             try {
