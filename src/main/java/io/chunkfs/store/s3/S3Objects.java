@@ -503,8 +503,17 @@ final class S3Objects implements Closeable {
 
     private ObjectStoreException failure(String request, Throwable e) {
         String reason;
-        if (e instanceof S3Exception s3 && s3.awsErrorDetails() != null) {
-            reason = s3.statusCode() + " " + s3.awsErrorDetails().errorCode();
+        if (e instanceof S3Exception s3 && s3.statusCode() == 403) {
+            String code =
+                    s3.awsErrorDetails() == null ? null : s3.awsErrorDetails().errorCode();
+            reason = "403 " + (code == null ? "Forbidden" : code)
+                    + " (are the credentials right, and allowed to use this bucket?)";
+        } else if (e instanceof S3Exception s3 && s3.awsErrorDetails() != null) {
+            String code = s3.awsErrorDetails().errorCode();
+            reason = s3.statusCode() + " " + (code == null ? "(no error code)" : code);
+        } else if (String.valueOf(e.getMessage()).startsWith("Unable to load credentials")) {
+            reason = "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile in"
+                    + " ~/.aws/credentials (AWS_PROFILE)";
         } else {
             Throwable root = e;
             while (root.getCause() != null && root.getCause() != root) {

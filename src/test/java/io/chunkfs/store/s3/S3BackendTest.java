@@ -414,6 +414,30 @@ class S3BackendTest {
     }
 
     @Test
+    void wrongCredentialsAndAMissingBucketAreRefusedInOneLineSayingWhy() {
+        Path other = dir.resolve("refused");
+        String good = System.getProperty("aws.accessKeyId");
+        System.setProperty("aws.accessKeyId", "someone-else");
+        try {
+            IOException refused = assertThrows(IOException.class, () -> Stores.initS3(other, false, settings(1 << 20)));
+            assertTrue(
+                    refused.getMessage().contains("403") && refused.getMessage().contains("credentials"),
+                    refused.getMessage());
+        } finally {
+            System.setProperty("aws.accessKeyId", good);
+        }
+        IOException missing = assertThrows(
+                IOException.class,
+                () -> Stores.initS3(
+                        other,
+                        false,
+                        S3Settings.forUrl("s3://no-such-bucket/p", server.endpoint(), "us-east-1", 1 << 20)));
+        assertTrue(missing.getMessage().contains("does not exist"), missing.getMessage());
+        assertFalse(missing.getMessage().contains("\n"));
+        assertFalse(Files.exists(other.resolve(".chunkfs")), "no store folder made for a refused bucket");
+    }
+
+    @Test
     void theLocalBackendAloneRefusesAnS3StoreWhoseMarkersItWouldTakeForDamage() {
         StoreException refused =
                 assertThrows(StoreException.class, () -> LocalBackend.open(root, StoreOptions.defaults()));
