@@ -175,11 +175,16 @@ public final class S3Backend implements ChunkBackend {
     }
 
     private static Duration parseSeconds(String text) throws StoreException {
+        long seconds;
         try {
-            return Duration.ofSeconds(Long.parseLong(text.replaceAll("s$", "")));
+            seconds = Long.parseLong(text.replaceAll("s$", ""));
         } catch (NumberFormatException e) {
-            throw new StoreException("commit-timeout=" + text + " is not a number of seconds");
+            seconds = -1;
         }
+        if (seconds < 1 || seconds > 86_400) {
+            throw new StoreException("commit-timeout=" + text + " is not a number of seconds from 1 to 86400");
+        }
+        return Duration.ofSeconds(seconds);
     }
 
     private static String hostName() {

@@ -438,6 +438,23 @@ class S3BackendTest {
     }
 
     @Test
+    void badBackendOptionsAreRefusedInOneLine() {
+        for (String[] option : new String[][] {
+            {"upload", "later"},
+            {"commit-timeout", "0"},
+            {"commit-timeout", "-5"},
+            {"commit-timeout", "soon"},
+            {"colour", "blue"}
+        }) {
+            StoreException refused = assertThrows(
+                    StoreException.class,
+                    () -> Stores.open(root, StoreOptions.defaults().withBackendOption(option[0], option[1])));
+            assertTrue(refused.getMessage().contains(option[0]), refused.getMessage());
+            assertFalse(refused.getMessage().contains("\n"), refused.getMessage());
+        }
+    }
+
+    @Test
     void theLocalBackendAloneRefusesAnS3StoreWhoseMarkersItWouldTakeForDamage() {
         StoreException refused =
                 assertThrows(StoreException.class, () -> LocalBackend.open(root, StoreOptions.defaults()));
