@@ -75,7 +75,12 @@ final class CacheUpkeep implements Closeable {
 
     /** A cache marker: a 0-byte file at a chunk's name (the empty chunk itself excepted). */
     static boolean isMarker(Entry entry, Digest digest) {
-        return entry.chunk() && entry.size() == 0 && !digest.equals(EMPTY);
+        return entry.chunk() && isMarker(entry.size(), digest);
+    }
+
+    /** Whether a regular file of {@code size} bytes at {@code digest}'s name is a marker. */
+    static boolean isMarker(long size, Digest digest) {
+        return size == 0 && !digest.equals(EMPTY);
     }
 
     Stripe stripe(Digest digest) {

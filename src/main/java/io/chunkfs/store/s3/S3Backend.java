@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
 import java.util.logging.Logger;
 import java.util.stream.Stream;
 
@@ -57,7 +56,6 @@ import java.util.stream.Stream;
  */
 public final class S3Backend implements ChunkBackend {
     private static final Logger LOG = Logger.getLogger(S3Backend.class.getName());
-    private static final Digest EMPTY = Digest.sha256(new byte[0]);
     /** How long the lease of the mounting host lasts without renewal. */
     private static final Duration HOST_LEASE = Duration.ofMinutes(2);
 
@@ -120,18 +118,18 @@ public final class S3Backend implements ChunkBackend {
         Path own = cache.layout().root().resolve(".s3");
         this.queueFolder = own.resolve("queue");
         if (!options.readOnly()) {
-            Files.createDirectories(own);
+            makeOwnFolders(cache.layout().root());
         }
         this.counterFile = new CounterFile(own);
         this.earlierCounts = counterFile.read();
         this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
         this.locks = PrefixLocks.open(own.resolve("locks"));
+        this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, this::queuedHere);
+        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, this::queuedHere);
         if (options.readOnly()) {
             this.hostLease = null;
             this.queue = null;
             this.asyncUploads = false;
-            this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, digest -> false);
-            this.sweep = new S3Sweep(cache, objects, keys, locks, lru, digest -> false);
             return;
         }
         S3Lease lease = null;
@@ -164,9 +162,11 @@ public final class S3Backend implements ChunkBackend {
         this.hostLease = lease;
         this.queue = async || uploads.size() > 0 ? uploads : closeAndNull(uploads);
         this.asyncUploads = async;
-        Predicate<Digest> queued = digest -> queue != null && queue.contains(digest);
-        this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, queued);
-        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, queued);
+    }
+
+    /** Waits in this process's upload queue. */
+    private boolean queuedHere(Digest digest) {
+        return queue != null && queue.contains(digest);
     }
 
     private static UploadQueue closeAndNull(UploadQueue queue) {
@@ -208,20 +208,26 @@ public final class S3Backend implements ChunkBackend {
             objects.putBytes(new ChunkKeys(settings).format(), marker.getBytes(StandardCharsets.UTF_8), true);
         }
         boolean created = LocalBackend.init(root, privateStore, settings.toProperties());
-        // As private as the store: queue entries name chunks.
+        makeOwnFolders(root);
+        return created;
+    }
+
+    /**
+     * Makes {@code .s3} and {@code .s3/queue} where missing, as private as the store (no group or other bits on
+     * its folder, as the local layout decides): queue entries name chunks.
+     */
+    private static void makeOwnFolders(Path root) throws IOException {
         boolean isPrivate = Files.getPosixFilePermissions(root).stream()
                 .noneMatch(permission -> permission.name().startsWith("GROUP")
                         || permission.name().startsWith("OTHERS"));
         var mode = java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
                 java.nio.file.attribute.PosixFilePermissions.fromString(isPrivate ? "rwx------" : "rwxr-xr-x"));
         Path own = root.resolve(".s3");
-        if (!Files.isDirectory(own)) {
-            Files.createDirectory(own, mode);
+        for (Path folder : List.of(own, own.resolve("queue"))) {
+            if (!Files.isDirectory(folder)) {
+                Files.createDirectory(folder, mode);
+            }
         }
-        if (!Files.isDirectory(own.resolve("queue"))) {
-            Files.createDirectory(own.resolve("queue"), mode);
-        }
-        return created;
     }
 
     /** Opens an S3 store on its cache folder (already opened, whose marker says {@code backend=s3}). */
@@ -295,7 +301,7 @@ public final class S3Backend implements ChunkBackend {
                 continue;
             }
             Opened opened = cache.openRead(digest);
-            if (opened.identity().size() == 0 && !digest.equals(EMPTY)) {
+            if (CacheUpkeep.isMarker(opened.identity().size(), digest)) {
                 opened.channel().close(); // evicted between the look and the open
                 continue;
             }
@@ -447,7 +453,7 @@ public final class S3Backend implements ChunkBackend {
                 return; // removed meanwhile: nothing to upload
             }
             try (FileChannel channel = opened.channel()) {
-                if (channel.size() == 0 && !digest.equals(EMPTY)) {
+                if (CacheUpkeep.isMarker(channel.size(), digest)) {
                     // A marker, or a chunk a crash under sync=none left empty: only the bucket can tell.
                     if (objects.head(keys.chunk(digest)) == null) {
                         LOG.severe(() -> "chunk " + digest + " was queued for upload but its bytes were lost"
