@@ -121,6 +121,19 @@ public interface ChunkBackend extends Closeable {
      */
     void publish(String staged, Digest digest, SyncLevel level) throws IOException;
 
+    /**
+     * Publishes as {@link #publish} does unless something is at {@code digest}'s name already: false then, and
+     * the staged bytes are left to the caller (to publish over it or discard). Most inserts are of new chunks, and
+     * a backend that can refuse to replace in the same step saves the look this default takes first.
+     */
+    default boolean publishIfAbsent(String staged, Digest digest, SyncLevel level) throws IOException {
+        if (stat(digest) != null) {
+            return false;
+        }
+        publish(staged, digest, level);
+        return true;
+    }
+
     /** Drops staged bytes that will not be published. */
     void discard(String staged) throws IOException;
 

@@ -42,6 +42,11 @@ final class Dedup {
      * {@link SyncLevel#FILE} the caller has forced the bytes; the backend makes the name durable.
      */
     InsertResult publish(String staged, Digest digest, long size) throws IOException {
+        // Most inserts are of new chunks: publish without looking first (see the note on the touch below); only
+        // when something is at the name already does it matter what.
+        if (backend.publishIfAbsent(staged, digest, syncLevel)) {
+            return new InsertResult(digest, size, false, false);
+        }
         Existing existing = touchExisting(digest, size);
         if (existing == Existing.TOUCHED) {
             backend.discard(staged);

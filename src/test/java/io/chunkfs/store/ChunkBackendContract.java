@@ -95,6 +95,30 @@ public abstract class ChunkBackendContract {
     }
 
     @Test
+    void publishIfAbsentNeverReplacesAndLeavesTheStagedBytesToTheCaller() throws IOException {
+        byte[] data = random(100, 6);
+        Digest digest = Digest.sha256(data);
+        ChunkBackend.Staged first = stage(data);
+        assertTrue(backend.publishIfAbsent(first.name(), digest, SyncLevel.FILE), "a new chunk is published");
+        assertArrayEquals(data, read(digest));
+
+        ChunkBackend.Staged second = stage(random(100, 7));
+        assertFalse(backend.publishIfAbsent(second.name(), digest, SyncLevel.FILE), "the chunk was there");
+        assertArrayEquals(data, read(digest), "what was there is kept");
+        backend.discard(second.name());
+        assertEquals(0, backend.removeLeftovers(), "the caller discarded what was refused; nothing is left");
+    }
+
+    private ChunkBackend.Staged stage(byte[] data) throws IOException {
+        ChunkBackend.Staged staged = backend.stage();
+        try (FileChannel channel = staged.channel()) {
+            channel.write(ByteBuffer.wrap(data));
+            backend.force(channel);
+        }
+        return staged;
+    }
+
+    @Test
     void discardedStagedBytesNeverBecomeAChunk() throws IOException {
         ChunkBackend.Staged staged = backend.stage();
         staged.channel().write(ByteBuffer.wrap(random(100, 3)));

@@ -347,6 +347,18 @@ public final class LocalBackend implements ChunkBackend {
         }
     }
 
+    /** One renameat2 that refuses to replace: no stat first for a new chunk. */
+    @Override
+    public boolean publishIfAbsent(String staged, Digest digest, SyncLevel level) throws IOException {
+        if (!sys.renameNoReplace(folders.tmp, staged, folders.prefix(digest), digest.toString())) {
+            return false;
+        }
+        if (level == SyncLevel.FILE) {
+            folderSyncs[digest.prefixIndex()].sync();
+        }
+        return true;
+    }
+
     @Override
     public void discard(String staged) throws IOException {
         sys.unlink(folders.tmp, staged);

@@ -46,6 +46,8 @@ final class Posix {
 
         int renameat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath);
 
+        int renameat2(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags);
+
         int linkat(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags);
 
         int unlinkat(int dirfd, byte[] path, int flags);

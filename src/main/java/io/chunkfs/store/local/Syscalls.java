@@ -46,6 +46,9 @@ interface Syscalls {
     /** Renames atomically, replacing {@code toName} if it exists. */
     void rename(Folder from, String fromName, Folder to, String toName) throws IOException;
 
+    /** Renames atomically unless {@code toName} exists: false then, and nothing changed. */
+    boolean renameNoReplace(Folder from, String fromName, Folder to, String toName) throws IOException;
+
     /** Makes a hard link; {@link FileAlreadyExistsException} if {@code toName} exists. */
     void link(Folder from, String fromName, Folder to, String toName) throws IOException;
 

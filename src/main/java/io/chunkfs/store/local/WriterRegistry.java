@@ -163,9 +163,20 @@ final class WriterRegistry {
         }
     }
 
-    /** Locale.ROOT: another process parses this, and some locales (ar_EG) format with non-ASCII digits. */
-    private static String number(long value) {
-        return String.format(Locale.ROOT, "%0" + WIDTH + "d", value);
+    /**
+     * {@code value} (not negative) as {@link #WIDTH} ASCII digits with leading zeros. By hand, not with
+     * {@code String.format}: this runs twice per file written (a write session's start and end), and the
+     * formatter's pattern parsing cost more than the write itself. ASCII whatever the locale (ar_EG formats
+     * with non-ASCII digits): another process parses this.
+     */
+    static String number(long value) {
+        char[] digits = new char[WIDTH];
+        long rest = value;
+        for (int i = WIDTH - 1; i >= 0; i--) {
+            digits[i] = (char) ('0' + rest % 10);
+            rest /= 10;
+        }
+        return new String(digits);
     }
 
     private static ByteBuffer ascii(String text) {

@@ -338,25 +338,41 @@ final class CrashingSyscalls implements Syscalls {
     public void rename(Folder from, String fromName, Folder to, String toName) throws IOException {
         call("rename", to, toName, () -> {
             real.rename(from, fromName, to, toName);
-            String source = folders.get(from);
-            String target = folders.get(to);
-            if (source == null || target == null) {
-                return null;
-            }
-            Node node = live.get(source).get(fromName);
-            if (node == null) {
-                throw new IllegalStateException("the model lost " + source + "/" + fromName);
-            }
-            if (source.equals(target)) {
-                if (!fromName.equals(toName)) {
-                    record(source, List.of(entry(fromName, null), entry(toName, node)));
-                }
-            } else {
-                change(target, toName, node);
-                change(source, fromName, null);
-            }
+            renamed(from, fromName, to, toName);
             return null;
         });
+    }
+
+    @Override
+    public boolean renameNoReplace(Folder from, String fromName, Folder to, String toName) throws IOException {
+        return call("rename", to, toName, () -> {
+            if (!real.renameNoReplace(from, fromName, to, toName)) {
+                return false;
+            }
+            renamed(from, fromName, to, toName);
+            return true;
+        });
+    }
+
+    /** Records in the model a rename that happened. */
+    private void renamed(Folder from, String fromName, Folder to, String toName) {
+        String source = folders.get(from);
+        String target = folders.get(to);
+        if (source == null || target == null) {
+            return;
+        }
+        Node node = live.get(source).get(fromName);
+        if (node == null) {
+            throw new IllegalStateException("the model lost " + source + "/" + fromName);
+        }
+        if (source.equals(target)) {
+            if (!fromName.equals(toName)) {
+                record(source, List.of(entry(fromName, null), entry(toName, node)));
+            }
+        } else {
+            change(target, toName, node);
+            change(source, fromName, null);
+        }
     }
 
     @Override

@@ -99,6 +99,12 @@ final class FaultySyscalls implements Syscalls {
     }
 
     @Override
+    public boolean renameNoReplace(Folder from, String fromName, Folder to, String toName) throws IOException {
+        enter("rename", to.resolve(toName));
+        return real.renameNoReplace(from, fromName, to, toName);
+    }
+
+    @Override
     public void link(Folder from, String fromName, Folder to, String toName) throws IOException {
         enter("link", to.resolve(toName));
         real.link(from, fromName, to, toName);
