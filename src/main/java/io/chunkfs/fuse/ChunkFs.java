@@ -17,7 +17,6 @@ import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
-import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.Statvfs;
 import ru.serce.jnrfuse.struct.Timespec;
@@ -57,6 +56,22 @@ public final class ChunkFs extends FuseStubFS {
         this.answers = new Answers(stats);
         this.xattrs = new Xattrs(nodes);
         FuseAbi.enableOperationFlags(Struct.getMemory(fuseOperations));
+        bindPointerCallbacks();
+    }
+
+    /**
+     * Binds the callbacks that every file written costs (getattr for each lookup, create, write, flush, release)
+     * straight to the methods below that take libfuse's pointers. jnr-fuse's own binding builds a FileStat or
+     * FuseFileInfo view of the struct (tens of field objects) on every call, which cost about as much as the
+     * work of the call itself.
+     */
+    private void bindPointerCallbacks() {
+        fuseOperations.getattr.set(this::getattr);
+        fuseOperations.fgetattr.set(this::fgetattr);
+        fuseOperations.create.set(this::create);
+        fuseOperations.write.set(this::write);
+        fuseOperations.flush.set(this::flush);
+        fuseOperations.release.set(this::release);
     }
 
     /** Waits until the kernel has initialised the mount; false if {@code millis} passed first. */
@@ -119,22 +134,26 @@ public final class ChunkFs extends FuseStubFS {
 
     /** Runs {@code operation} on the handle the kernel passes; EBADF if there is none. */
     private int onHandle(String what, String path, FuseFileInfo fi, HandleOperation operation) {
+        return onHandle(what, path, Struct.getMemory(fi), operation);
+    }
+
+    /** Runs {@code operation} on the handle in the {@code fuse_file_info} at {@code fi}; EBADF if there is none. */
+    private int onHandle(String what, String path, Pointer fi, HandleOperation operation) {
         return answers.answer(what, path, () -> {
-            operation.run(handles.get(fi.fh.get()));
+            operation.run(handles.get(FuseAbi.fileHandle(fi)));
             return 0;
         });
     }
 
     // ---- attributes ----
 
-    @Override
-    public int getattr(String path, FileStat stat) {
+    /** getattr, bound by {@link #bindPointerCallbacks}: {@code stat} is the {@code struct stat} to fill. */
+    int getattr(String path, Pointer stat) {
         return call("getattr", path, () -> fill(stat, nodes.of(path).attributes()));
     }
 
-    @Override
-    public int fgetattr(String path, FileStat stat, FuseFileInfo fi) {
-        Handle handle = handles.find(fi.fh.get());
+    int fgetattr(String path, Pointer stat, Pointer fi) {
+        Handle handle = handles.find(FuseAbi.fileHandle(fi));
         if (handle == null) {
             return getattr(path, stat);
         }
@@ -142,7 +161,7 @@ public final class ChunkFs extends FuseStubFS {
         return call("fgetattr", path, () -> fill(stat, nodes.attributes(handle, path)));
     }
 
-    private int fill(FileStat stat, Attributes attributes) {
+    private int fill(Pointer stat, Attributes attributes) {
         FuseAbi.fill(stat, attributes, mountedStore.uid(), mountedStore.gid());
         return 0;
     }
@@ -174,8 +193,7 @@ public final class ChunkFs extends FuseStubFS {
 
     // ---- opening, reading, writing ----
 
-    @Override
-    public int create(String path, @mode_t long mode, FuseFileInfo fi) {
+    int create(String path, @mode_t long mode, Pointer fi) {
         return call("create", path, () -> register(fi, Opened.of(nodes.of(path).create())));
     }
 
@@ -183,12 +201,14 @@ public final class ChunkFs extends FuseStubFS {
     public int open(String path, FuseFileInfo fi) {
         return call("open", path, () -> {
             int flags = fi.flags.get();
-            return register(fi, nodes.of(path).open(FuseAbi.opensForWriting(flags), FuseAbi.truncates(flags)));
+            return register(
+                    Struct.getMemory(fi),
+                    nodes.of(path).open(FuseAbi.opensForWriting(flags), FuseAbi.truncates(flags)));
         });
     }
 
-    private int register(FuseFileInfo fi, Opened opened) {
-        fi.fh.set(handles.add(opened.handle()));
+    private int register(Pointer fi, Opened opened) {
+        FuseAbi.setFileHandle(fi, handles.add(opened.handle()));
         FuseAbi.setCaching(fi, opened.caching());
         return 0;
     }
@@ -198,16 +218,14 @@ public final class ChunkFs extends FuseStubFS {
         return call("read", path, () -> handles.get(fi.fh.get()).read(FuseAbi.view(buf, size), offset));
     }
 
-    @Override
-    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+    int write(String path, Pointer buf, @size_t long size, @off_t long offset, Pointer fi) {
         return call("write", path, () -> {
-            handles.get(fi.fh.get()).write(FuseAbi.view(buf, size), offset);
+            handles.get(FuseAbi.fileHandle(fi)).write(FuseAbi.view(buf, size), offset);
             return (int) size;
         });
     }
 
-    @Override
-    public int flush(String path, FuseFileInfo fi) {
+    int flush(String path, Pointer fi) {
         return onHandle("flush", path, fi, Handle::flush);
     }
 
@@ -229,10 +247,9 @@ public final class ChunkFs extends FuseStubFS {
         });
     }
 
-    @Override
-    public int release(String path, FuseFileInfo fi) {
+    int release(String path, Pointer fi) {
         return call("release", path, () -> {
-            Handle handle = handles.remove(fi.fh.get());
+            Handle handle = handles.remove(FuseAbi.fileHandle(fi));
             if (handle != null) {
                 handle.release();
             }

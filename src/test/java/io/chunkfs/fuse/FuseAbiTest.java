@@ -36,7 +36,7 @@ class FuseAbiTest {
             fi.flags.set(02);
             fi.fh.set(0x1234_5678_9abcL);
             memory.putInt(20, 1 << 4);
-            FuseAbi.setCaching(fi, caching);
+            FuseAbi.setCaching(memory, caching);
             int expected = switch (caching) {
                 case KEEP -> 1 << 1;
                 case NONE -> 1;
@@ -46,6 +46,17 @@ class FuseAbiTest {
             assertEquals(02, fi.flags.get(), "the open flags are kept");
             assertEquals(0x1234_5678_9abcL, fi.fh.get(), "the handle number is kept");
         }
+    }
+
+    @Test
+    void theFileHandleAndOpenFlagsAreWhereJnrFuseHasThem() {
+        Pointer memory = zeroed(64);
+        FuseFileInfo fi = FuseFileInfo.of(memory);
+        fi.flags.set(0101);
+        FuseAbi.setFileHandle(memory, 0x1234_5678_9abcL);
+        assertEquals(0x1234_5678_9abcL, fi.fh.get());
+        assertEquals(0x1234_5678_9abcL, FuseAbi.fileHandle(memory));
+        assertEquals(0101, FuseAbi.openFlags(memory));
     }
 
     @Test
@@ -64,10 +75,12 @@ class FuseAbiTest {
 
     @Test
     void attributesAreWrittenIntoAStatWithBlocksOfHalfAKilobyte() {
-        FileStat stat = FileStat.of(zeroed(256));
+        // Written by raw offsets on x86_64, read back through jnr-fuse's own layout of struct stat.
+        Pointer memory = zeroed(256);
+        FileStat stat = FileStat.of(memory);
         Instant accessed = Instant.ofEpochSecond(1_000, 5);
         Instant modified = Instant.ofEpochSecond(2_000, 7);
-        FuseAbi.fill(stat, Attributes.file(0644, 513, accessed, modified), 1000, 100);
+        FuseAbi.fill(memory, Attributes.file(0644, 513, accessed, modified), 1000, 100);
         assertEquals(FileStat.S_IFREG | 0644, stat.st_mode.intValue());
         assertEquals(1, stat.st_nlink.intValue());
         assertEquals(1000, stat.st_uid.intValue());
@@ -76,10 +89,17 @@ class FuseAbiTest {
         assertEquals(2, stat.st_blocks.longValue());
         assertEquals(1_000, stat.st_atim.tv_sec.longValue());
         assertEquals(5, stat.st_atim.tv_nsec.longValue());
+        assertEquals(2_000, stat.st_mtim.tv_sec.longValue());
+        assertEquals(7, stat.st_mtim.tv_nsec.longValue());
         assertEquals(2_000, stat.st_ctim.tv_sec.longValue(), "ctime is mtime");
+        assertEquals(7, stat.st_ctim.tv_nsec.longValue());
+        for (int unset : new int[] {0, 8, 40, 56, 120, 128, 136}) {
+            assertEquals(0, memory.getLong(unset), "dev, ino, rdev, blksize and the reserved words stay 0: " + unset);
+        }
 
-        FileStat folder = FileStat.of(zeroed(256));
-        FuseAbi.fill(folder, Attributes.folder(0555, RootNode.LINKS, modified), 0, 0);
+        Pointer folderMemory = zeroed(256);
+        FileStat folder = FileStat.of(folderMemory);
+        FuseAbi.fill(folderMemory, Attributes.folder(0555, RootNode.LINKS, modified), 0, 0);
         assertEquals(FileStat.S_IFDIR | 0555, folder.st_mode.intValue());
         assertEquals(259, folder.st_nlink.intValue());
         assertEquals(0, folder.st_size.longValue());
