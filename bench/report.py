@@ -6,6 +6,7 @@ ROWS_TSV has one row a line: operation, unit, chunkfs median, baseline median (-
 reference name, reference value (- for none), 1 when higher is better else 0, target ratio (- for none),
 1-minute load average, and the key of the chunkfs measurements in SAMPLES_DIR (KEY.new, KEY.base: one
 measurement a line, raw: milliseconds for times and speeds, MiB for memory; lower is always better).
+SAMPLES_DIR/requests.json, when section 7 ran, holds the FUSE requests per operation (bench/requests.py).
 """
 
 import hashlib
@@ -102,21 +103,51 @@ def fmt(value):
 def print_table(rows, with_baseline):
     w = max([len("operation")] + [len(r["operation"]) for r in rows])
     u = max(len(r["unit"]) for r in rows)
-    head = f"{'operation':<{w}}  {'chunkfs':>{9 + u}}  {'reference':>22}  {'ratio':>6}  {'target':<11}"
+    head = f"{'operation':<{w}}  {'chunkfs':>{9 + u}}  {'reference':>27}  {'ratio':>6}  {'target':<11}"
     if with_baseline:
         head += f"  {'baseline':>8}  {'new/base':>8}  {'vs baseline':<11}  {'spread':>6}"
     print(head + "  load")
     for r in rows:
-        ref = f"{fmt(r.get('reference_value')):>10} {r['reference'][:11]:<11}" if "reference_value" in r else ""
+        ref = f"{fmt(r.get('reference_value')):>10} {r['reference'][:16]:<16}" if "reference_value" in r else ""
         ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
         target = f">={r['target']:.2f} {r['verdict']}" if "target" in r else ""
-        line = f"{r['operation']:<{w}}  {fmt(r['chunkfs']):>8} {r['unit']:<{u}}  {ref:>22}  {ratio:>6}  {target:<11}"
+        line = f"{r['operation']:<{w}}  {fmt(r['chunkfs']):>8} {r['unit']:<{u}}  {ref:>27}  {ratio:>6}  {target:<11}"
         if with_baseline:
             base_ratio = f"{r['baseline_ratio']:.3f}" if r.get("baseline_ratio") is not None else "-"
             spread_text = f"{r['spread']:.0%}" if "spread" in r else "-"
             line += f"  {fmt(r.get('baseline_value')):>8}  {base_ratio:>8}  {r.get('baseline_verdict') or '-':<11}"
             line += f"  {spread_text:>6}"
         print(f"{line}  {fmt(r['load'])}")
+
+
+def read_requests(samples_dir):
+    path = os.path.join(samples_dir, "requests.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def print_requests(measured):
+    """FUSE requests per operation, one column per file system, then what they were."""
+    systems = list(dict.fromkeys(m["fs"] for m in measured))
+    operations = list(dict.fromkeys(m["operation"] for m in measured))
+    cell = {(m["operation"], m["fs"]): m for m in measured}
+    w = max(len(o) for o in operations)
+    print("\nFUSE requests per operation (libfuse debug log, median of the runs; FORGET left out)")
+    print(f"{'operation':<{w}}" + "".join(f"  {fs:>12}" for fs in systems))
+    for operation in operations:
+        counts = [cell.get((operation, fs)) for fs in systems]
+        print(f"{operation:<{w}}" + "".join(f"  {fmt(round(c['per_entry'], 2)) if c else '-':>12}" for c in counts))
+    print("\nthe same by opcode")
+    for operation in operations:
+        for fs in systems:
+            c = cell.get((operation, fs))
+            if c:
+                by = ", ".join(f"{name} {n}" for name, n in c["by_opcode"].items())
+                per = f" ({c['entries']} entries)" if c["entries"] != 1 else ""
+                runs = f" [totals of the runs: {', '.join(map(str, c['totals']))}]" if len(c["totals"]) > 1 else ""
+                print(f"  {operation}, {fs}{per}: {by or 'none'}{runs}")
 
 
 def summary(rows):
@@ -136,17 +167,22 @@ def main(argv):
     baseline_jar = argv[7] if len(argv) > 7 and argv[7] else None
     baseline_rev = argv[8] if len(argv) > 8 and argv[8] else None
     rows = read_rows(rows_file, samples_dir)
-    if not rows:
+    requests = read_requests(samples_dir)
+    if not rows and not requests:
         print("no rows (nothing measured)")
         return
     with_baseline = baseline_jar is not None
-    print_table(rows, with_baseline)
+    if rows:
+        print_table(rows, with_baseline)
+    if requests:
+        print_requests(requests)
     result = {
         "quick": quick == "1",
         "runs": int(runs),
         "jar": {"path": jar, "sha256": sha256(jar)},
         "baseline": None,
         "rows": rows,
+        "requests": requests,
     }
     if with_baseline:
         counts = summary(rows)
