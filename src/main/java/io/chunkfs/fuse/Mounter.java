@@ -100,6 +100,7 @@ public final class Mounter {
                         + (error != null ? ": " + rootMessage(error) : " (libfuse gave up; see its message above)"));
             }
         }
+        ReadAhead.widen(mountPoint);
         onReady.run();
         loop.join();
         fs.awaitDestroyed(30_000);

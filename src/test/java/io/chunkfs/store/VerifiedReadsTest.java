@@ -225,4 +225,86 @@ class VerifiedReadsTest {
             assertFalse(Files.exists(chunkPath(store, digest).resolveSibling(digest + ".1.bad")), "set aside once");
         }
     }
+
+    /**
+     * The overlapped pass hands whole blocks from its read-ahead thread to the hasher: a damaged byte on
+     * either side of a hand-over, in a last short block, or in a chunk that ends exactly on a block is
+     * still found.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {3 * WholeChunkHasher.BLOCK, 3 * WholeChunkHasher.BLOCK + 5})
+    void aDamagedByteAtAnyBlockEdgeOfTheOverlappedPassIsFound(int size) throws Exception {
+        int block = WholeChunkHasher.BLOCK;
+        byte[] good = random(size, size);
+        for (long offset : new long[] {block - 1, block, 2L * block - 1, 2L * block, 3L * block - 1, size - 1}) {
+            try (ChunkStore store = newStore(dir.resolve("s" + offset))) {
+                Digest digest = store.insertChunk(good).digest();
+                flip(store, digest, offset);
+                assertThrows(CorruptChunkException.class, () -> store.openVerified(digest), "damage at " + offset);
+            }
+        }
+    }
+
+    /**
+     * The chunk's name swapped back and forth between a good file and a damaged one while opens hash it
+     * (rename over the name, as a restore from another copy or a faulty tool would): every open either
+     * refuses or hands out a reader whose bytes are exactly the chunk's, whatever file the name showed
+     * before, during or after the hash.
+     */
+    @Test
+    void aChunkSwappedWhileItIsHashedIsNeverServedDamaged() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            byte[] good = random(6 << 20, 11);
+            Digest digest = store.insertChunk(good).digest();
+            Path file = chunkPath(store, digest);
+            Path goodCopy = dir.resolve("good");
+            Path badCopy = dir.resolve("bad");
+            Files.write(goodCopy, good);
+            byte[] bad = good.clone();
+            bad[bad.length / 2] ^= 1;
+            Files.write(badCopy, bad);
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicReference<Exception> swapFailed =
+                    new java.util.concurrent.atomic.AtomicReference<>();
+            Thread swapper = new Thread(() -> {
+                Path staged = file.resolveSibling("swap.tmp");
+                for (int i = 0; !stop.get(); i++) {
+                    try {
+                        Files.deleteIfExists(staged);
+                        Files.createLink(staged, i % 2 == 0 ? badCopy : goodCopy);
+                        Files.move(staged, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    } catch (java.io.IOException e) {
+                        swapFailed.set(e);
+                        return;
+                    }
+                }
+            });
+            swapper.start();
+            int served = 0;
+            int refused = 0;
+            try {
+                for (int i = 0; i < 60; i++) {
+                    try (ChunkReader reader = store.openVerified(digest)) {
+                        assertEquals(good.length, reader.size());
+                        byte[] read = new byte[good.length];
+                        ByteBuffer into = ByteBuffer.wrap(read);
+                        // Read while the name keeps changing: the reader holds the file it hashed.
+                        assertEquals(good.length, reader.read(into, 0));
+                        assertArrayEquals(good, read, "open " + i + " served bytes that are not the chunk's");
+                        served++;
+                    } catch (CorruptChunkException | ChunkNotFoundException e) {
+                        refused++;
+                    }
+                }
+            } finally {
+                stop.set(true);
+                swapper.join();
+            }
+            assertEquals(null, swapFailed.get());
+            assertEquals(60, served + refused);
+            assertTrue(
+                    served > 0 && refused > 0,
+                    "both files were opened: " + served + " served, " + refused + " refused");
+        }
+    }
 }
