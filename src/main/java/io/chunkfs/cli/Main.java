@@ -5,28 +5,17 @@ import java.nio.file.NoSuchFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code chunkfs} command. Exit status: 0 success, 1 a failure explained on stderr, 2 bad usage. */
+/**
+ * The {@code chunkfs} command. Exit status: 0 success, 1 a failure explained on stderr, 2 bad usage. Its
+ * subcommands are registered by {@link Subcommands}, not in this annotation, so that a run builds the
+ * model of the one command it runs only.
+ */
 @Command(
         name = "chunkfs",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "A content-addressed chunk store (SHA-256 named, Proxmox Backup Server layout) "
                 + "that mounts as a directory.",
-        subcommands = {
-            InitCommand.class,
-            PutCommand.class,
-            GetCommand.class,
-            TouchCommand.class,
-            GcCommand.class,
-            VerifyCommand.class,
-            StatsCommand.class,
-            MountCommand.class,
-            UmountCommand.class,
-            StatusCommand.class,
-            ReceiptsCommand.class,
-            S3Command.class,
-            CommandLine.HelpCommand.class
-        },
         footer = {
             "",
             "The store is -s/--store DIR, else $CHUNKFS_STORE, else $XDG_DATA_HOME/chunkfs "
@@ -54,13 +43,21 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit status. */
     public static int run(String... args) {
+        return commandLine(args).execute(args);
+    }
+
+    /** The command line that runs {@code args}, with the subcommands they need. */
+    static CommandLine commandLine(String... args) {
         CommandLine commandLine = new CommandLine(new Main());
+        for (Class<?> subcommand : Subcommands.neededFor(args)) {
+            commandLine.addSubcommand(subcommand);
+        }
         commandLine.setExecutionExceptionHandler((error, line, parsed) -> {
             line.getErr().println("chunkfs: " + describe(error));
             line.getErr().flush();
             return EXIT_FAILURE;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     /** One line that says what went wrong, without a stack trace. */

@@ -1,14 +1,21 @@
 package io.chunkfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Await;
 import io.chunkfs.testing.Shell;
+import io.chunkfs.testing.TestBytes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -28,8 +35,8 @@ class ReleaseIT {
         return Map.of("PATH", bin + ":" + System.getenv("PATH"));
     }
 
-    @Test
-    void theTarballRunsWithOnlyAJavaRuntime(@TempDir Path dir) throws Exception {
+    /** Unpacks the release tarball into {@code dir} and returns its folder. */
+    private static Path unpack(Path dir) throws Exception {
         Path tarball;
         try (Stream<Path> files = Files.list(PROJECT.resolve("target"))) {
             tarball = files.filter(file -> file.getFileName().toString().matches("chunkfs-.*-release\\.tar\\.gz"))
@@ -37,12 +44,16 @@ class ReleaseIT {
                     .orElseThrow(() -> new AssertionError("mvn package made no release tarball"));
         }
         Shell.run(dir, Map.of(), List.of("tar", "-xzf", tarball.toString()), 60).ok();
-        Path release;
         try (Stream<Path> folders = Files.list(dir)) {
-            release = folders.filter(folder -> folder.getFileName().toString().startsWith("chunkfs-"))
+            return folders.filter(folder -> folder.getFileName().toString().startsWith("chunkfs-"))
                     .findFirst()
                     .orElseThrow();
         }
+    }
+
+    @Test
+    void theTarballRunsWithOnlyAJavaRuntime(@TempDir Path dir) throws Exception {
+        Path release = unpack(dir);
         for (String file : List.of(
                 "chunkfs.jar", "chunkfs", "mount.chunkfs", "install-deps", "chunkfs-mount@.service", "README.md")) {
             assertTrue(Files.isRegularFile(release.resolve(file)), file + " is in the tarball");
@@ -85,6 +96,15 @@ class ReleaseIT {
                         120)
                 .ok();
         try {
+            // mount.chunkfs goes through the launcher: the serving process runs with its JVM defaults.
+            String serving = Shell.bash(dir, "pgrep -f -- '--foreground .*" + mnt + "' | head -1")
+                    .ok()
+                    .out()
+                    .strip();
+            String commandLine =
+                    Files.readString(Path.of("/proc", serving, "cmdline")).replace('\0', ' ');
+            assertTrue(commandLine.contains(" -XX:+UseSerialGC "), commandLine);
+            assertFalse(commandLine.contains("TieredStopAtLevel"), "a mount keeps C2: " + commandLine);
             Shell.Result listed = Shell.run(
                             dir,
                             environment,
@@ -101,7 +121,115 @@ class ReleaseIT {
         } finally {
             Shell.run(dir, environment, List.of(release.resolve("chunkfs").toString(), "umount", mnt.toString()), 120)
                     .ok();
+            awaitArchive(release);
         }
+    }
+
+    private static final Duration TRAINING = Duration.ofMinutes(3);
+
+    /** Waits until the launcher's background training is over (before the folder is deleted). */
+    private static Path awaitArchive(Path release) throws Exception {
+        Await.until(
+                TRAINING,
+                "the launcher's training run ends",
+                () -> files(release, ".training").isEmpty());
+        List<Path> archives = files(release, ".jsa");
+        assertEquals(1, archives.size(), "one archive beside the jar: " + archives);
+        return archives.get(0);
+    }
+
+    private static List<Path> files(Path folder, String suffix) throws Exception {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.filter(file -> file.getFileName().toString().endsWith(suffix))
+                    .toList();
+        }
+    }
+
+    /** What {@code chunkfs} prints and which classes it took from the archive, with extra JVM options. */
+    private static Shell.Result launch(Path dir, Path release, String javaOptions, String... args) {
+        List<String> command =
+                new ArrayList<>(List.of(release.resolve("chunkfs").toString()));
+        command.addAll(List.of(args));
+        Map<String, String> environment = new HashMap<>(Map.of("CHUNKFS_JAVA_OPTS", javaOptions));
+        return Shell.run(dir, environment, command, 120);
+    }
+
+    private static String loadedClasses(Path dir, Path release, String... args) throws Exception {
+        Path log = dir.resolve("classes.log");
+        Files.deleteIfExists(log);
+        Shell.Result stats =
+                launch(dir, release, "-Xlog:class+load:file=" + log, args).ok();
+        assertEquals("", stats.err());
+        return Files.readString(log);
+    }
+
+    @Test
+    void theLauncherMakesAClassDataArchiveOnceAndStartsFromIt(@TempDir Path dir) throws Exception {
+        Path release = unpack(dir);
+        Files.writeString(dir.resolve("f"), "archived");
+        String digest =
+                Digest.sha256("archived".getBytes(StandardCharsets.UTF_8)).toString();
+        Shell.Result first = launch(dir, release, "", "-s", "store", "put", "f").ok();
+        assertEquals(digest + "  f\n", first.out());
+        assertEquals("", first.err(), "the first run says nothing of the archive it starts making");
+        Path archive = awaitArchive(release);
+
+        String fromArchive = "io.chunkfs.cli.StatsCommand source: shared objects file (top)";
+        assertTrue(loadedClasses(dir, release, "-s", "store", "stats").contains(fromArchive));
+        Map<String, String> off = Map.of("CHUNKFS_CDS", "off");
+        Shell.Result withoutArchive = Shell.run(
+                        dir, off, List.of(release.resolve("chunkfs").toString(), "-s", "store", "touch", digest), 120)
+                .ok();
+        assertEquals("", withoutArchive.err());
+
+        // The archive of another jar (this one, elsewhere) under the name the launcher expects, then a
+        // damaged one: the JVM refuses both, silently, and the command runs as without an archive.
+        Path other = Files.createDirectories(dir.resolve("other"));
+        Files.copy(release.resolve("chunkfs"), other.resolve("chunkfs"), StandardCopyOption.COPY_ATTRIBUTES);
+        Files.copy(release.resolve("chunkfs.jar"), other.resolve("chunkfs.jar"));
+        Path foreign = Files.move(archive, other.resolve(expectedArchiveName(dir, other)));
+        String classes = loadedClasses(dir, other, "-s", "store", "stats");
+        assertFalse(classes.contains("(top)"), "an archive of another jar is not used");
+        assertTrue(classes.contains("io.chunkfs.cli.StatsCommand source: file:"), "the jar is used instead");
+        assertEquals(List.of(foreign), files(other, ".jsa"), "and no other is made");
+
+        Files.setPosixFilePermissions(foreign, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.write(foreign, TestBytes.random(100_000, 3));
+        Shell.Result damaged = launch(dir, other, "", "-s", "store", "stats").ok();
+        assertEquals("", damaged.err());
+        assertTrue(damaged.out().contains("chunks: 1\n"), damaged.out());
+    }
+
+    /** The name the launcher gives the archive of the jar in {@code release} and the java on PATH. */
+    private static String expectedArchiveName(Path dir, Path release) {
+        String stamp = Shell.bash(
+                        dir, "stat -L -c %s-%Y-%i " + release.resolve("chunkfs.jar") + " \"$(command -v java)\"")
+                .ok()
+                .out()
+                .strip()
+                .replace('\n', '-');
+        return "chunkfs-" + stamp + ".jsa";
+    }
+
+    @Test
+    void theLauncherAppliesItsJvmDefaultsAndTheUsersOptionsWin(@TempDir Path dir) throws Exception {
+        Path release = unpack(dir);
+        Files.writeString(dir.resolve("f"), "flags");
+        String put = launch(dir, release, "-XX:+PrintFlagsFinal", "-s", "store", "put", "f")
+                .ok()
+                .out();
+        assertTrue(put.matches("(?s).*\\bTieredStopAtLevel\\s+= 4\\b.*"), "C2 for put, which hashes");
+        String stats = launch(dir, release, "-XX:+PrintFlagsFinal", "-s", "store", "stats")
+                .ok()
+                .out();
+        assertTrue(stats.matches("(?s).*\\bUseSerialGC\\s+= true\\b.*"), "the serial collector");
+        assertTrue(stats.matches("(?s).*\\bTieredStopAtLevel\\s+= 1\\b.*"), "C1 only for stats");
+        Shell.Result parallel = launch(dir, release, "-XX:+UseParallelGC -XX:+PrintFlagsFinal", "-s", "store", "stats")
+                .ok();
+        assertTrue(parallel.out().matches("(?s).*\\bUseParallelGC\\s+= true\\b.*"), "the user's collector");
+        assertTrue(parallel.out().matches("(?s).*\\bUseSerialGC\\s+= false\\b.*"));
+        assertEquals("", parallel.err());
+        awaitArchive(release);
     }
 
     /** Fakes of ldconfig (no libfuse 2 installed) and apt-cache (knowing only {@code known}). */
