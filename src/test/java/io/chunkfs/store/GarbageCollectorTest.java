@@ -14,10 +14,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -216,6 +222,42 @@ class GarbageCollectorTest {
             assertTrue(store.contains(reinserted));
             assertFalse(store.contains(unused));
             assertEquals(1, result.removedChunks());
+        }
+    }
+
+    @Test
+    void removalsOfDifferentPrefixesAreInFlightTogether() throws Exception {
+        // A removal waits for the disk, not for a core: the sweep must keep several going at once, whatever the
+        // number of cores. Each candidate holds its sweep thread until all of them have arrived.
+        int together = 8;
+        try (ChunkStore store = newStore(dir)) {
+            Map<String, Digest> onePerPrefix = new HashMap<>();
+            for (int i = 0; onePerPrefix.size() < together; i++) {
+                Digest digest = store.insertChunk(("in flight " + i).getBytes(StandardCharsets.UTF_8))
+                        .digest();
+                if (onePerPrefix.putIfAbsent(digest.prefix(), digest) == null) {
+                    age(store, digest);
+                }
+            }
+            CyclicBarrier allArrived = new CyclicBarrier(together);
+            Set<String> candidates = new HashSet<>();
+            onePerPrefix.values().forEach(digest -> candidates.add(digest.toString()));
+            GarbageCollector collector = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            collector.beforeSetAside(chunk -> {
+                if (!candidates.contains(chunk)) {
+                    return;
+                }
+                try {
+                    allArrived.await(20, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException("fewer than " + together + " removals were in flight at once", e);
+                }
+            });
+            GcResult result = collector.collect(List.<Digest>of().iterator());
+            assertEquals(together, result.removedChunks());
+            for (Digest digest : onePerPrefix.values()) {
+                assertFalse(store.contains(digest));
+            }
         }
     }
 
