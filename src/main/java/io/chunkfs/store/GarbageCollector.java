@@ -237,7 +237,7 @@ public final class GarbageCollector {
                 return;
             }
             beforeSetAside.accept(digest.toString());
-            switch (backend.deleteIfUnusedSince(digest, cutoffMillis)) {
+            switch (backend.deleteIfUnusedSince(digest, cutoffMillis, entry.atime())) {
                 case REMOVED -> {
                     removed++;
                     removedBytes += entry.size();

@@ -10,10 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
 import io.chunkfs.testing.TestStores;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -222,6 +226,32 @@ class GarbageCollectorTest {
             assertTrue(store.contains(reinserted));
             assertFalse(store.contains(unused));
             assertEquals(1, result.removedChunks());
+        }
+    }
+
+    @Test
+    void aTouchDuringTheSweepKeepsTheChunkEvenIfTheClockSteppedBack() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest touched = store.insertChunk("touched by a clock that went back".getBytes(StandardCharsets.UTF_8))
+                    .digest();
+            age(store, touched);
+            GarbageCollector collector = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            // Between the sweep's look and its removal the chunk is used, but the wall clock stepped back meanwhile
+            // (an NTP step): its new atime is older than the cutoff, though not what the sweep saw.
+            collector.beforeSetAside(chunk -> {
+                try {
+                    Files.setAttribute(
+                            chunkPath(store, touched),
+                            "lastAccessTime",
+                            FileTime.from(Instant.now().minusSeconds(600)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            GcResult result = collector.collect(null);
+            assertTrue(store.contains(touched), "touched during the sweep");
+            assertEquals(0, result.removedChunks());
+            assertEquals(1, result.keptChunks());
         }
     }
 
