@@ -205,6 +205,16 @@ public interface ChunkBackend extends Closeable {
     Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException;
 
     /**
+     * The sweep's guarded delete given the access time its first look saw ({@code seen}): as
+     * {@link #deleteIfUnusedSince(Digest, long)}, and the chunk is also kept if its access time is no longer
+     * {@code seen}. A touch always changes it, whatever the clock says: a touch stamped before the cutoff (the
+     * wall clock stepped back) still keeps the chunk. Backends that cannot tell ignore {@code seen}.
+     */
+    default Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis, FileTime seen) throws IOException {
+        return deleteIfUnusedSince(digest, cutoffMillis);
+    }
+
+    /**
      * Sets a damaged chunk aside (never deleting it) under a name no lookup finds, so the next insert of its
      * bytes restores a good copy. If {@code identity} is given, only that version is set aside: good bytes an
      * insert put there meanwhile stay.

@@ -10,14 +10,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
 import io.chunkfs.testing.TestStores;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -216,6 +226,68 @@ class GarbageCollectorTest {
             assertTrue(store.contains(reinserted));
             assertFalse(store.contains(unused));
             assertEquals(1, result.removedChunks());
+        }
+    }
+
+    @Test
+    void aTouchDuringTheSweepKeepsTheChunkEvenIfTheClockSteppedBack() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest touched = store.insertChunk("touched by a clock that went back".getBytes(StandardCharsets.UTF_8))
+                    .digest();
+            age(store, touched);
+            GarbageCollector collector = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            // Between the sweep's look and its removal the chunk is used, but the wall clock stepped back meanwhile
+            // (an NTP step): its new atime is older than the cutoff, though not what the sweep saw.
+            collector.beforeSetAside(chunk -> {
+                try {
+                    Files.setAttribute(
+                            chunkPath(store, touched),
+                            "lastAccessTime",
+                            FileTime.from(Instant.now().minusSeconds(600)));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            GcResult result = collector.collect(null);
+            assertTrue(store.contains(touched), "touched during the sweep");
+            assertEquals(0, result.removedChunks());
+            assertEquals(1, result.keptChunks());
+        }
+    }
+
+    @Test
+    void removalsOfDifferentPrefixesAreInFlightTogether() throws Exception {
+        // A removal waits for the disk, not for a core: the sweep must keep several going at once, whatever the
+        // number of cores. Each candidate holds its sweep thread until all of them have arrived.
+        int together = 8;
+        try (ChunkStore store = newStore(dir)) {
+            Map<String, Digest> onePerPrefix = new HashMap<>();
+            for (int i = 0; onePerPrefix.size() < together; i++) {
+                Digest digest = store.insertChunk(("in flight " + i).getBytes(StandardCharsets.UTF_8))
+                        .digest();
+                if (onePerPrefix.putIfAbsent(digest.prefix(), digest) == null) {
+                    age(store, digest);
+                }
+            }
+            CyclicBarrier allArrived = new CyclicBarrier(together);
+            Set<String> candidates = new HashSet<>();
+            onePerPrefix.values().forEach(digest -> candidates.add(digest.toString()));
+            GarbageCollector collector = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            collector.beforeSetAside(chunk -> {
+                if (!candidates.contains(chunk)) {
+                    return;
+                }
+                try {
+                    allArrived.await(20, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException("fewer than " + together + " removals were in flight at once", e);
+                }
+            });
+            GcResult result = collector.collect(List.<Digest>of().iterator());
+            assertEquals(together, result.removedChunks());
+            for (Digest digest : onePerPrefix.values()) {
+                assertFalse(store.contains(digest));
+            }
         }
     }
 

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
@@ -376,7 +377,12 @@ public final class LocalBackend implements ChunkBackend {
 
     @Override
     public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException {
-        return setAside.deleteIfUnusedSince(folders.prefix(digest), digest.toString(), cutoffMillis);
+        return setAside.deleteIfUnusedSince(folders.prefix(digest), digest.toString(), cutoffMillis, null);
+    }
+
+    @Override
+    public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis, FileTime seen) throws IOException {
+        return setAside.deleteIfUnusedSince(folders.prefix(digest), digest.toString(), cutoffMillis, seen);
     }
 
     @Override

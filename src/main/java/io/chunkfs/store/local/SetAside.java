@@ -5,6 +5,7 @@ import io.chunkfs.store.Digest;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -110,9 +111,12 @@ final class SetAside {
 
     /**
      * Renames the chunk aside, looks at its atime again, and puts it back if it was touched since
-     * {@code cutoffMillis}; removes it otherwise.
+     * {@code cutoffMillis} or its atime is no longer {@code seen} (the sweep's first look; null: not known);
+     * removes it otherwise. Comparing with {@code seen} keeps a touch made during the sweep whatever its stamp: the
+     * cutoff alone trusts the wall clock, which may step back between the start of the collection and the touch.
      */
-    ChunkBackend.Deletion deleteIfUnusedSince(Folder folder, String chunk, long cutoffMillis) throws IOException {
+    ChunkBackend.Deletion deleteIfUnusedSince(Folder folder, String chunk, long cutoffMillis, FileTime seen)
+            throws IOException {
         String aside = asideName(chunk);
         try {
             sys.rename(folder, chunk, folder, aside);
@@ -120,7 +124,9 @@ final class SetAside {
             return ChunkBackend.Deletion.GONE;
         }
         FileStat asideAttributes = sys.stat(folder, aside);
-        if (asideAttributes != null && asideAttributes.atime().toMillis() >= cutoffMillis) {
+        if (asideAttributes != null
+                && (asideAttributes.atime().toMillis() >= cutoffMillis
+                        || (seen != null && !asideAttributes.atime().equals(seen)))) {
             restore(folder, aside, chunk);
             return ChunkBackend.Deletion.KEPT;
         }
