@@ -6,6 +6,7 @@ import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,6 +21,7 @@ import jnr.constants.platform.Errno;
 final class LinuxSyscalls implements Syscalls {
     static final LinuxSyscalls INSTANCE = new LinuxSyscalls();
     private static final int EINVAL = Errno.EINVAL.intValue();
+    private static final int MODE_BEING_WRITTEN = 0600;
     /** renameat2's flag: fail with EEXIST instead of replacing the target. */
     private static final int RENAME_NOREPLACE = 1;
 
@@ -74,11 +76,6 @@ final class LinuxSyscalls implements Syscalls {
         }
     }
 
-    /**
-     * Created with its final mode: the descriptor open(2) returns for a new file may write whatever the mode says
-     * (permissions are checked when an existing file is opened). A chmod makes good what the umask took; the umask
-     * cannot be known beforehand, since a program using the store as a library may change it at any time.
-     */
     @Override
     public FileChannel create(Folder folder, String name, int mode) throws IOException {
         String file = folder.resolve(name).toString();
@@ -86,18 +83,30 @@ final class LinuxSyscalls implements Syscalls {
                 folder.fd,
                 Posix.cString(name),
                 Posix.O_RDWR | Posix.O_CREAT | Posix.O_EXCL | Posix.O_NOFOLLOW | Posix.O_CLOEXEC,
-                mode);
+                MODE_BEING_WRITTEN);
         if (fd < 0) {
             throw Posix.error("create", file, Posix.errno());
         }
-        DescriptorChannel channel = new DescriptorChannel(fd, file);
         try {
-            fchmod(fd, mode, file);
-        } catch (IOException | RuntimeException | Error e) {
-            channel.close();
-            throw e;
+            FileChannel channel;
+            try {
+                channel = reopen(fd, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (AccessDeniedException e) {
+                // The umask took the owner's bits: give them back, then open again.
+                fchmod(fd, MODE_BEING_WRITTEN, file);
+                channel = reopen(fd, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
+            // Permissions are checked at open only: the channel keeps writing after the file turns read-only.
+            try {
+                fchmod(fd, mode, file);
+            } catch (IOException | RuntimeException | Error e) {
+                channel.close();
+                throw e;
+            }
+            return channel;
+        } finally {
+            LIBC.close(fd);
         }
-        return channel;
     }
 
     @Override

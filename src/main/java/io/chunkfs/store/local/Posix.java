@@ -2,7 +2,6 @@ package io.chunkfs.store.local;
 
 import io.chunkfs.store.PosixException;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
@@ -13,8 +12,6 @@ import jnr.constants.platform.OpenFlags;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.LibraryOption;
 import jnr.ffi.Runtime;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
 
 /**
  * The libc calls java.nio lacks: the {@code *at} family (every store file is reached relative to an open
@@ -66,16 +63,6 @@ final class Posix {
         int fchmod(int fd, int mode);
 
         int fsync(int fd);
-
-        int fdatasync(int fd);
-
-        long pread(int fd, @Out ByteBuffer buf, long count, long offset);
-
-        long pwrite(int fd, @In ByteBuffer buf, long count, long offset);
-
-        int ftruncate(int fd, long length);
-
-        long lseek(int fd, long offset, int whence);
 
         int syncfs(int fd);
 

@@ -28,10 +28,7 @@ interface Syscalls {
     /** Creates a folder with exactly {@code mode}, whatever the umask. */
     void mkdir(Folder parent, String name, int mode) throws IOException;
 
-    /**
-     * Creates a new file (never an existing one) with exactly {@code mode}, open for reading and writing. The channel
-     * takes no locks: open the file again ({@link #openReadWrite}) to lock it.
-     */
+    /** Creates a new file (never an existing one) with exactly {@code mode}, open for reading and writing. */
     FileChannel create(Folder folder, String name, int mode) throws IOException;
 
     /**

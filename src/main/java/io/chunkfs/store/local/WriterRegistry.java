@@ -130,15 +130,7 @@ final class WriterRegistry {
         // Locked under a name gc ignores, then renamed: gc must never see the file unlocked. It is made
         // durable before anything is written, so that a crash always leaves it for the next start to find.
         String pending = "pending-" + id;
-        sys.create(folders.writers, pending, folders.fileMode).close();
-        FileChannel channel;
-        try {
-            // Record locks need the JDK's own channel; the one create gives takes none (see DescriptorChannel).
-            channel = sys.openReadWrite(folders.writers, pending);
-        } catch (IOException | RuntimeException e) {
-            sys.unlink(folders.writers, pending);
-            throw e;
-        }
+        FileChannel channel = sys.create(folders.writers, pending, folders.fileMode);
         try {
             channel.lock();
             String levelText = String.format(Locale.ROOT, "%-" + LEVEL_WIDTH + "s", level);
