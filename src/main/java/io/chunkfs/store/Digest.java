@@ -64,8 +64,19 @@ public final class Digest implements Comparable<Digest> {
         return new Digest(newSha256().digest(data), null);
     }
 
+    /** Never updated, only cloned: a clone skips the provider lookup of getInstance, once per file written. */
+    private static final MessageDigest SHA256_PROTOTYPE = sha256Instance();
+
     /** A fresh SHA-256 instance; every JDK has one. */
     public static MessageDigest newSha256() {
+        try {
+            return (MessageDigest) SHA256_PROTOTYPE.clone();
+        } catch (CloneNotSupportedException e) {
+            return sha256Instance();
+        }
+    }
+
+    private static MessageDigest sha256Instance() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -165,11 +165,14 @@ final class LinuxSyscalls implements Syscalls {
             if (errno == Errno.EEXIST.intValue()) {
                 return false;
             }
-            if (errno != EINVAL && errno != Errno.ENOSYS.intValue() && errno != Errno.EOPNOTSUPP.intValue()) {
+            if (errno == EINVAL || errno == Errno.ENOSYS.intValue() || errno == Errno.EOPNOTSUPP.intValue()) {
+                // The store's file system cannot refuse to replace (some network and FUSE file systems).
+                renameat2Works = false;
+            } else if (errno != Errno.EPERM.intValue()) {
+                // EPERM: a seccomp filter that does not know renameat2 (older container runtimes) answers that;
+                // a real EPERM comes again from the rename below.
                 throw Posix.error("rename", from.resolve(fromName) + " to " + to.resolve(toName), errno);
             }
-            // The store's file system cannot refuse to replace (some network and FUSE file systems).
-            renameat2Works = false;
         }
         // Look, then rename: one that appears in between is replaced, by the same bytes as the callers' are.
         if (stat(to, toName) != null) {
