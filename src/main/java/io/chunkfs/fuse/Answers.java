@@ -31,6 +31,18 @@ final class Answers {
      *
      * @return what {@code operation} returned, or minus the errno of what it threw
      */
+    /**
+     * Logs a failure no caller hears of in full: a {@link StorageException} as its one line (the backend explained
+     * it, and the cause is outside this program), anything else with its stack trace.
+     */
+    static void logFailure(String failure, Exception e) {
+        if (e instanceof StorageException) {
+            LOG.warning(failure + ": " + e.getMessage());
+        } else {
+            LOG.log(Level.WARNING, failure, e);
+        }
+    }
+
     int answer(String what, String path, Operation operation) {
         try {
             return operation.run();
@@ -40,11 +52,8 @@ final class Answers {
             return -errno;
         } catch (IOException | RuntimeException e) {
             int errno = Errno.forCall(what, Errno.of(e));
-            if (e instanceof StorageException storage) {
-                // Explained in one line by the backend: the cause is outside this program.
-                LOG.warning(() -> what + " " + path + " failed: " + storage.getMessage());
-            } else if (errno == Errno.EIO) {
-                LOG.log(Level.WARNING, what + " " + path + " failed", e);
+            if (e instanceof StorageException || errno == Errno.EIO) {
+                logFailure(what + " " + path + " failed", e);
             }
             if (e instanceof CorruptChunkException corrupt) {
                 stats.verifyFailed(corrupt.digest());

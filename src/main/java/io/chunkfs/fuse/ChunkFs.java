@@ -199,11 +199,10 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int open(String path, FuseFileInfo fi) {
+        Pointer info = Struct.getMemory(fi);
         return call("open", path, () -> {
-            int flags = fi.flags.get();
-            return register(
-                    Struct.getMemory(fi),
-                    nodes.of(path).open(FuseAbi.opensForWriting(flags), FuseAbi.truncates(flags)));
+            int flags = FuseAbi.openFlags(info);
+            return register(info, nodes.of(path).open(FuseAbi.opensForWriting(flags), FuseAbi.truncates(flags)));
         });
     }
 
@@ -215,7 +214,8 @@ public final class ChunkFs extends FuseStubFS {
 
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        return call("read", path, () -> handles.get(fi.fh.get()).read(FuseAbi.view(buf, size), offset));
+        long handle = FuseAbi.fileHandle(Struct.getMemory(fi));
+        return call("read", path, () -> handles.get(handle).read(FuseAbi.view(buf, size), offset));
     }
 
     int write(String path, Pointer buf, @size_t long size, @off_t long offset, Pointer fi) {

@@ -4,7 +4,6 @@ import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.ReceiptIndex;
-import io.chunkfs.store.StorageException;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,8 +14,6 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The files of {@code incoming/}: receipts (name -> digest, in the store) and, while they are open
@@ -28,7 +25,6 @@ import java.util.logging.Logger;
  * so that a rename or unlink never races a create or the last release of the same name.
  */
 final class IncomingFiles {
-    private static final Logger LOG = Logger.getLogger(ChunkFs.class.getName());
 
     private final ChunkStore store;
     private final ReceiptIndex receipts;
@@ -148,16 +144,8 @@ final class IncomingFiles {
     void release(IncomingHandle handle) throws IOException {
         PendingFile file = handle.file();
         if (handle.writable()) {
-            try {
-                // close(2) has returned already; a failure here can only be logged.
-                commit(file);
-            } catch (IOException | RuntimeException e) {
-                if (e instanceof StorageException) {
-                    LOG.warning("commit of incoming/" + file.name() + " at release failed: " + e.getMessage());
-                } else {
-                    LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at release failed", e);
-                }
-            }
+            // close(2) has returned already; a failure here can only be logged.
+            commitOrLog(file, "release");
         }
         synchronized (pending) {
             if (!file.detach()) {
@@ -256,10 +244,15 @@ final class IncomingFiles {
 
     /** Commits what {@code file} holds as an unmount forces its close; a failure is logged. */
     void commitAtUnmount(PendingFile file) {
+        commitOrLog(file, "unmount");
+    }
+
+    /** Commits {@code file} where no caller can hear of a failure ({@code when}: release, unmount): logs it. */
+    private void commitOrLog(PendingFile file, String when) {
         try {
             commit(file);
         } catch (IOException | RuntimeException e) {
-            LOG.log(Level.WARNING, "commit of incoming/" + file.name() + " at unmount failed", e);
+            Answers.logFailure("commit of incoming/" + file.name() + " at " + when + " failed", e);
         }
     }
 
