@@ -343,9 +343,7 @@ public final class LocalBackend implements ChunkBackend {
     @Override
     public void publish(String staged, Digest digest, SyncLevel level) throws IOException {
         sys.rename(folders.tmp, staged, folders.prefix(digest), digest.toString());
-        if (level == SyncLevel.FILE) {
-            folderSyncs[digest.prefixIndex()].sync();
-        }
+        nameDurable(digest, level);
     }
 
     /** One renameat2 that refuses to replace: no stat first for a new chunk. */
@@ -354,10 +352,15 @@ public final class LocalBackend implements ChunkBackend {
         if (!sys.renameNoReplace(folders.tmp, staged, folders.prefix(digest), digest.toString())) {
             return false;
         }
+        nameDurable(digest, level);
+        return true;
+    }
+
+    /** Under {@link SyncLevel#FILE}, makes a just-published name durable (its prefix folder's group commit). */
+    private void nameDurable(Digest digest, SyncLevel level) throws IOException {
         if (level == SyncLevel.FILE) {
             folderSyncs[digest.prefixIndex()].sync();
         }
-        return true;
     }
 
     @Override

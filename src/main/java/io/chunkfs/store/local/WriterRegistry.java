@@ -164,19 +164,14 @@ final class WriterRegistry {
     }
 
     /**
-     * {@code value} (not negative) as {@link #WIDTH} ASCII digits with leading zeros. By hand, not with
+     * {@code value} (not negative) as {@link #WIDTH} ASCII digits with leading zeros. Not with
      * {@code String.format}: this runs twice per file written (a write session's start and end), and the
-     * formatter's pattern parsing cost more than the write itself. ASCII whatever the locale (ar_EG formats
-     * with non-ASCII digits): another process parses this.
+     * formatter's pattern parsing cost more than the write itself. {@link Long#toString} writes ASCII digits
+     * whatever the locale (ar_EG formats with non-ASCII ones): another process parses this.
      */
     static String number(long value) {
-        char[] digits = new char[WIDTH];
-        long rest = value;
-        for (int i = WIDTH - 1; i >= 0; i--) {
-            digits[i] = (char) ('0' + rest % 10);
-            rest /= 10;
-        }
-        return new String(digits);
+        String digits = Long.toString(value);
+        return "0".repeat(WIDTH - digits.length()) + digits;
     }
 
     private static ByteBuffer ascii(String text) {
