@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Opens and creates stores: the one place that picks a backend for a store folder (today always the local
@@ -28,6 +29,14 @@ public final class Stores {
      */
     public static boolean init(Path root, boolean privateStore) throws IOException {
         return LocalBackend.init(root, privateStore);
+    }
+
+    /**
+     * The line to show when the store folder at {@code root} sits on a file system whose durability chunkfs
+     * cannot vouch for (FUSE), or empty.
+     */
+    public static Optional<String> durabilityCaveat(Path root) throws IOException {
+        return LocalBackend.durabilityCaveat(root);
     }
 
     /** Creates a shared store; see {@link #init(Path, boolean)}. */

@@ -98,6 +98,7 @@ final class InitCommand extends StoreCommand implements Callable<Integer> {
         out().println((created ? "created store " : "store already exists: ")
                 + storePath().toAbsolutePath()
                 + (s3 == null ? "" : " (chunks in " + s3 + ")"));
+        Stores.durabilityCaveat(storePath()).ifPresent(caveat -> err().println("chunkfs: warning: " + caveat));
         return 0;
     }
 }

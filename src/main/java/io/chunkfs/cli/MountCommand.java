@@ -1,5 +1,6 @@
 package io.chunkfs.cli;
 
+import io.chunkfs.Stores;
 import io.chunkfs.fuse.MountOptions;
 import io.chunkfs.fuse.MountTable;
 import io.chunkfs.fuse.Mounter;
@@ -104,6 +105,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
         }
         try (ChunkStore chunkStore =
                 mountOptions.readOnly() ? openStore(storeOptions) : openOrCreateStore(storeOptions)) {
+            chunkStore.durabilityCaveat().ifPresent(caveat -> err().println("chunkfs: warning: " + caveat));
             new Mounter(chunkStore, mountPoint, mountOptions)
                     .serve(
                             () -> {
@@ -165,6 +167,7 @@ final class MountCommand extends StoreCommand implements Callable<Integer> {
         Path absolute = mountPoint.toAbsolutePath().normalize();
         out().println("chunkfs: mounted " + storePath().toAbsolutePath() + " on " + absolute + " (process "
                 + child.pid() + ", log " + logFile + ")");
+        Stores.durabilityCaveat(storePath()).ifPresent(caveat -> err().println("chunkfs: warning: " + caveat));
         out().println("  copy files in:   cp FILE " + absolute + "/incoming/");
         out().println("  their digests:   getfattr -n user.chunkfs.digest " + absolute + "/incoming/FILE");
         out().println("  read a chunk:    cat " + absolute + "/PP/DIGEST");

@@ -7,6 +7,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -103,11 +104,14 @@ public interface ChunkBackend extends Closeable {
     boolean touch(Digest digest, boolean awaitSweep) throws IOException;
 
     /**
-     * Makes an existing chunk durable (file and its folder entry); cheap when it already is.
+     * Makes an existing chunk (file and its folder entry) durable as {@code level} says: under {@link
+     * SyncLevel#FILE} now, cheap when it already is; under {@link SyncLevel#FILESYSTEM} by the next store sync
+     * ({@link #sync}), which must then cover it even if another process wrote it; under {@link SyncLevel#NONE}
+     * not at all.
      *
-     * @return false if the chunk is gone
+     * @return false if the chunk is gone (only looked at under {@link SyncLevel#FILE})
      */
-    boolean makeDurable(Digest digest) throws IOException;
+    boolean makeDurable(Digest digest, SyncLevel level) throws IOException;
 
     /** Starts new bytes, owned by this process's writer lease (a crash leaves them for cleanup). */
     Staged stage() throws IOException;
@@ -222,6 +226,14 @@ public interface ChunkBackend extends Closeable {
      * @return where it went (for messages), or null if it was gone already
      */
     String quarantine(Digest digest, ChunkIdentity identity) throws IOException;
+
+    /**
+     * One line to show at mount and {@code init} when the store's durability rests on a file system chunkfs
+     * cannot vouch for (a FUSE file system), else empty.
+     */
+    default Optional<String> durabilityCaveat() {
+        return Optional.empty();
+    }
 
     /** Makes everything written so far durable; {@code started} is recorded as the last completed sync. */
     void sync(Instant started) throws IOException;

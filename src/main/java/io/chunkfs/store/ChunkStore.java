@@ -266,6 +266,11 @@ public final class ChunkStore implements Closeable {
         lastSync = started;
     }
 
+    /** One line to show at mount when the store's durability rests on its file system ({@link ChunkBackend#durabilityCaveat}). */
+    public Optional<String> durabilityCaveat() {
+        return backend.durabilityCaveat();
+    }
+
     /** When the last {@link #sync} (explicit or periodic) started, or null if there was none. */
     public Instant lastSync() {
         return lastSync;

@@ -80,7 +80,7 @@ final class Dedup {
         if (!backend.touch(digest, false)) {
             return Existing.NONE;
         }
-        if (syncLevel == SyncLevel.FILE && !backend.makeDurable(digest)) {
+        if (!backend.makeDurable(digest, syncLevel)) {
             return Existing.NONE;
         }
         return Existing.TOUCHED;

@@ -73,7 +73,7 @@ public abstract class ChunkBackendContract {
         assertFalse(backend.touch(absent, false), "touch never creates");
         assertFalse(backend.touch(absent, true), "touch never creates");
         assertNull(backend.stat(absent), "still nothing after the touches");
-        assertFalse(backend.makeDurable(absent));
+        assertFalse(backend.makeDurable(absent, SyncLevel.FILE));
     }
 
     @Test
@@ -91,7 +91,7 @@ public abstract class ChunkBackendContract {
             assertEquals(List.of(digest), listed.toList());
         }
         assertEquals(List.of(digest), backend.scan(digest.prefixIndex()).chunks());
-        assertTrue(backend.makeDurable(digest));
+        assertTrue(backend.makeDurable(digest, SyncLevel.FILE));
     }
 
     @Test

@@ -110,9 +110,9 @@ final class FaultyBackend implements ChunkBackend {
     }
 
     @Override
-    public boolean makeDurable(Digest digest) throws IOException {
+    public boolean makeDurable(Digest digest, SyncLevel level) throws IOException {
         maybeFail(Kind.MAKE_DURABLE, digest.toString());
-        return real.makeDurable(digest);
+        return real.makeDurable(digest, level);
     }
 
     @Override

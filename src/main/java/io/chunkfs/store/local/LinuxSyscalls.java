@@ -256,6 +256,11 @@ final class LinuxSyscalls implements Syscalls {
     }
 
     @Override
+    public long fileSystemType(Folder folder) throws IOException {
+        return Posix.fileSystemType(folder.fd, folder.toString());
+    }
+
+    @Override
     public Stream<String> list(Folder folder) throws IOException {
         return Files.list(procPath(folder.fd)).map(entry -> entry.getFileName().toString());
     }

@@ -25,6 +25,7 @@ import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,8 @@ public final class LocalBackend implements ChunkBackend {
     private final LocalReceipts receipts;
     /** One group commit per prefix folder: concurrent publishes into one folder share its fsync. */
     private final GroupSync[] folderSyncs = new GroupSync[PREFIXES];
+    /** The store sync: syncfs, or fsyncs of what changed where syncfs does not reach the disk. */
+    private final StoreSync storeSync;
 
     private final AtomicLong stagedCounter = new AtomicLong();
 
@@ -66,11 +69,45 @@ public final class LocalBackend implements ChunkBackend {
         this.recovery = new Recovery(layout, folders, writers);
         this.gcLock = new GcLock(layout, folders);
         this.setAside = new SetAside(folders);
-        this.receipts = new LocalReceipts(this, folders, options.syncLevel());
+        this.storeSync = new StoreSync(sys, folders, fileSystemType(folders));
+        this.receipts = new LocalReceipts(this, folders, options.syncLevel(), storeSync);
         for (int prefix = 0; prefix < folderSyncs.length; prefix++) {
             Folder folder = folders.prefix(prefix);
             folderSyncs[prefix] = new GroupSync(() -> sys.fsync(folder));
         }
+    }
+
+    /**
+     * The type of the file system holding the chunks; should {@code statfs} fail on a folder the store holds
+     * open (it does not on Linux), the store is treated as one whose {@code syncfs} cannot be trusted.
+     */
+    private static long fileSystemType(StoreFolders folders) {
+        try {
+            return folders.sys.fileSystemType(folders.chunks);
+        } catch (IOException e) {
+            LOG.warning(() -> "cannot tell what file system " + folders.chunks + " is on (" + e.getMessage()
+                    + "): its store sync fsyncs every file it changed");
+            return StoreSync.FUSE;
+        }
+    }
+
+    /**
+     * The line to show when a store at {@code root} sits on FUSE ({@link StoreSync#caveat}), or empty; for
+     * {@code init}, before the store is opened.
+     */
+    public static Optional<String> durabilityCaveat(Path root) throws IOException {
+        Syscalls sys = LinuxSyscalls.INSTANCE;
+        Folder folder = sys.openRoot(root);
+        try {
+            return StoreSync.caveat(sys.fileSystemType(folder), root.toString());
+        } finally {
+            sys.close(folder);
+        }
+    }
+
+    @Override
+    public Optional<String> durabilityCaveat() {
+        return storeSync.caveat();
     }
 
     /**
@@ -311,7 +348,13 @@ public final class LocalBackend implements ChunkBackend {
     }
 
     @Override
-    public boolean makeDurable(Digest digest) throws IOException {
+    public boolean makeDurable(Digest digest, SyncLevel level) throws IOException {
+        if (level != SyncLevel.FILE) {
+            if (level == SyncLevel.FILESYSTEM) {
+                storeSync.chunkChanged(digest);
+            }
+            return true;
+        }
         // Cheap when it is durable already: fsync then finds nothing to write.
         try (FileChannel channel =
                 sys.openRead(folders.prefix(digest), digest.toString()).channel()) {
@@ -356,10 +399,16 @@ public final class LocalBackend implements ChunkBackend {
         return true;
     }
 
-    /** Under {@link SyncLevel#FILE}, makes a just-published name durable (its prefix folder's group commit). */
+    /**
+     * Makes a just-published chunk durable as {@code level} says: under {@link SyncLevel#FILE} its name (its
+     * prefix folder's group commit; the caller forced the bytes), under {@link SyncLevel#FILESYSTEM} bytes and
+     * name at the next store sync.
+     */
     private void nameDurable(Digest digest, SyncLevel level) throws IOException {
         if (level == SyncLevel.FILE) {
             folderSyncs[digest.prefixIndex()].sync();
+        } else if (level == SyncLevel.FILESYSTEM) {
+            storeSync.chunkChanged(digest);
         }
     }
 
@@ -396,7 +445,7 @@ public final class LocalBackend implements ChunkBackend {
 
     @Override
     public void sync(Instant started) throws IOException {
-        sys.syncfs(folders.chunks);
+        storeSync.sync();
         writers.recordSync(started.toEpochMilli());
     }
 

@@ -37,10 +37,12 @@ public final class LocalReceipts implements ReceiptIndex {
     private final SyncLevel level;
     private final Syscalls sys;
     private final GroupSync folderSync;
+    private final StoreSync storeSync;
     /** Every name that has a receipt, and maybe some whose receipt another process removed; null until loaded. */
     private volatile Set<String> names;
 
-    LocalReceipts(LocalBackend backend, StoreFolders folders, SyncLevel level) {
+    LocalReceipts(LocalBackend backend, StoreFolders folders, SyncLevel level, StoreSync storeSync) {
+        this.storeSync = storeSync;
         this.backend = backend;
         this.folders = folders;
         this.level = level;
@@ -169,6 +171,8 @@ public final class LocalReceipts implements ReceiptIndex {
     private void changed() throws IOException {
         if (level == SyncLevel.FILE) {
             folderSync.sync();
+        } else if (level == SyncLevel.FILESYSTEM) {
+            storeSync.receiptsChanged();
         }
     }
 

@@ -17,7 +17,7 @@ import jnr.ffi.Runtime;
  * The libc calls java.nio lacks: the {@code *at} family (every store file is reached relative to an open
  * folder, never through a path that could be swapped for a symlink), {@code utimensat} with an omitted
  * mtime (the conditional touch), {@code statx} (inode and ctime), {@code fchmod} (modes that ignore the
- * umask) and {@code syncfs}. Linux only, like FUSE here; flag values come from jnr-constants so that they
+ * umask), {@code syncfs} and {@code fstatfs}. Linux only, like FUSE here; flag values come from jnr-constants so that they
  * are right on every architecture. Strings go to libc as UTF-8 bytes whatever the JVM's default charset.
  */
 final class Posix {
@@ -38,6 +38,8 @@ final class Posix {
     static final int O_CLOEXEC = OpenFlags.O_CLOEXEC.intValue();
     private static final int STATX_BASIC_STATS = 0x7ff;
     private static final int STATX_SIZE = 256;
+    /** {@code struct statfs} is 120 bytes on 64-bit Linux; {@code f_type} is its first field, a long. */
+    private static final int STATFS_SIZE = 128;
 
     public interface LibC {
         int openat(int dirfd, byte[] path, int flags, int mode);
@@ -65,6 +67,8 @@ final class Posix {
         int fsync(int fd);
 
         int syncfs(int fd);
+
+        int fstatfs(int fd, byte[] statfsbuf);
 
         int close(int fd);
     }
@@ -110,6 +114,17 @@ final class Posix {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer).order(java.nio.ByteOrder.nativeOrder());
         return new FileStat(
                 b.getShort(28) & 0xffff, b.getLong(40), b.getLong(32), time(b, 64), time(b, 112), time(b, 96));
+    }
+
+    /** The {@code f_type} magic number of the file system holding {@code fd} ({@code fstatfs}). */
+    static long fileSystemType(int fd, String file) throws IOException {
+        byte[] buffer = new byte[STATFS_SIZE];
+        if (LIBC.fstatfs(fd, buffer) != 0) {
+            throw error("fstatfs", file, errno());
+        }
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer).order(java.nio.ByteOrder.nativeOrder());
+        // f_type is a long on 64-bit Linux; the magic numbers are 32-bit values, so mask off any sign extension.
+        return b.getLong(0) & 0xffffffffL;
     }
 
     private static FileTime time(java.nio.ByteBuffer b, int offset) {

@@ -78,6 +78,9 @@ interface Syscalls {
     /** Makes everything written to the file system holding {@code folder} durable. */
     void syncfs(Folder folder) throws IOException;
 
+    /** The {@code statfs} type (magic number) of the file system holding {@code folder}. */
+    long fileSystemType(Folder folder) throws IOException;
+
     /** The names in a folder, read lazily; close the stream. */
     Stream<String> list(Folder folder) throws IOException;
 

@@ -27,6 +27,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -383,8 +384,13 @@ public final class S3Backend implements ChunkBackend {
     }
 
     @Override
-    public boolean makeDurable(Digest digest) throws IOException {
-        return cache.makeDurable(digest);
+    public Optional<String> durabilityCaveat() {
+        return cache.durabilityCaveat();
+    }
+
+    @Override
+    public boolean makeDurable(Digest digest, SyncLevel level) throws IOException {
+        return cache.makeDurable(digest, level);
     }
 
     @Override

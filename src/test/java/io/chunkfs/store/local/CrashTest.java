@@ -59,7 +59,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Power cuts, simulated: each scenario runs against a store whose calls go through {@link CrashingSyscalls},
@@ -175,11 +177,9 @@ class CrashTest {
 
     /** Item 1 and inserts at large: three threads inserting mostly the same bytes in the same order, at once. */
     @ParameterizedTest
-    @EnumSource(
-            value = SyncLevel.class,
-            names = {"FILE", "FILESYSTEM"})
-    void concurrentInsertsLoseNothingAcknowledged(SyncLevel level) throws Exception {
-        Scenario scenario = new Scenario(level);
+    @MethodSource("levels")
+    void concurrentInsertsLoseNothingAcknowledged(SyncLevel level, boolean syncfsPersistsNothing) throws Exception {
+        Scenario scenario = new Scenario(level, syncfsPersistsNothing);
         List<byte[]> shared = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             shared.add(random(1000 + i, 100 + i));
@@ -222,16 +222,17 @@ class CrashTest {
         }
         scenario.close();
         int states = check(scenario, allCuts(scenario), 1);
-        report("concurrent inserts, sync=" + level, scenario, states);
+        report("concurrent inserts, " + scenario.describe(), scenario, states);
     }
 
     /**
      * Item 5: under sync=filesystem a chunk is renamed into place before its bytes are durable, so a crash can
      * leave an empty or zero-filled file at its digest path; recovery must set it aside and an insert heal it.
      */
-    @Test
-    void filesystemLevelRecoversDamagedChunks() throws Exception {
-        Scenario scenario = new Scenario(SyncLevel.FILESYSTEM);
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void filesystemLevelRecoversDamagedChunks(boolean syncfsPersistsNothing) throws Exception {
+        Scenario scenario = new Scenario(SyncLevel.FILESYSTEM, syncfsPersistsNothing);
         for (int i = 0; i < 6; i++) {
             byte[] data = random(3000 + i, 200 + i);
             Digest digest = scenario.ledger.chunk(data);
@@ -252,17 +253,15 @@ class CrashTest {
         }
         scenario.close();
         int states = check(scenario, allCuts(scenario), 3);
-        report("sync=filesystem inserts", scenario, states);
+        report("inserts, " + scenario.describe(), scenario, states);
         assertTrue(scenario.healed > 0, "some crash state left a damaged chunk to heal");
     }
 
     /** Item 2: receipts made, replaced, renamed and removed are durable when the call returns (file) or at the next sync. */
     @ParameterizedTest
-    @EnumSource(
-            value = SyncLevel.class,
-            names = {"FILE", "FILESYSTEM"})
-    void receiptsAreDurableAsTheSyncLevelSays(SyncLevel level) throws Exception {
-        Scenario scenario = new Scenario(level);
+    @MethodSource("levels")
+    void receiptsAreDurableAsTheSyncLevelSays(SyncLevel level, boolean syncfsPersistsNothing) throws Exception {
+        Scenario scenario = new Scenario(level, syncfsPersistsNothing);
         Digest a = scenario.insert(random(100, 1));
         Digest b = scenario.insert(random(200, 2));
         Digest c = scenario.insert(random(300, 3));
@@ -284,7 +283,7 @@ class CrashTest {
         }
         scenario.close();
         int states = check(scenario, allCuts(scenario), 2);
-        report("receipts, sync=" + level, scenario, states);
+        report("receipts, " + scenario.describe(), scenario, states);
     }
 
     /** A collection with marks, beside inserts: marked and acknowledged chunks survive every cut. */
@@ -467,6 +466,17 @@ class CrashTest {
 
     // ---- scenarios ----
 
+    /**
+     * The sync levels a scenario runs under: {@code file}, and {@code filesystem} both where {@code syncfs} makes
+     * everything durable and where it persists nothing (a store on FUSE).
+     */
+    static Stream<Arguments> levels() {
+        return Stream.of(
+                Arguments.of(SyncLevel.FILE, false),
+                Arguments.of(SyncLevel.FILESYSTEM, false),
+                Arguments.of(SyncLevel.FILESYSTEM, true));
+    }
+
     /** A store opened through a {@link CrashingSyscalls}, and what it acknowledged. */
     private final class Scenario {
         final Path root;
@@ -479,16 +489,29 @@ class CrashTest {
         int distinct;
 
         Scenario(SyncLevel level) throws IOException {
-            this(initialized(), level, new CrashLedger());
+            this(level, false);
+        }
+
+        Scenario(SyncLevel level, boolean syncfsPersistsNothing) throws IOException {
+            this(initialized(), level, new CrashLedger(), syncfsPersistsNothing);
         }
 
         Scenario(Path root, SyncLevel level, CrashLedger ledger) throws IOException {
+            this(root, level, ledger, false);
+        }
+
+        Scenario(Path root, SyncLevel level, CrashLedger ledger, boolean syncfsPersistsNothing) throws IOException {
             this.root = root;
             this.level = level;
             this.ledger = ledger;
-            this.sys = new CrashingSyscalls(root);
+            this.sys = new CrashingSyscalls(root, syncfsPersistsNothing);
             // No periodic sync: the scenario says when the store syncs.
             this.store = LocalTesting.open(root, new StoreOptions(level, false, Duration.ofHours(1), true), sys);
+        }
+
+        String describe() {
+            return "sync=" + level.name().toLowerCase(java.util.Locale.ROOT)
+                    + (sys.syncfsPersistsNothing() ? " on a file system whose syncfs persists nothing" : "");
         }
 
         Digest insert(byte[] data) {

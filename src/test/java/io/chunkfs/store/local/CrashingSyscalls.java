@@ -42,6 +42,10 @@ import java.util.stream.Stream;
  * and modes changed after creation (a materialized file has fresh times), and the stronger ordering of
  * ext4's journal (changes of different folders committed together), which this model does not rely on.
  *
+ * <p>A file system whose {@code syncfs} persists nothing (FUSE: the kernel sends the daemon nothing for it) is
+ * modelled too ({@link #syncfsPersistsNothing}): its {@code syncfs} changes nothing durable, and it reports the
+ * FUSE type to {@code statfs}, as a store on such a file system sees it.
+ *
  * <p>Calls are serialized under one lock so that the recorded order is the order the file system saw; real
  * fsync and syncfs are skipped, since durability is decided by the model and real flushes only cost time.
  */
@@ -75,6 +79,7 @@ final class CrashingSyscalls implements Syscalls {
 
     private final Syscalls real = LinuxSyscalls.INSTANCE;
     private final Path root;
+    private final boolean syncfsPersistsNothing;
     private final Object lock = new Object();
     private final Map<String, Map<String, Node>> baseTree;
     private final Map<Integer, byte[]> baseData;
@@ -90,7 +95,16 @@ final class CrashingSyscalls implements Syscalls {
 
     /** Starts recording on {@code root}, whose present contents count as durable. */
     CrashingSyscalls(Path root) throws IOException {
+        this(root, false);
+    }
+
+    /**
+     * Starts recording on {@code root}; with {@code syncfsPersistsNothing} the simulated file system is one whose
+     * {@code syncfs} makes nothing durable (a FUSE file system), and says so to {@code statfs}.
+     */
+    CrashingSyscalls(Path root, boolean syncfsPersistsNothing) throws IOException {
         this.root = root.toAbsolutePath().normalize();
+        this.syncfsPersistsNothing = syncfsPersistsNothing;
         Map<String, Map<String, Node>> tree = new HashMap<>();
         Map<Integer, byte[]> data = new HashMap<>();
         scan("", tree, data);
@@ -122,6 +136,11 @@ final class CrashingSyscalls implements Syscalls {
                 entries.put(name, new FileNode(inode, mode));
             }
         }
+    }
+
+    /** Whether this file system's {@code syncfs} persists nothing. */
+    boolean syncfsPersistsNothing() {
+        return syncfsPersistsNothing;
     }
 
     /** Runs after every call, outside the lock: tests use it to interleave threads at a chosen call. */
@@ -447,6 +466,9 @@ final class CrashingSyscalls implements Syscalls {
     @Override
     public void syncfs(Folder folder) throws IOException {
         call("syncfs", folder, null, () -> {
+            if (syncfsPersistsNothing) {
+                return null;
+            }
             Map<Integer, byte[]> data = new HashMap<>();
             snapshot("", data);
             trace.add(new SyncAll(calls + 1, data));
@@ -462,6 +484,11 @@ final class CrashingSyscalls implements Syscalls {
                 snapshot(dir.path(), data);
             }
         }
+    }
+
+    @Override
+    public long fileSystemType(Folder folder) throws IOException {
+        return call("statfs", folder, null, () -> syncfsPersistsNothing ? StoreSync.FUSE : real.fileSystemType(folder));
     }
 
     @Override

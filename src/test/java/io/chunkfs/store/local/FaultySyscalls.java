@@ -152,6 +152,11 @@ final class FaultySyscalls implements Syscalls {
     }
 
     @Override
+    public long fileSystemType(Folder folder) throws IOException {
+        return real.fileSystemType(folder);
+    }
+
+    @Override
     public Stream<String> list(Folder folder) throws IOException {
         return real.list(folder);
     }
