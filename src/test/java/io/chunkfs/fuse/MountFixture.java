@@ -33,8 +33,13 @@ final class MountFixture implements AutoCloseable {
     private Process process;
 
     MountFixture(Path dir) throws IOException {
+        this(dir, dir.resolve("store"));
+    }
+
+    /** A mount of the store at {@code store} (made by the mount if missing), its mount point and log in {@code dir}. */
+    MountFixture(Path dir, Path store) throws IOException {
         this.dir = dir;
-        this.store = dir.resolve("store");
+        this.store = store;
         this.mnt = dir.resolve("mnt");
         this.log = dir.resolve("mount.log");
         Files.createDirectories(mnt);
