@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,7 +57,14 @@ class ReleaseIT {
     void theTarballRunsWithOnlyAJavaRuntime(@TempDir Path dir) throws Exception {
         Path release = unpack(dir);
         for (String file : List.of(
-                "chunkfs.jar", "chunkfs", "mount.chunkfs", "install-deps", "chunkfs-mount@.service", "README.md")) {
+                "chunkfs.jar",
+                "chunkfs",
+                "mount.chunkfs",
+                "install-deps",
+                "chunkfs-mount@.service",
+                "chunkfs-verify@.service",
+                "chunkfs-verify@.timer",
+                "README.md")) {
             assertTrue(Files.isRegularFile(release.resolve(file)), file + " is in the tarball");
         }
         for (String script : List.of("chunkfs", "mount.chunkfs", "install-deps")) {
@@ -123,6 +132,47 @@ class ReleaseIT {
                     .ok();
             awaitArchive(release);
         }
+    }
+
+    /**
+     * The command of the tarball's {@code chunkfs-verify@.service}, run as systemd would run it for the store's
+     * instance: {@code %f} is the store path, {@code CHUNKFS_BIN} the launcher, with the unit's environment.
+     * A damaged chunk makes it exit 1 (the service shows failed) with the summary on stdout (the journal).
+     */
+    @Test
+    void theVerifyServiceRunsVerifyOnItsInstancesStore(@TempDir Path dir) throws Exception {
+        Path release = unpack(dir);
+        List<String> unit = Files.readAllLines(release.resolve("chunkfs-verify@.service"));
+        Matcher exec = Pattern.compile("ExecStart=/bin/sh -c '([^']*)' (\\S+) %f")
+                .matcher(unit.stream()
+                        .filter(line -> line.startsWith("ExecStart="))
+                        .findFirst()
+                        .orElseThrow());
+        assertTrue(exec.matches(), exec.toString());
+        Map<String, String> environment = new HashMap<>(withoutMaven(dir));
+        environment.put("CHUNKFS_BIN", release.resolve("chunkfs").toString());
+        environment.put("CHUNKFS_CDS", "off");
+        assertTrue(unit.contains("Environment=CHUNKFS_CDS=off"), "the unit's environment, as set here");
+        // A store path with a space: the unit hands it to the shell as an argument, which no shell re-reads.
+        Path store = dir.resolve("the store");
+        Files.writeString(dir.resolve("f"), "verified weekly");
+        Shell.run(
+                        dir,
+                        environment,
+                        List.of(release.resolve("chunkfs").toString(), "-s", store.toString(), "put", "f"),
+                        120)
+                .ok();
+        List<String> command = List.of("/bin/sh", "-c", exec.group(1), exec.group(2), store.toString());
+        assertTrue(Shell.run(dir, environment, command, 120).ok().out().contains(": 0 bad, 0 missing"));
+
+        Digest digest = Digest.sha256("verified weekly".getBytes(StandardCharsets.UTF_8));
+        Path chunk = store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
+        Files.setPosixFilePermissions(chunk, PosixFilePermissions.fromString("rw-r--r--"));
+        Files.writeString(chunk, "verified weakly");
+        Shell.Result damaged = Shell.run(dir, environment, command, 120);
+        assertEquals(1, damaged.exit(), damaged.err());
+        assertTrue(damaged.out().contains(": 1 bad, 0 missing"), damaged.out());
+        assertTrue(damaged.out().contains("bad: " + digest), damaged.out());
     }
 
     private static final Duration TRAINING = Duration.ofMinutes(3);
