@@ -1,5 +1,6 @@
 package io.chunkfs.store.local;
 
+import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 
@@ -25,6 +26,18 @@ final class GroupSync {
         this.action = action;
     }
 
+    /**
+     * The failure of the run a caller shared, as this caller's own exception; one that carries an errno keeps it,
+     * so that a full disk is still ENOSPC to whoever waited for the run.
+     */
+    private static IOException shared(IOException failure) {
+        IOException mine = failure instanceof PosixException posix
+                ? new PosixException("sync", posix.getFile(), posix.errno())
+                : new IOException("sync failed: " + failure.getMessage());
+        mine.initCause(failure);
+        return mine;
+    }
+
     void sync() throws IOException {
         long ticket;
         synchronized (this) {
@@ -43,7 +56,7 @@ final class GroupSync {
                 }
                 if (completed >= ticket) {
                     if (failure != null && failedUpTo >= ticket) {
-                        throw new IOException("sync failed: " + failure.getMessage(), failure);
+                        throw shared(failure);
                     }
                     return;
                 }
