@@ -70,6 +70,7 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             summary.put("removed_temporary_files", result.removedTemps());
             summary.put("removed_receipts", result.removedReceipts());
             summary.put("oddities", result.oddities());
+            summary.put("damaged_entries", VerifyCommand.damagedEntriesJson(result.damagedEntries()));
             out().println(Json.write(summary));
         } else {
             out().printf(Locale.ROOT, "started %s, cutoff %s%n", result.started(), result.cutoff());
@@ -104,6 +105,13 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
                                 result.removedTemps(),
                                 result.removedReceipts());
             }
+            if (!result.damagedEntries().isEmpty()) {
+                out().printf(
+                                Locale.ROOT,
+                                "damaged entries left in place: %d (run 'chunkfs verify' to set them aside)%n",
+                                result.damagedEntries().size());
+            }
+            result.damagedEntries().forEach(entry -> out().println(entry.describe()));
             result.oddities().forEach(line -> out().println("note: " + line));
         }
         return 0;

@@ -1,10 +1,12 @@
 package io.chunkfs.cli;
 
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.DamagedEntry;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,7 +22,9 @@ import picocli.CommandLine.Parameters;
         description = {
             "Re-hash every chunk (or the given ones). A chunk whose bytes do not match its name is "
                     + "renamed aside to DIGEST.N.bad and reported; nothing is deleted.",
-            "Exit status 1 if any chunk is bad or missing."
+            "A damaged entry (a folder, FIFO, socket, symlink or device at a chunk's path) is reported and renamed "
+                    + "aside to DIGEST.N.bad the same way, and the verify goes on.",
+            "Exit status 1 if any chunk is bad or missing, or any damaged entry was found."
         })
 final class VerifyCommand extends StoreCommand implements Callable<Integer> {
     @Parameters(
@@ -75,18 +79,36 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
             summary.put("bytes", result.bytes());
             summary.put("bad", result.bad());
             summary.put("missing", result.missing());
+            summary.put("damaged_entries", damagedEntriesJson(result.damagedEntries()));
             out().println(Json.write(summary));
         } else {
             out().printf(
                             Locale.ROOT,
-                            "checked %d chunks, %s: %d bad, %d missing%n",
+                            "checked %d chunks, %s: %d bad, %d damaged entries, %d missing%n",
                             result.checked(),
                             Sizes.human(result.bytes()),
                             result.bad().size(),
+                            result.damagedEntries().size(),
                             result.missing().size());
             result.bad().forEach(digest -> out().println("bad: " + digest + " (renamed aside to .bad)"));
+            result.damagedEntries().forEach(entry -> out().println(entry.describe()));
             result.missing().forEach(digest -> out().println("missing: " + digest));
         }
         return result.ok() ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Damaged entries for a JSON summary: digest, kind, path, set_aside_as, not_set_aside (null where none). */
+    static List<Map<String, Object>> damagedEntriesJson(List<DamagedEntry> entries) {
+        List<Map<String, Object>> objects = new ArrayList<>();
+        for (DamagedEntry entry : entries) {
+            Map<String, Object> object = Json.object();
+            object.put("digest", entry.digest().toString());
+            object.put("kind", entry.kind());
+            object.put("path", entry.location());
+            object.put("set_aside_as", entry.setAsideAs());
+            object.put("not_set_aside", entry.notSetAside());
+            objects.add(object);
+        }
+        return objects;
     }
 }

@@ -42,12 +42,28 @@ public interface ChunkBackend extends Closeable {
     /**
      * What the backend says of the name at a digest.
      *
-     * @param chunk    false if something other than a chunk sits at the name (a folder, a FIFO, a symlink)
+     * @param chunk    false if something other than a chunk sits at the name (a folder, a FIFO, a socket, a
+     *                 symlink, a device): a {@link DamagedEntry damaged entry}
      * @param suspect  the backend cannot vouch for these bytes yet (a crash left them unchecked): an insert of
      *                 the same digest replaces them rather than trusting them
      * @param identity which version of the chunk this is; it changes with any write or replacement
+     * @param kind     what sits at the name, in a word for messages: "file" for a chunk, else "folder", "FIFO",
+     *                 "socket", "symlink", "device" (or "special file" if the backend cannot tell)
      */
-    record Entry(boolean chunk, long size, FileTime atime, FileTime mtime, ChunkIdentity identity, boolean suspect) {}
+    record Entry(
+            boolean chunk,
+            long size,
+            FileTime atime,
+            FileTime mtime,
+            ChunkIdentity identity,
+            boolean suspect,
+            String kind) {
+        /** An entry whose kind the backend does not tell apart beyond chunk or not. */
+        public Entry(
+                boolean chunk, long size, FileTime atime, FileTime mtime, ChunkIdentity identity, boolean suspect) {
+            this(chunk, size, atime, mtime, identity, suspect, chunk ? "file" : "special file");
+        }
+    }
 
     /**
      * A chunk opened for reading, with the identity of what was opened.
@@ -219,9 +235,9 @@ public interface ChunkBackend extends Closeable {
     }
 
     /**
-     * Sets a damaged chunk aside (never deleting it) under a name no lookup finds, so the next insert of its
-     * bytes restores a good copy. If {@code identity} is given, only that version is set aside: good bytes an
-     * insert put there meanwhile stay.
+     * Sets a damaged chunk or a {@link DamagedEntry damaged entry} aside (never deleting it) under a name no lookup
+     * finds, so the next insert of its bytes restores a good copy. If {@code identity} is given, only that version
+     * is set aside: good bytes an insert put there meanwhile stay.
      *
      * @return where it went (for messages), or null if it was gone already
      */

@@ -177,14 +177,15 @@ public final class ChunkStore implements Closeable {
      * damaged chunk is ever served; a file this store verified before and that has not changed since
      * (same identity) is not hashed again. With {@link StoreOptions#verifyReads()} off nothing is hashed.
      *
-     * @throws CorruptChunkException if the bytes do not match (the chunk is then set aside as
-     *                               {@code DIGEST.N.bad} in a writable store, and logged)
+     * @throws CorruptChunkException if the bytes do not match, or a {@link DamagedEntry damaged entry} sits at
+     *                               the digest path (either is then set aside as {@code DIGEST.N.bad} in a
+     *                               writable store, and logged)
      */
     public ChunkReader openVerified(Digest digest) throws IOException {
         return reads.open(digest, options.verifyReads());
     }
 
-    /** How many damaged chunks {@link #openVerified} found since this store was opened. */
+    /** How many damaged chunks (wrong bytes or a damaged entry) {@link #openVerified} found since this store was opened. */
     public long damagedChunksRead() {
         return reads.damagedFound();
     }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.OptionalLong;
@@ -53,6 +54,7 @@ public final class GarbageCollector {
     private final Duration margin;
     private final Progress progress;
     private final List<String> oddities = Collections.synchronizedList(new ArrayList<>());
+    private final List<DamagedEntry> damagedEntries = Collections.synchronizedList(new ArrayList<>());
     /** Runs between the sweep's first look at a chunk and its guarded delete; tests race it there. */
     private Consumer<String> beforeSetAside = chunk -> {};
 
@@ -134,7 +136,10 @@ public final class GarbageCollector {
                 sweep.bad,
                 removedTemps,
                 removedReceipts,
-                List.copyOf(oddities));
+                List.copyOf(oddities),
+                damagedEntries.stream()
+                        .sorted(Comparator.comparing(DamagedEntry::digest))
+                        .toList());
     }
 
     /**
@@ -228,7 +233,8 @@ public final class GarbageCollector {
                 return;
             }
             if (!entry.chunk()) {
-                oddities.add("not a regular file, left alone: " + backend.locate(digest));
+                damagedEntries.add(DamagedEntry.leftInPlace(
+                        backend, digest, entry, "gc leaves it where it is ('chunkfs verify' sets it aside)"));
                 return;
             }
             long atime = entry.atime().toMillis();

@@ -21,6 +21,7 @@ import java.util.List;
  * @param removedTemps    temporary files of dead writers removed
  * @param removedReceipts receipts whose chunk was removed
  * @param oddities        anything else found in the chunk folders, one line each
+ * @param damagedEntries  damaged entries at digest paths (a folder, a FIFO, ...), left where they are
  */
 public record GcResult(
         Instant started,
@@ -37,4 +38,5 @@ public record GcResult(
         long badChunks,
         long removedTemps,
         long removedReceipts,
-        List<String> oddities) {}
+        List<String> oddities,
+        List<DamagedEntry> damagedEntries) {}

@@ -14,7 +14,7 @@ import java.util.logging.Logger;
  * nothing until its last byte, so a chunk is hashed whole before its reader exists, unless this very
  * file (see {@link ChunkIdentity}) was verified before. A chunk that fails is counted, logged by
  * digest and set aside as {@code verify} does ({@code DIGEST.N.bad}), so that the next insert of its
- * bytes restores it. Thread-safe.
+ * bytes restores it; so is a {@link DamagedEntry damaged entry} at its path. Thread-safe.
  */
 final class VerifiedReads {
     private static final Logger LOG = Logger.getLogger(VerifiedReads.class.getName());
@@ -32,7 +32,7 @@ final class VerifiedReads {
         this.verified = new VerifiedChunks(remembered);
     }
 
-    /** How many damaged chunks reads found since the store was opened. */
+    /** How many damaged chunks (wrong bytes or a damaged entry) reads found since the store was opened. */
     long damagedFound() {
         return damaged.get();
     }
@@ -40,11 +40,21 @@ final class VerifiedReads {
     /**
      * Opens {@code digest}; with {@code verify}, hashes it whole first unless it is known good.
      *
-     * @throws CorruptChunkException if its bytes do not hash to its name (it is set aside then)
+     * @throws CorruptChunkException if its bytes do not hash to its name, or a damaged entry (a folder, a FIFO,
+     *                               ...) sits at its digest path (set aside then, in a writable store)
      */
     ChunkReader open(Digest digest, boolean verify) throws IOException {
         // The identity of the file opened (fstat of its descriptor), and whether the name still shows it.
-        ChunkBackend.Opened opened = store.openChunkFile(digest);
+        ChunkBackend.Opened opened;
+        try {
+            opened = store.openChunkFile(digest);
+        } catch (PosixException e) {
+            ChunkBackend.Entry entry = DamagedEntry.at(store.backend(), digest);
+            if (entry == null) {
+                throw e;
+            }
+            throw damaged(digest, entry);
+        }
         FileChannel channel = opened.channel();
         try {
             ChunkIdentity after = opened.identity();
@@ -121,6 +131,18 @@ final class VerifiedReads {
         } catch (ExecutionException e) {
             return null;
         }
+    }
+
+    /** A damaged entry at the chunk's path: counted and logged as a damaged chunk, and set aside if writable. */
+    private CorruptChunkException damaged(Digest digest, ChunkBackend.Entry entry) {
+        damaged.incrementAndGet();
+        DamagedEntry found = store.options().readOnly()
+                ? DamagedEntry.leftInPlace(store.backend(), digest, entry, "read-only store")
+                : DamagedEntry.setAside(store.backend(), digest, entry);
+        String message = found.describe() + "; refused to serve chunk " + digest
+                + "; run 'chunkfs verify' to check the whole store";
+        LOG.warning(message);
+        return new CorruptChunkException(digest, message);
     }
 
     private CorruptChunkException failed(Digest digest, Digest actual, ChunkIdentity hashed) {

@@ -9,9 +9,9 @@ import java.nio.file.NoSuchFileException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,15 +23,11 @@ import java.util.stream.Stream;
 /**
  * Re-hashes chunks on several threads (a pool named {@code chunkfs-verify}). A chunk whose bytes do not match
  * its name is quarantined by the backend ({@link ChunkBackend#quarantine}); nothing is deleted, and the next
- * insert of the same bytes restores a good copy.
+ * insert of the same bytes restores a good copy. A {@link DamagedEntry damaged entry} (a folder, a FIFO, a socket,
+ * a symlink at a digest path) is reported and quarantined the same way, and the verify goes on: it fails only
+ * for what says nothing about a chunk (out of descriptors, an I/O error).
  */
 public final class Verifier {
-    /** What an open of a name that is not a regular file answers: EINVAL (FIFO, device), ELOOP (symlink), ENXIO. */
-    private static final Set<Integer> NOT_A_CHUNK = Set.of(
-            jnr.constants.platform.Errno.EINVAL.intValue(),
-            jnr.constants.platform.Errno.ELOOP.intValue(),
-            jnr.constants.platform.Errno.ENXIO.intValue());
-
     private static final int BUFFER = 1 << 20;
 
     private final ChunkBackend backend;
@@ -136,9 +132,11 @@ public final class Verifier {
         }
         List<Digest> bad = new ArrayList<>(tally.bad);
         List<Digest> missing = new ArrayList<>(tally.missing);
+        List<DamagedEntry> entries = new ArrayList<>(tally.entries);
         Collections.sort(bad);
         Collections.sort(missing);
-        return new VerifyResult(tally.checked.get(), tally.bytes.get(), bad, missing);
+        entries.sort(Comparator.comparing(DamagedEntry::digest));
+        return new VerifyResult(tally.checked.get(), tally.bytes.get(), bad, missing, entries);
     }
 
     private final class Tally {
@@ -146,11 +144,17 @@ public final class Verifier {
         final AtomicLong bytes = new AtomicLong();
         final List<Digest> bad = Collections.synchronizedList(new ArrayList<>());
         final List<Digest> missing = Collections.synchronizedList(new ArrayList<>());
+        final List<DamagedEntry> entries = Collections.synchronizedList(new ArrayList<>());
         private final ThreadLocal<ByteBuffer> buffers =
                 ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER));
         private final ThreadLocal<MessageDigest> hashers = ThreadLocal.withInitial(Digest::newSha256);
 
         void check(Digest digest, boolean reportMissing) {
+            check(digest, reportMissing, true);
+        }
+
+        /** @param again whether to look once more if the name shows a chunk again after its open failed */
+        private void check(Digest digest, boolean reportMissing, boolean again) {
             MessageDigest sha256 = hashers.get();
             sha256.reset();
             ByteBuffer buffer = buffers.get();
@@ -164,15 +168,11 @@ public final class Verifier {
                 }
                 return;
             } catch (PosixException e) {
-                if (!NOT_A_CHUNK.contains(e.errno())) {
-                    // Out of descriptors, an I/O error: nothing is known about the chunk, so it stays.
-                    throw new UncheckedIOException(e);
+                if (!remote && damagedEntry(digest, e, reportMissing, again)) {
+                    return;
                 }
-                // Not a regular file (a FIFO, a socket, a device, a symlink planted at a chunk's name): as bad
-                // as wrong bytes.
-                bad.add(digest);
-                quarantine(digest, null);
-                return;
+                // Out of descriptors, an I/O error: nothing is known about the chunk, so it stays.
+                throw new UncheckedIOException(e);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -192,6 +192,38 @@ public final class Verifier {
                 bad.add(digest);
                 quarantine(digest, opened.identity());
             }
+        }
+
+        /**
+         * After the open of {@code digest} failed with {@code error}: if a damaged entry sits at its path (a folder,
+         * a FIFO, a socket, a symlink, a device), reports it and sets it aside. Returns whether the chunk is dealt
+         * with; false if the failure says nothing about it.
+         */
+        private boolean damagedEntry(Digest digest, PosixException error, boolean reportMissing, boolean again) {
+            ChunkBackend.Entry entry;
+            try {
+                entry = backend.stat(digest);
+            } catch (IOException e) {
+                e.addSuppressed(error);
+                throw new UncheckedIOException(e);
+            }
+            if (entry == null) {
+                // Gone meanwhile (set aside or removed by someone else).
+                if (reportMissing) {
+                    missing.add(digest);
+                }
+                return true;
+            }
+            if (entry.chunk()) {
+                if (!again) {
+                    return false;
+                }
+                // A chunk an insert put there meanwhile, or one this process cannot open: look once more.
+                check(digest, reportMissing, false);
+                return true;
+            }
+            entries.add(DamagedEntry.setAside(backend, digest, entry));
+            return true;
         }
 
         private void quarantine(Digest digest, ChunkIdentity identity) {

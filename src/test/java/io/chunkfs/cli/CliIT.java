@@ -10,6 +10,7 @@ import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.TestBytes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -231,6 +232,42 @@ class CliIT {
         assertTrue(result.out().contains("\"bad\":[\"" + digest + "\"]"), result.out());
         assertTrue(Files.exists(chunk.resolveSibling(digest + ".0.bad")));
         assertOneLineFailure(cli("-s", "store", "get", digest.toString()), "no such chunk");
+    }
+
+    /**
+     * A folder at a digest path is a damaged entry: verify names it in its summary, sets it aside (renamed, as a
+     * folder cannot be linked) and goes on, exit 1; a second verify finds nothing.
+     */
+    @Test
+    void verifyReportsAndSetsAsideAFolderAtADigestPath() throws Exception {
+        Files.writeString(dir.resolve("f"), "fine");
+        cli("-s", "store", "put", "f").ok();
+        Digest planted = Digest.sha256("planted".getBytes(StandardCharsets.UTF_8));
+        Path folder = dir.resolve("store/.chunks").resolve(planted.prefix()).resolve(planted.toString());
+        Files.createDirectory(folder);
+
+        Shell.Result text = cli("-s", "store", "verify");
+        assertEquals(1, text.exit(), text.toString());
+        assertTrue(text.out().contains("checked 1 chunks"), text.out());
+        assertTrue(
+                text.out()
+                        .contains("damaged entry: a folder at the digest path " + folder + ", set aside as " + planted
+                                + ".0.bad"),
+                text.out());
+        assertFalse(Files.exists(folder, LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.isDirectory(folder.resolveSibling(planted + ".0.bad"), LinkOption.NOFOLLOW_LINKS));
+
+        Files.createDirectory(folder);
+        Shell.Result json = cli("-s", "store", "verify", "--json");
+        assertEquals(1, json.exit(), json.toString());
+        assertTrue(json.out().contains("\"checked\":1,"), json.out());
+        assertTrue(
+                json.out().contains("\"damaged_entries\":[{\"digest\":\"" + planted + "\",\"kind\":\"folder\""),
+                json.out());
+        assertTrue(json.out().contains("\"set_aside_as\":\"" + planted + ".1.bad\""), json.out());
+        assertTrue(Files.isDirectory(folder.resolveSibling(planted + ".1.bad"), LinkOption.NOFOLLOW_LINKS));
+
+        assertTrue(cli("-s", "store", "verify").ok().out().contains("0 damaged entries"));
     }
 
     @Test

@@ -13,6 +13,10 @@ record FileStat(int mode, long size, long inode, FileTime atime, FileTime mtime,
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;
     private static final int S_IFLNK = 0120000;
+    private static final int S_IFIFO = 0010000;
+    private static final int S_IFSOCK = 0140000;
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFBLK = 0060000;
 
     boolean isRegularFile() {
         return (mode & S_IFMT) == S_IFREG;
@@ -24,6 +28,19 @@ record FileStat(int mode, long size, long inode, FileTime atime, FileTime mtime,
 
     boolean isSymbolicLink() {
         return (mode & S_IFMT) == S_IFLNK;
+    }
+
+    /** What the file is, in a word for messages: "file" (regular), "folder", "FIFO", "socket", "symlink", "device". */
+    String kind() {
+        return switch (mode & S_IFMT) {
+            case S_IFREG -> "file";
+            case S_IFDIR -> "folder";
+            case S_IFIFO -> "FIFO";
+            case S_IFSOCK -> "socket";
+            case S_IFLNK -> "symlink";
+            case S_IFCHR, S_IFBLK -> "device";
+            default -> "special file";
+        };
     }
 
     int permissions() {

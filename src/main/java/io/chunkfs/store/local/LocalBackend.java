@@ -303,7 +303,8 @@ public final class LocalBackend implements ChunkBackend {
                 stat.atime(),
                 stat.mtime(),
                 identity(stat),
-                recovery.isSuspect(stat));
+                recovery.isSuspect(stat),
+                stat.kind());
     }
 
     static ChunkIdentity identity(FileStat stat) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -124,7 +125,10 @@ final class Recovery {
             }
             LOG.info(() -> "recovery done: " + result.checked() + " chunks checked, "
                     + result.bad().size() + " damaged and set aside"
-                    + (result.bad().isEmpty() ? "" : " (" + result.bad() + ")"));
+                    + (result.bad().isEmpty() ? "" : " (" + result.bad() + ")")
+                    + result.damagedEntries().stream()
+                            .map(entry -> "; " + entry.describe())
+                            .collect(Collectors.joining()));
             for (String id : ids) {
                 writers.forget(id);
             }

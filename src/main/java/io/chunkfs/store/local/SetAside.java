@@ -13,7 +13,7 @@ import java.util.stream.Stream;
 
 /**
  * The names a chunk takes while it is not at its digest name: {@code DIGEST.sweep} for the moment a sweep holds
- * it aside to look at its atime once more, {@code DIGEST.N.bad} for a damaged copy kept for inspection. The
+ * it aside to look at its atime once more, {@code DIGEST.N.bad} for a damaged copy (or a damaged entry, a folder say) kept for inspection. The
  * marker {@code .chunks/.sweep-running} exists, durably, while a sweep may hold chunks aside: a power cut between
  * setting a touched chunk aside and putting it back would otherwise leave it away from its digest name until the
  * next collection; the next start sees the marker and puts such chunks back ({@link GcLock#restoreAfterCrash}).
@@ -146,12 +146,21 @@ final class SetAside {
     /**
      * Sets the file {@code inode} at {@code name} aside under its first free {@code .N.bad} name, never
      * replacing one. If an insert has meanwhile put other (good) bytes under the name, those stay: the
-     * name is moved aside once more and put back unless it still shows the damaged file.
+     * name is moved aside once more and put back unless it still shows the damaged file. A damaged entry (a
+     * folder, a FIFO, a socket, a symlink: anything but a regular file) is renamed instead ({@link
+     * #quarantineEntry}): a folder cannot be linked.
      *
      * @param inode the damaged file, or {@link #ANY_FILE} for whatever the name shows
      * @return the name it got, or null if the damaged file was gone already (set aside by someone else)
      */
     String quarantine(Folder folder, String name, long inode) throws IOException {
+        FileStat now = sys.stat(folder, name);
+        if (now == null) {
+            return null;
+        }
+        if (!now.isRegularFile()) {
+            return quarantineEntry(folder, name, inode);
+        }
         for (int n = 0; ; n++) {
             String bad = name + "." + n + ".bad";
             try {
@@ -182,6 +191,35 @@ final class SetAside {
                 sys.rename(folder, aside, folder, name);
             }
             return bad;
+        }
+    }
+
+    /**
+     * Renames the damaged entry {@code inode} at {@code name} (not a regular file) to its first free {@code .N.bad}
+     * name, never replacing one, and finds it there again by its inode: if the name showed another entry by then
+     * (an insert's chunk, which may replace a FIFO or a symlink), that one goes back under the name, unless
+     * something took the name meanwhile (then it stays aside, and nothing is lost: both are copies of the chunk).
+     */
+    private String quarantineEntry(Folder folder, String name, long inode) throws IOException {
+        for (int n = 0; ; n++) {
+            String bad = name + "." + n + ".bad";
+            try {
+                if (!sys.renameNoReplace(folder, name, folder, bad)) {
+                    continue;
+                }
+            } catch (NoSuchFileException e) {
+                return null;
+            }
+            FileStat moved = sys.stat(folder, bad);
+            if (inode == ANY_FILE || (moved != null && moved.inode() == inode)) {
+                return bad;
+            }
+            try {
+                sys.renameNoReplace(folder, bad, folder, name);
+            } catch (NoSuchFileException e) {
+                // moved on by someone else
+            }
+            return null;
         }
     }
 }

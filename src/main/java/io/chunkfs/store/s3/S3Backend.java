@@ -580,8 +580,11 @@ public final class S3Backend implements ChunkBackend {
                 cache.deleteIfUnusedSince(digest, Long.MAX_VALUE);
                 lru.dropped(digest);
             } else if (entry != null) {
-                try (FileChannel channel = cache.openRead(digest).channel()) {
-                    if (FileHashing.digest(channel, channel.size()).equals(digest)) {
+                // A damaged entry in the cache (a folder, a FIFO, ...) has no bytes to store again: set aside too.
+                try (FileChannel channel =
+                        entry.chunk() ? cache.openRead(digest).channel() : null) {
+                    if (channel != null
+                            && FileHashing.digest(channel, channel.size()).equals(digest)) {
                         upload(digest, channel, channel.size());
                         LOG.warning(() -> locate(digest) + " was damaged: stored again from the cache");
                         return objects.url(aside);
