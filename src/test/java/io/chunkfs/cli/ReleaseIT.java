@@ -163,7 +163,8 @@ class ReleaseIT {
                         120)
                 .ok();
         List<String> command = List.of("/bin/sh", "-c", exec.group(1), exec.group(2), store.toString());
-        assertTrue(Shell.run(dir, environment, command, 120).ok().out().contains(": 0 bad, 0 missing"));
+        assertTrue(
+                Shell.run(dir, environment, command, 120).ok().out().contains(": 0 bad, 0 damaged entries, 0 missing"));
 
         Digest digest = Digest.sha256("verified weekly".getBytes(StandardCharsets.UTF_8));
         Path chunk = store.resolve(".chunks").resolve(digest.prefix()).resolve(digest.toString());
@@ -171,7 +172,7 @@ class ReleaseIT {
         Files.writeString(chunk, "verified weakly");
         Shell.Result damaged = Shell.run(dir, environment, command, 120);
         assertEquals(1, damaged.exit(), damaged.err());
-        assertTrue(damaged.out().contains(": 1 bad, 0 missing"), damaged.out());
+        assertTrue(damaged.out().contains(": 1 bad, 0 damaged entries, 0 missing"), damaged.out());
         assertTrue(damaged.out().contains("bad: " + digest), damaged.out());
     }
 
