@@ -217,8 +217,8 @@ public final class GarbageCollector {
      * the start carries at least (start − how far the file clock went back since), give or take a clock tick; as
      * long as that is not before the cutoff, no touch can look older than the cutoff. Once the file clock went
      * back further, the sweep removes nothing more: a chunk touched after the step, before the sweep looked at it,
-     * would look unused (one the sweep had looked at already is kept anyway: its atime is no longer what the sweep
-     * saw). A step forward is harmless: touches after it carry later times, never earlier ones. A step back that a
+     * would look unused (one the sweep had looked at already is kept by a backend that compares its atime with what
+     * the sweep saw, as the local one does). A step forward is harmless: touches after it carry later times, never earlier ones. A step back that a
      * step forward undoes before the next reading goes unseen: one reading per {@link #CANDIDATES_PER_CLOCK_CHECK}
      * candidates, taken after looking at them and before removing any.
      */
@@ -246,10 +246,10 @@ public final class GarbageCollector {
             Instant now = backend.markClock();
             long backMillis = start.toEpochMilli() + elapsedMillis - now.toEpochMilli();
             // A file system that stamps whole seconds reads up to a second short of the time that passed.
-            long tick = start.getNano() == 0 && now.getNano() == 0
+            long slack = start.getNano() == 0 && now.getNano() == 0
                     ? 1_000 + FILE_CLOCK_SLACK_MILLIS
                     : FILE_CLOCK_SLACK_MILLIS;
-            long allowedMillis = Math.max(tick, start.toEpochMilli() - cutoffMillis - tick);
+            long allowedMillis = Math.max(slack, start.toEpochMilli() - cutoffMillis - slack);
             if (backMillis > allowedMillis) {
                 stopped = String.format(
                         Locale.ROOT,
