@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
             "Garbage collection (mark and sweep): touch every chunk listed by --mark, then remove "
                     + "every chunk not touched since (start - margin), or since the start of the oldest writer still "
                     + "active if that is earlier.",
-            "Chunks inserted or touched while it runs are never removed. Only one gc runs at a time."
+            "Chunks inserted or touched while it runs are never removed. Only one gc runs at a time.",
+            "If the file system's clock steps back while it runs, it stops removing, says so in one line and exits 1:"
+                    + " run it again."
         })
 final class GcCommand extends StoreCommand implements Callable<Integer> {
     @Option(
@@ -57,6 +59,7 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             Map<String, Object> summary = Json.object();
             summary.put("started", result.started().toString());
             summary.put("cutoff", result.cutoff().toString());
+            summary.put("stopped", result.stopped());
             summary.put("marked", result.marked());
             summary.put("marked_missing", result.markedMissing());
             summary.put("chunks_before", result.chunksBefore());
@@ -113,6 +116,11 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             }
             result.damagedEntries().forEach(entry -> out().println(entry.describe()));
             result.oddities().forEach(line -> out().println("note: " + line));
+        }
+        if (result.stopped() != null) {
+            // The collection did not complete: say why in one line, and fail.
+            err().println("chunkfs: " + result.stopped());
+            return Main.EXIT_FAILURE;
         }
         return 0;
     }

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -18,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Mark and sweep, as Proxmox Backup Server does it: the policy, on the {@link ChunkBackend} seam. Phase 1
@@ -28,6 +30,11 @@ import java.util.function.Consumer;
  * <p>A chunk touched between the sweep's look at its atime and its removal must survive: the sweep removes
  * through {@link ChunkBackend#deleteIfUnusedSince}, which looks once more at the moment of removal; an insert
  * that finds the chunk gone simply writes it again.
+ *
+ * <p>The cutoff trusts the file system's clock not to step back while the collection runs: a touch stamped by a
+ * clock that went back may look older than the cutoff. So the sweep reads the file clock again before it removes
+ * anything it looked at, and compares it with a monotonic clock; once the file clock went back further than the
+ * cutoff leaves room for, it removes nothing more (see {@link GcResult#stopped}).
  */
 public final class GarbageCollector {
     /** Proxmox Backup Server's default: relatime may leave atime up to 24 h behind. */
@@ -48,17 +55,31 @@ public final class GarbageCollector {
      * or 32 were no faster than 8.
      */
     static final int SWEEP_THREADS = Math.max(8, Runtime.getRuntime().availableProcessors());
+    /**
+     * Candidates a sweep thread looks at before it reads the file clock again and removes them: one clock read
+     * (a touch and a stat of one file) per this many removals.
+     */
+    private static final int CANDIDATES_PER_CLOCK_CHECK = 256;
 
     private final ChunkStore store;
     private final ChunkBackend backend;
     private final Duration margin;
     private final Progress progress;
+    private final LongSupplier monotonicNanos;
     private final List<String> oddities = Collections.synchronizedList(new ArrayList<>());
     private final List<DamagedEntry> damagedEntries = Collections.synchronizedList(new ArrayList<>());
     /** Runs between the sweep's first look at a chunk and its guarded delete; tests race it there. */
     private Consumer<String> beforeSetAside = chunk -> {};
 
     public GarbageCollector(ChunkStore store, Duration margin, Progress progress) {
+        this(store, margin, progress, System::nanoTime);
+    }
+
+    /**
+     * A collector that measures how much time passes during the collection with {@code monotonicNanos}
+     * ({@link System#nanoTime} unless a test steps it), to tell when the file system's clock stepped back.
+     */
+    public GarbageCollector(ChunkStore store, Duration margin, Progress progress, LongSupplier monotonicNanos) {
         if (margin.isNegative()) {
             throw new IllegalArgumentException("the safety margin cannot be negative: " + margin);
         }
@@ -67,6 +88,7 @@ public final class GarbageCollector {
         this.backend = store.backend();
         this.margin = margin;
         this.progress = progress;
+        this.monotonicNanos = monotonicNanos;
     }
 
     /**
@@ -92,6 +114,7 @@ public final class GarbageCollector {
 
     private GcResult collectLocked(Iterator<Digest> referenced) throws IOException {
         Instant start = backend.markClock();
+        long startNanos = monotonicNanos.getAsLong();
         OptionalLong writerAtStart = backend.oldestWriterStart();
         long removedTemps = backend.removeLeftovers();
 
@@ -117,13 +140,15 @@ public final class GarbageCollector {
         }
         long marginCutoff = start.minus(margin).toEpochMilli();
 
+        FileClockWatch clock = new FileClockWatch(start, startNanos, cutoffMillis);
         backend.sweepStarting();
-        Sweep sweep = sweepAll(cutoffMillis, marginCutoff);
+        Sweep sweep = sweepAll(cutoffMillis, marginCutoff, clock);
         backend.sweepDone();
         long removedReceipts = store.receipts().removeDangling(digest -> backend.stat(digest) != null);
         return new GcResult(
                 start,
                 Instant.ofEpochMilli(cutoffMillis),
+                clock.stopped,
                 marked,
                 missing,
                 sweep.kept + sweep.removed,
@@ -146,7 +171,7 @@ public final class GarbageCollector {
      * Sweeps {@link #SWEEP_THREADS} prefixes at once (a pool named {@code chunkfs-gc}): the sweep is system calls
      * (stat, rename, unlink) that mostly wait for the disk, and overlap well.
      */
-    private Sweep sweepAll(long cutoffMillis, long marginCutoff) throws IOException {
+    private Sweep sweepAll(long cutoffMillis, long marginCutoff, FileClockWatch clock) throws IOException {
         progress.phase("sweep", ChunkBackend.PREFIXES);
         int threads = SWEEP_THREADS;
         ExecutorService pool = Executors.newFixedThreadPool(threads, new NamedThreads("gc"));
@@ -154,7 +179,7 @@ public final class GarbageCollector {
         List<Future<Sweep>> parts = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
             parts.add(pool.submit(() -> {
-                Sweep part = new Sweep(cutoffMillis, marginCutoff);
+                Sweep part = new Sweep(cutoffMillis, marginCutoff, clock);
                 for (int prefix; (prefix = next.getAndIncrement()) < ChunkBackend.PREFIXES; ) {
                     if (Thread.currentThread().isInterrupted()) {
                         throw new InterruptedIOException("sweep stopped: another part failed");
@@ -167,7 +192,7 @@ public final class GarbageCollector {
                 return part;
             }));
         }
-        Sweep total = new Sweep(cutoffMillis, marginCutoff);
+        Sweep total = new Sweep(cutoffMillis, marginCutoff, clock);
         try {
             for (Future<Sweep> part : parts) {
                 total.add(part.get());
@@ -192,9 +217,68 @@ public final class GarbageCollector {
         return total;
     }
 
+    /**
+     * The file system's clock, read again during the sweep and held against a monotonic clock. A touch made since
+     * the start carries at least (start − how far the file clock went back since), give or take a clock tick; as
+     * long as that is not before the cutoff, no touch can look older than the cutoff. Once the file clock went
+     * back further, the sweep removes nothing more: a chunk touched after the step, before the sweep looked at it,
+     * would look unused (one the sweep had looked at already is kept by a backend that compares its atime with what
+     * the sweep saw, as the local one does). A step forward is harmless: touches after it carry later times, never earlier ones. A step back that a
+     * step forward undoes before the next reading goes unseen: one reading per {@link #CANDIDATES_PER_CLOCK_CHECK}
+     * candidates, taken after looking at them and before removing any.
+     */
+    private final class FileClockWatch {
+        final Instant start;
+        final long startNanos;
+        final long cutoffMillis;
+        /** Why the sweep stopped removing, or null while it may. */
+        volatile String stopped;
+
+        FileClockWatch(Instant start, long startNanos, long cutoffMillis) {
+            this.start = start;
+            this.startNanos = startNanos;
+            this.cutoffMillis = cutoffMillis;
+        }
+
+        /** Reads the file clock again (one reading at a time: they share the probe file); false: remove nothing. */
+        synchronized boolean stillTrusted() throws IOException {
+            if (stopped != null) {
+                return false;
+            }
+            // The monotonic reading comes first and the file's after it: the elapsed time is then never more than
+            // what passed between the two file readings, and clock ticks alone never look like a step back.
+            long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(monotonicNanos.getAsLong() - startNanos);
+            Instant now = backend.markClock();
+            long backMillis = start.toEpochMilli() + elapsedMillis - now.toEpochMilli();
+            // A file system that stamps whole seconds reads up to a second short of the time that passed.
+            long slack = start.getNano() == 0 && now.getNano() == 0
+                    ? 1_000 + FILE_CLOCK_SLACK_MILLIS
+                    : FILE_CLOCK_SLACK_MILLIS;
+            long allowedMillis = Math.max(slack, start.toEpochMilli() - cutoffMillis - slack);
+            if (backMillis > allowedMillis) {
+                stopped = String.format(
+                        Locale.ROOT,
+                        "gc stopped removing: the file clock stepped back %.1f s during the collection (it reads %s,"
+                                + " %.1f s after the start at %s, but %.1f s passed), so a chunk touched since may look"
+                                + " unused; nothing more was removed, run gc again",
+                        backMillis / 1000.0,
+                        now,
+                        (now.toEpochMilli() - start.toEpochMilli()) / 1000.0,
+                        start,
+                        elapsedMillis / 1000.0);
+                return false;
+            }
+            return true;
+        }
+    }
+
+    /** A chunk the sweep looked at and found older than the cutoff, with what it saw. */
+    private record Candidate(Digest digest, ChunkBackend.Entry entry) {}
+
     private final class Sweep {
         final long cutoffMillis;
         final long marginCutoffMillis;
+        final FileClockWatch clock;
         long removed;
         long removedBytes;
         long kept;
@@ -202,9 +286,10 @@ public final class GarbageCollector {
         long pending;
         long bad;
 
-        Sweep(long cutoffMillis, long marginCutoffMillis) {
+        Sweep(long cutoffMillis, long marginCutoffMillis, FileClockWatch clock) {
             this.cutoffMillis = cutoffMillis;
             this.marginCutoffMillis = marginCutoffMillis;
+            this.clock = clock;
         }
 
         void add(Sweep other) {
@@ -221,27 +306,56 @@ public final class GarbageCollector {
                 ChunkBackend.PrefixScan scan = backend.scan(prefix);
                 bad += scan.quarantined();
                 oddities.addAll(scan.oddities());
+                List<Candidate> candidates = new ArrayList<>();
                 for (Digest digest : scan.chunks()) {
-                    chunk(digest);
+                    Candidate candidate = look(digest);
+                    if (candidate != null) {
+                        candidates.add(candidate);
+                        if (candidates.size() == CANDIDATES_PER_CLOCK_CHECK) {
+                            removeAll(candidates);
+                            candidates.clear();
+                        }
+                    }
                 }
+                removeAll(candidates);
             }
         }
 
-        private void chunk(Digest digest) throws IOException {
+        /** The sweep's first look: a candidate if older than the cutoff, else counted as kept. */
+        private Candidate look(Digest digest) throws IOException {
             ChunkBackend.Entry entry = backend.stat(digest);
             if (entry == null) {
-                return;
+                return null;
             }
             if (!entry.chunk()) {
                 damagedEntries.add(DamagedEntry.leftInPlace(
                         backend, digest, entry, "gc leaves it where it is ('chunkfs verify' sets it aside)"));
-                return;
+                return null;
             }
             long atime = entry.atime().toMillis();
             if (atime >= cutoffMillis) {
                 keep(entry.size(), atime);
+                return null;
+            }
+            return new Candidate(digest, entry);
+        }
+
+        private void removeAll(List<Candidate> candidates) throws IOException {
+            if (candidates.isEmpty()) {
                 return;
             }
+            boolean trusted = clock.stillTrusted();
+            for (Candidate candidate : candidates) {
+                if (trusted && clock.stopped == null) {
+                    remove(candidate.digest(), candidate.entry());
+                } else {
+                    kept++;
+                    keptBytes += candidate.entry().size();
+                }
+            }
+        }
+
+        private void remove(Digest digest, ChunkBackend.Entry entry) throws IOException {
             beforeSetAside.accept(digest.toString());
             switch (backend.deleteIfUnusedSince(digest, cutoffMillis, entry.atime())) {
                 case REMOVED -> {

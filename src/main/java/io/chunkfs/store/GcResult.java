@@ -8,6 +8,9 @@ import java.util.List;
  *
  * @param started         when the collection began, by the clock of the chunks' file system
  * @param cutoff          chunks last touched before this instant were removed
+ * @param stopped         null if the sweep removed every chunk older than the cutoff; else why it stopped removing
+ *                        before its end (one line: the file system's clock stepped back while it ran), and the
+ *                        collection is not complete
  * @param marked          referenced digests touched in phase 1
  * @param markedMissing   referenced digests that were not in the store
  * @param chunksBefore    chunks on disk before the sweep
@@ -26,6 +29,7 @@ import java.util.List;
 public record GcResult(
         Instant started,
         Instant cutoff,
+        String stopped,
         long marked,
         long markedMissing,
         long chunksBefore,

@@ -186,7 +186,11 @@ class CliIT {
         String json = cli("-s", "store", "gc", "--margin", "0s", "--mark", "marks", "--json")
                 .ok()
                 .out();
-        assertTrue(json.contains("\"removed_chunks\":2") && json.contains("\"kept_chunks\":1"), json);
+        assertTrue(
+                json.contains("\"removed_chunks\":2")
+                        && json.contains("\"kept_chunks\":1")
+                        && json.contains("\"stopped\":null"),
+                json);
         cli(
                         "-s",
                         "store",

@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,19 +49,21 @@ class CrashIT {
                 + "head -c $(( (RANDOM % 200 + 1) * 1024 )) /dev/urandom > $f; "
                 + "cp $f incoming/r" + round + "w$W-$i && echo r" + round + "w$W-$i >> " + done + "/$W || exit 0; done";
         List<Process> writers = startWriters(fixture, writer, 8);
-        Process gc = new ProcessBuilder(
-                        "bash",
-                        "-c",
-                        "while :; do java -jar " + Shell.JAR + " -s " + fixture.store
-                                + " gc --margin 1h > /dev/null || exit 1; done")
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("gc.log").toFile())
-                .start();
-        // Let some files through, then kill the mount mid-flight.
-        killMountOnceAcknowledged(fixture, writers, done, 100);
-        gc.destroy();
-        gc.waitFor(30, TimeUnit.SECONDS);
-        fixture.awaitMounted(false);
+        List<Integer> gcExits;
+        try (GcLoop gc = new GcLoop(fixture.store, dir.resolve("gc.log"))) {
+            // Kill the mount only once a collection has run to its end beside the writers.
+            Await.until(Duration.ofMinutes(2), "a gc ran to its end", () -> {
+                assertTrue(gc.exits().stream().allMatch(exit -> exit == 0), () -> "a gc failed: " + gcLog());
+                return !gc.exits().isEmpty();
+            });
+            // Let some files through, then kill the mount mid-flight.
+            killMountOnceAcknowledged(fixture, writers, done, 100);
+            gcExits = gc.stop();
+        }
+        assertTrue(
+                !gcExits.isEmpty() && gcExits.stream().allMatch(exit -> exit == 0),
+                () -> "every gc exited 0: " + gcExits + "; gc.log: " + gcLog());
+        awaitUnmounted(fixture);
 
         List<String> acknowledged = acknowledged(done);
         assertTrue(acknowledged.size() >= 100);
@@ -157,6 +161,87 @@ class CrashIT {
         assertTrue(fixture.process().waitFor(30, TimeUnit.SECONDS));
         for (Process process : writers) {
             assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
+        }
+    }
+
+    /**
+     * Collections one after another ({@code gc --margin 1h}, each in its own JVM, output appended to {@code log}),
+     * started from a thread of this JVM: stopping waits for the one running to end, so no gc outlives its round
+     * (one left running would hold the gc lock, and the next round's first gc would fail), and each exit status is
+     * kept. Closing without {@link #stop} kills the running one.
+     */
+    private static final class GcLoop implements AutoCloseable {
+        private final List<Integer> exits = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final AtomicBoolean stopping = new AtomicBoolean();
+        private final AtomicReference<Process> running = new AtomicReference<>();
+        private final java.util.concurrent.CompletableFuture<Void> loop;
+
+        GcLoop(Path store, Path log) {
+            loop = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    while (!stopping.get()) {
+                        Process gc = new ProcessBuilder(
+                                        "java", "-jar", Shell.JAR, "-s", store.toString(), "gc", "--margin", "1h")
+                                .redirectErrorStream(true)
+                                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                                .start();
+                        running.set(gc);
+                        exits.add(gc.waitFor());
+                    }
+                } catch (java.io.IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+
+        /** The exit status of each collection that ended so far. */
+        List<Integer> exits() {
+            return List.copyOf(exits);
+        }
+
+        /** Lets the running collection end, starts no other; returns every exit status. */
+        List<Integer> stop() throws Exception {
+            stopping.set(true);
+            loop.get(3, TimeUnit.MINUTES);
+            return exits();
+        }
+
+        @Override
+        public void close() {
+            stopping.set(true);
+            Process gc = running.get();
+            if (gc != null && gc.isAlive()) {
+                gc.destroyForcibly();
+            }
+        }
+    }
+
+    /**
+     * Waits for auto_unmount to take the killed mount away. It once took longer than a minute in CI; should it
+     * again, the failure says what was still running (fusermount's watcher, gc, writers) and in which wait.
+     */
+    private void awaitUnmounted(MountFixture fixture) throws Exception {
+        try {
+            fixture.awaitMounted(false);
+        } catch (AssertionError e) {
+            String processes = Shell.run(
+                            dir,
+                            Map.of(),
+                            List.of(
+                                    "bash",
+                                    "-c",
+                                    "ps -eo pid,ppid,stat,wchan:32,args | grep -E 'fusermount|chunkfs|cp '"),
+                            10)
+                    .out();
+            throw new AssertionError(e.getMessage() + "\nprocesses:\n" + processes, e);
+        }
+    }
+
+    private String gcLog() {
+        try {
+            return Files.readString(dir.resolve("gc.log"));
+        } catch (java.io.IOException e) {
+            return e.toString();
         }
     }
 

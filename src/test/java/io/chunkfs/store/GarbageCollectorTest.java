@@ -5,6 +5,7 @@ import static io.chunkfs.testing.TestStores.chunkPath;
 import static io.chunkfs.testing.TestStores.newStore;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -140,39 +142,74 @@ class GarbageCollectorTest {
         }
     }
 
+    /**
+     * Inserts and touches at chosen points of a collection (the window between the sweep's look and its removal is
+     * {@link #aTouchBetweenTheSweepsLookAndItsRemovalKeepsTheChunk}; a touch racing the removal inside the kernel is
+     * in {@code SweepClockTest}; random races are in {@code StorePropertiesTest}): every insert, and every touch
+     * that answered true, sticks.
+     */
     @Test
     void chunksInsertedOrTouchedDuringTheSweepSurvive() throws Exception {
         try (ChunkStore store = newStore(dir)) {
-            int n = 3000;
-            Digest[] digests = new Digest[n];
-            for (int i = 0; i < n; i++) {
-                digests[i] = store.insertChunk(("race " + i).getBytes(StandardCharsets.UTF_8))
-                        .digest();
-                age(store, digests[i]);
+            Digest insertedBeforeTheLook =
+                    store.insertChunk(bytes("inserted before the sweep looks")).digest();
+            Digest touchedBeforeTheLook =
+                    store.insertChunk(bytes("touched before the sweep looks")).digest();
+            age(store, insertedBeforeTheLook);
+            age(store, touchedBeforeTheLook);
+            // Three old chunks of one prefix: one sweep thread removes them one after the other, so that when the
+            // sweep comes to the second, the first is gone (inserted again there), and at the third, the second
+            // (touched there: it must answer false).
+            Map<String, List<String>> byPrefix = new HashMap<>();
+            List<String> group = null;
+            for (int i = 0; group == null; i++) {
+                String text = "one prefix " + i;
+                Digest digest = store.insertChunk(bytes(text)).digest();
+                List<String> texts = byPrefix.computeIfAbsent(digest.prefix(), prefix -> new ArrayList<>());
+                texts.add(text);
+                if (texts.size() == 3) {
+                    group = texts;
+                }
             }
-            CountDownLatch started = new CountDownLatch(1);
-            // A touch that finds the chunk already set aside by the sweep reports it missing (false), and
-            // the chunk may then go: the caller knows. Every insert, and every touch that said true, must stick.
-            boolean[] mustSurvive = new boolean[n];
-            CompletableFuture<Void> racer = CompletableFuture.runAsync(() -> {
+            Map<String, String> textOf = new HashMap<>();
+            for (String text : group) {
+                Digest digest = Digest.sha256(bytes(text));
+                age(store, digest);
+                textOf.put(digest.toString(), text);
+            }
+            List<String> sweptInOrder = new ArrayList<>();
+            Map<String, Boolean> touchAnswered = new HashMap<>();
+            GarbageCollector collector = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            collector.beforeSetAside(chunk -> {
+                if (!textOf.containsKey(chunk)) {
+                    return;
+                }
+                sweptInOrder.add(chunk);
                 try {
-                    started.await();
-                    for (int i = 0; i < n; i += 2) {
-                        if (i % 4 == 0) {
-                            store.insertChunk(("race " + i).getBytes(StandardCharsets.UTF_8));
-                            mustSurvive[i] = true;
-                        } else {
-                            mustSurvive[i] = store.condTouchChunk(digests[i], false);
-                        }
+                    if (sweptInOrder.size() == 2) {
+                        String removed = sweptInOrder.get(0);
+                        assertFalse(store.contains(Digest.parse(removed)), "removed before the sweep came here");
+                        assertFalse(
+                                store.insertChunk(bytes(textOf.get(removed))).duplicate());
+                    } else if (sweptInOrder.size() == 3) {
+                        String removed = sweptInOrder.get(1);
+                        touchAnswered.put(removed, store.condTouchChunk(Digest.parse(removed), false));
                     }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 }
             });
-            Iterator<Digest> startSignal = new Iterator<>() {
+            GcResult result = collector.collect(new Iterator<>() {
                 @Override
                 public boolean hasNext() {
-                    started.countDown();
+                    // After the start, before the sweep looks at anything.
+                    try {
+                        assertTrue(store.insertChunk(bytes("inserted before the sweep looks"))
+                                .duplicate());
+                        assertTrue(store.condTouchChunk(touchedBeforeTheLook, false));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
                     return false;
                 }
 
@@ -180,19 +217,21 @@ class GarbageCollectorTest {
                 public Digest next() {
                     throw new java.util.NoSuchElementException();
                 }
-            };
-            collect(store, Duration.ZERO, startSignal);
-            racer.get();
-            int survived = 0;
-            for (int i = 0; i < n; i += 2) {
-                if (mustSurvive[i]) {
-                    assertTrue(store.contains(digests[i]), "re-inserted or touched during gc: race " + i);
-                    survived++;
-                }
-            }
-            assertTrue(survived >= n / 4, "at least every re-insert survived: " + survived);
+            });
+            assertTrue(store.contains(insertedBeforeTheLook), "inserted after the start");
+            assertTrue(store.contains(touchedBeforeTheLook), "touched after the start");
+            assertEquals(3, sweptInOrder.size(), "the sweep came to all three: " + sweptInOrder);
+            assertTrue(store.contains(Digest.parse(sweptInOrder.get(0))), "inserted again after its removal");
+            assertEquals(Map.of(sweptInOrder.get(1), false), touchAnswered, "a touch of a removed chunk");
+            assertFalse(store.contains(Digest.parse(sweptInOrder.get(1))));
+            assertFalse(store.contains(Digest.parse(sweptInOrder.get(2))));
+            assertNull(result.stopped());
             assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
         }
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -252,6 +291,36 @@ class GarbageCollectorTest {
             assertTrue(store.contains(touched), "touched during the sweep");
             assertEquals(0, result.removedChunks());
             assertEquals(1, result.keptChunks());
+        }
+    }
+
+    @Test
+    void whenTheFileClockFallsBehindTheMonotonicOneNothingMoreIsRemoved() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Digest old = store.insertChunk(bytes("old")).digest();
+            age(store, old);
+            // The monotonic clock says 10 s passed after the start, the file clock barely moved: it went back.
+            java.util.concurrent.atomic.AtomicLong passed = new java.util.concurrent.atomic.AtomicLong();
+            GarbageCollector collector =
+                    new GarbageCollector(store, Duration.ZERO, Progress.NONE, () -> System.nanoTime() + passed.get());
+            GcResult result = collector.collect(new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    passed.set(TimeUnit.SECONDS.toNanos(10));
+                    return false;
+                }
+
+                @Override
+                public Digest next() {
+                    throw new java.util.NoSuchElementException();
+                }
+            });
+            assertTrue(store.contains(old));
+            assertEquals(0, result.removedChunks());
+            assertEquals(1, result.keptChunks());
+            assertTrue(
+                    result.stopped().startsWith("gc stopped removing: the file clock stepped back 1"),
+                    result.stopped());
         }
     }
 

@@ -96,6 +96,69 @@ class StorePropertiesTest {
         }
     }
 
+    /**
+     * The random race the deterministic tests of {@code GarbageCollectorTest} pin point by point: inserts and
+     * touches of old chunks, from the moment marking ends, against the sweep that removes them. Every insert, and
+     * every touch that answered true, sticks; a touch that found the chunk taken answers false, and the caller knows.
+     */
+    @Property(tries = 10)
+    void insertsAndTouchesRacingASweepStick(
+            @ForAll @net.jqwik.api.constraints.IntRange(min = 50, max = 800) int chunks,
+            @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 4) int every,
+            @ForAll boolean inserts)
+            throws Exception {
+        Path dir = Files.createTempDirectory("chunkfs-prop");
+        try (ChunkStore store = TestStores.newStore(dir)) {
+            Digest[] digests = new Digest[chunks];
+            for (int i = 0; i < chunks; i++) {
+                digests[i] = store.insertChunk(raceBytes(i)).digest();
+                TestStores.age(store, digests[i]);
+            }
+            java.util.concurrent.CountDownLatch marked = new java.util.concurrent.CountDownLatch(1);
+            boolean[] mustStay = new boolean[chunks];
+            java.util.concurrent.CompletableFuture<Void> racer = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    marked.await();
+                    for (int i = 0; i < chunks; i += every) {
+                        if (inserts && i % 2 == 0) {
+                            store.insertChunk(raceBytes(i));
+                            mustStay[i] = true;
+                        } else {
+                            mustStay[i] = store.condTouchChunk(digests[i], false);
+                        }
+                    }
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            new GarbageCollector(store, Duration.ZERO, Progress.NONE).collect(new java.util.Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    marked.countDown();
+                    return false;
+                }
+
+                @Override
+                public Digest next() {
+                    throw new java.util.NoSuchElementException();
+                }
+            });
+            racer.get();
+            for (int i = 0; i < chunks; i++) {
+                if (mustStay[i]) {
+                    assertTrue(store.contains(digests[i]), "inserted or touched (answered true) during gc: race " + i);
+                }
+            }
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
+        } finally {
+            deleteRecursively(dir);
+        }
+    }
+
+    private static byte[] raceBytes(int i) {
+        return ("race " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private static void run(
             ChunkStore store,
             List<Step> program,

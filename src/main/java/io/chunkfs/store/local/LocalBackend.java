@@ -344,8 +344,15 @@ public final class LocalBackend implements ChunkBackend {
         return touched;
     }
 
+    /**
+     * Sets the atime of the file at {@code name} to now; true only if the name still shows a file after. The kernel
+     * finds the file by its name first and stamps it a moment later: a sweep may rename it aside, look at its
+     * atime (still old) and delete it in between, and the touch would still succeed, on a file that is gone. A
+     * touch that finds the name still there after stamping was stamped before any renaming aside, so the sweep's
+     * look sees it; one that does not answers false (a caller waits for the sweep's verdict, an insert writes again).
+     */
     private boolean touchAtime(Folder folder, String name) throws IOException {
-        return sys.setTimes(folder, name, 0, Posix.UTIME_NOW, 0, Posix.UTIME_OMIT);
+        return sys.setTimes(folder, name, 0, Posix.UTIME_NOW, 0, Posix.UTIME_OMIT) && sys.stat(folder, name) != null;
     }
 
     @Override
