@@ -501,7 +501,13 @@ public final class S3Backend implements ChunkBackend {
     /** See {@link S3Sweep#deleteIfUnusedSince}: the local entry first, then the object. */
     @Override
     public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException {
-        return sweep.deleteIfUnusedSince(digest, cutoffMillis);
+        return sweep.deleteIfUnusedSince(digest, cutoffMillis, null);
+    }
+
+    /** As the two-argument form, and kept if the local entry's access time is no longer {@code seen}. */
+    @Override
+    public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis, FileTime seen) throws IOException {
+        return sweep.deleteIfUnusedSince(digest, cutoffMillis, seen);
     }
 
     /**
