@@ -83,6 +83,20 @@ final class WriterRegistry {
         return id;
     }
 
+    /**
+     * Makes this store's registration if it has none yet, with no session active: before any temporary name of
+     * this process is handed out (a staged chunk, a fetch, a cache marker, a receipt), so that a gc or start-up
+     * in another process sees its owner alive.
+     */
+    synchronized void register() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the store " + layout.root() + " is closed");
+        }
+        if (file == null) {
+            file = createOwnFile();
+        }
+    }
+
     /** Records a session starting now; returns its start. */
     synchronized long begin() throws IOException {
         if (closed) {
@@ -203,7 +217,8 @@ final class WriterRegistry {
      */
     int removeLeftovers(Recovery recovery) throws IOException {
         // Temporary files first, registrations after: a process registers before it makes its first temporary
-        // file, so one that started in between is seen live and its files are left alone.
+        // file ({@link #register}, called for every temporary name), so one that started in between is seen
+        // live and its files are left alone.
         List<String> temps;
         try (Stream<String> names = sys.list(folders.tmp)) {
             temps = names.toList();
