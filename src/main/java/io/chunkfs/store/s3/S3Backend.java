@@ -56,10 +56,12 @@ import java.util.stream.Stream;
  */
 public final class S3Backend implements ChunkBackend {
     private static final Logger LOG = Logger.getLogger(S3Backend.class.getName());
-    /** How long the lease of the mounting host lasts without renewal. */
-    private static final Duration HOST_LEASE = Duration.ofMinutes(2);
-
-    private static final Duration GC_LEASE = Duration.ofMinutes(10);
+    /**
+     * How long a lease (the host's, a collection's) lasts without renewal: renewed every quarter of it, acted on
+     * until a quarter before it ends, and taken over once its holder left it unrenewed for all of it. The system
+     * property {@code chunkfs.s3.lease-seconds} changes it (tests, which would otherwise wait it out).
+     */
+    static final Duration DEFAULT_LEASE = Duration.ofSeconds(20);
     /** A chunk's upload may take at least this long at close(2), however small. */
     public static final Duration DEFAULT_COMMIT_TIMEOUT = Duration.ofSeconds(60);
     /** The slowest upload rate a big chunk's commit allows for before it gives up (1 MiB/s). */
@@ -74,12 +76,19 @@ public final class S3Backend implements ChunkBackend {
     private final PrefixLocks locks;
     private final UploadQueue queue;
     private final S3Lease hostLease;
+    /** This store folder's writers, sharing the host lease; null when read-only. */
+    private final LeaseMembers members;
+    /** The lease of the collection this process runs, while it runs. */
+    private volatile S3Lease gcLease;
+
+    private final Duration leaseDuration;
     private final Duration commitTimeout;
     private final CounterFile counterFile;
     private final Path queueFolder;
     /** What processes before this one counted (requests, cache hits and misses). */
     private final Map<String, Long> earlierCounts;
 
+    /** Who holds leases, for people: this host and folder (an id follows, which tells holders apart). */
     private final String holder;
     /** Sizes of markers written without an xattr, learnt by HEAD. */
     private final Map<Digest, Long> markerSizes = new ConcurrentHashMap<>();
@@ -123,26 +132,29 @@ public final class S3Backend implements ChunkBackend {
         this.counterFile = new CounterFile(own);
         this.earlierCounts = counterFile.read();
         this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
+        this.leaseDuration = leaseDuration();
         this.locks = PrefixLocks.open(own.resolve("locks"));
         this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, this::queuedHere);
-        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, this::queuedHere);
+        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, this::queuedHere, this::checkBeforeDelete);
         if (options.readOnly()) {
             this.hostLease = null;
+            this.members = null;
             this.queue = null;
             this.asyncUploads = false;
             return;
         }
         S3Lease lease = null;
+        LeaseMembers joined = null;
         UploadQueue uploads = null;
         try {
+            joined = LeaseMembers.join(own.resolve("lease"));
             lease = S3Lease.take(
                     objects,
                     keys.lease("host"),
-                    holder,
-                    HOST_LEASE,
+                    holder + "#" + joined.id(),
+                    leaseDuration,
                     options.clock(),
-                    "the bucket prefix " + settings.url(),
-                    false);
+                    "the bucket prefix " + settings.url());
             // The queue folder exists in write-through mode too: what an async mount left is uploaded now.
             uploads = new UploadQueue(queueFolder, QUEUE_CAPACITY, 4, this::uploadCached);
             int left = uploads.drainLeftovers();
@@ -156,12 +168,65 @@ public final class S3Backend implements ChunkBackend {
             if (lease != null) {
                 lease.close();
             }
+            if (joined != null) {
+                S3Lease taken = lease;
+                try {
+                    joined.leave(() -> releaseQuietly(taken));
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             locks.close();
             throw e;
         }
         this.hostLease = lease;
+        this.members = joined;
         this.queue = async || uploads.size() > 0 ? uploads : closeAndNull(uploads);
         this.asyncUploads = async;
+    }
+
+    /** Deletes a lease object now; if that fails, the lease expires by itself. */
+    private static void releaseQuietly(S3Lease lease) {
+        if (lease == null) {
+            return;
+        }
+        try {
+            lease.release();
+        } catch (IOException | RuntimeException e) {
+            LOG.warning(() -> "could not release a lease (it expires by itself): " + e.getMessage());
+        }
+    }
+
+    private static Duration leaseDuration() {
+        long seconds = Long.getLong("chunkfs.s3.lease-seconds", DEFAULT_LEASE.toSeconds());
+        return Duration.ofSeconds(Math.max(1, seconds));
+    }
+
+    /**
+     * Before an acknowledgement (an insert returning, a duplicate counted as stored): the host lease must still be
+     * valid, else another holder may have taken the prefix over and its gc may remove what this one names.
+     */
+    private void checkBeforeAcknowledging() throws IOException {
+        if (hostLease != null) {
+            hostLease.check("acknowledge a chunk");
+        }
+    }
+
+    /** Before any delete in the bucket: the host lease, and the collection's lease while one runs. */
+    private void checkBeforeDelete() throws IOException {
+        if (hostLease == null) {
+            throw new StoreException("refused to delete in " + settings.url() + ": the store is open read-only");
+        }
+        hostLease.check("delete objects");
+        S3Lease gc = gcLease;
+        if (gc != null) {
+            gc.check("delete objects");
+        }
+    }
+
+    /** The host lease (tests). */
+    S3Lease hostLease() {
+        return hostLease;
     }
 
     /** Waits in this process's upload queue. */
@@ -368,6 +433,8 @@ public final class S3Backend implements ChunkBackend {
     @Override
     public boolean touch(Digest digest, boolean awaitSweep) throws IOException {
         if (cache.touch(digest, awaitSweep)) {
+            // A duplicate counts as stored because of this entry: only while no one else can have swept its object.
+            checkBeforeAcknowledging();
             return true;
         }
         // No local entry: one HEAD tells whether the chunk exists; if so a marker keeps the mark. Nothing is
@@ -378,13 +445,17 @@ public final class S3Backend implements ChunkBackend {
                 return false;
             }
             cache.placeMarker(digest, head.size());
-            return cache.touch(digest, false);
+            boolean touched = cache.touch(digest, false);
+            checkBeforeAcknowledging();
+            return touched;
         }
     }
 
     @Override
     public boolean makeDurable(Digest digest) throws IOException {
-        return cache.makeDurable(digest);
+        boolean durable = cache.makeDurable(digest);
+        checkBeforeAcknowledging();
+        return durable;
     }
 
     @Override
@@ -426,6 +497,8 @@ public final class S3Backend implements ChunkBackend {
                 size = channel.size();
                 try {
                     upload(digest, channel, size);
+                    // Not named locally unless the object is still this holder's to keep.
+                    checkBeforeAcknowledging();
                 } catch (IOException e) {
                     LOG.warning(() -> "chunk " + digest + " not stored: " + e.getMessage());
                     throw e;
@@ -435,6 +508,7 @@ public final class S3Backend implements ChunkBackend {
         }
         lru.held(digest, size, false);
         upkeep.evictIfNeeded(digest);
+        checkBeforeAcknowledging();
     }
 
     private void upload(Digest digest, FileChannel channel, long size) throws IOException {
@@ -574,6 +648,7 @@ public final class S3Backend implements ChunkBackend {
             }
             aside = key + "." + n + ".bad";
             objects.copy(key, aside);
+            checkBeforeDelete();
             objects.delete(key);
             Entry entry = cache.stat(digest);
             if (entry != null && CacheUpkeep.isMarker(entry, digest)) {
@@ -662,17 +737,21 @@ public final class S3Backend implements ChunkBackend {
     public Closeable lockForGc() throws IOException {
         Closeable local = cache.lockForGc();
         try {
+            if (hostLease != null) {
+                hostLease.check("start a garbage collection");
+            }
             S3Lease lease = S3Lease.take(
                     objects,
                     keys.lease("gc"),
-                    holder,
-                    GC_LEASE,
+                    holder + "#" + S3Lease.newId(),
+                    leaseDuration,
                     java.time.Clock.systemUTC(),
-                    "garbage collection of " + settings.url(),
-                    true);
+                    "garbage collection of " + settings.url());
+            gcLease = lease;
             return () -> {
+                gcLease = null;
                 try {
-                    lease.close();
+                    releaseQuietly(lease);
                 } finally {
                     local.close();
                 }
@@ -774,6 +853,10 @@ public final class S3Backend implements ChunkBackend {
             }
             if (hostLease != null) {
                 hostLease.close();
+            }
+            if (members != null) {
+                // The last writer of this folder, in any process, hands the lease over at once.
+                members.leave(() -> releaseQuietly(hostLease));
             }
             locks.close();
         } finally {

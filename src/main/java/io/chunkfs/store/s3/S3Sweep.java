@@ -35,6 +35,13 @@ final class S3Sweep {
     private final PrefixLocks locks;
     private final ChunkCache lru;
     private final Predicate<Digest> queued;
+    /** Throws unless this process may delete in the bucket now (its leases are valid). */
+    private final LeaseCheck beforeDelete;
+
+    /** A check made before every delete request. */
+    interface LeaseCheck {
+        void check() throws IOException;
+    }
     /**
      * What the sweep of each prefix listed in the bucket, while it runs: set by the sweeping thread once its LIST
      * is complete, read by any thread (a listing is never changed after it is published, but for its pending deletes).
@@ -57,7 +64,9 @@ final class S3Sweep {
             ChunkKeys keys,
             PrefixLocks locks,
             ChunkCache lru,
-            Predicate<Digest> queued) {
+            Predicate<Digest> queued,
+            LeaseCheck beforeDelete) {
+        this.beforeDelete = beforeDelete;
         this.cache = cache;
         this.objects = objects;
         this.keys = keys;
@@ -90,7 +99,10 @@ final class S3Sweep {
         return () -> {
             try {
                 synchronized (listing) {
-                    objects.delete(listing.pending);
+                    if (!listing.pending.isEmpty()) {
+                        beforeDelete.check();
+                        objects.delete(listing.pending);
+                    }
                     listing.pending.clear();
                 }
             } finally {
@@ -160,6 +172,7 @@ final class S3Sweep {
         if (listing == null) {
             // Outside a sweep: the object goes at once (the caller holds the prefix).
             if (local == Deletion.REMOVED) {
+                beforeDelete.check();
                 objects.delete(List.of(keys.chunk(digest)));
             }
             return local;
@@ -170,6 +183,7 @@ final class S3Sweep {
         synchronized (listing) {
             listing.pending.add(keys.chunk(digest));
             if (listing.pending.size() >= DELETE_BATCH) {
+                beforeDelete.check();
                 objects.delete(listing.pending);
                 listing.pending.clear();
             }

@@ -165,7 +165,8 @@ class S3BackendTest {
             assertEquals(2, counters.get("requests.put"), "counts since the store was created: " + counters);
             store.loadChunk(Digest.sha256(data));
             assertEquals(1, store.counters().get("cache.misses"), "this process's fetch adds to what was counted");
-            assertEquals(1, store.counters().get("requests.get"));
+            // The writer's look at the lease and its re-read after writing it, and this fetch.
+            assertEquals(3, store.counters().get("requests.get"));
         }
     }
 
@@ -410,13 +411,102 @@ class S3BackendTest {
     @Test
     void aSecondHostCannotOpenTheSamePrefixForWriting() throws IOException {
         Path other = dir.resolve("other-host-cache");
+        System.setProperty(LEASE_SECONDS, "4");
         try (ChunkStore store = open()) {
             Stores.initS3(other, false, settings(1 << 20));
+            // Refused once the holder is seen renewing its lease.
             StoreException refused =
                     assertThrows(StoreException.class, () -> Stores.open(other, StoreOptions.defaults()));
             assertTrue(refused.getMessage().contains("is held by"), refused.getMessage());
             Stores.open(other, StoreOptions.defaults().withReadOnly(true)).close();
+        } finally {
+            System.clearProperty(LEASE_SECONDS);
         }
+    }
+
+    private static final String LEASE_SECONDS = "chunkfs.s3.lease-seconds";
+
+    @Test
+    void closingTheStoreReleasesTheHostLeaseAtOnce() throws Exception {
+        try (ChunkStore store = open()) {
+            store.insertChunk(random(1_000, 40));
+            assertTrue(hasObject("p/.leases/host"), "held while open");
+        }
+        assertFalse(hasObject("p/.leases/host"), "released by the close: the next host need not wait");
+        Path other = dir.resolve("next-host-cache");
+        Stores.initS3(other, false, settings(1 << 20));
+        long start = System.nanoTime();
+        try (ChunkStore next = Stores.open(other, StoreOptions.defaults())) {
+            next.insertChunk(random(1_000, 41));
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(millis < S3Backend.DEFAULT_LEASE.toMillis() / 2, "the next host took it at once: " + millis + " ms");
+    }
+
+    /**
+     * A collection whose process stops renewing (SIGSTOP, a suspended VM) past its lease while another cache folder
+     * takes the prefix over and writes: once it goes on, it deletes no object and acknowledges no insert.
+     */
+    @Test
+    void aHolderPausedPastItsLeaseDeletesAndAcknowledgesNothingOnceAnotherTookItOver() throws Exception {
+        byte[] unused = random(3_000, 42);
+        byte[] kept = random(3_000, 43);
+        try (ChunkStore store = open()) {
+            store.insertChunk(unused);
+            store.insertChunk(kept);
+        }
+        Files.setAttribute(
+                StorePaths.chunk(root, Digest.sha256(unused)),
+                "lastAccessTime",
+                FileTime.from(Instant.now().minusSeconds(3_600)));
+        Instant uploaded = Instant.now();
+        Await.until(
+                Duration.ofSeconds(5), "two seconds passed", () -> Instant.now().isAfter(uploaded.plusSeconds(2)));
+        Path other = dir.resolve("other-host-cache");
+        Stores.initS3(other, false, settings(1 << 20));
+        byte[] theirs = random(3_000, 44);
+        System.setProperty(LEASE_SECONDS, "4");
+        StoreOptions options = StoreOptions.defaults();
+        LocalBackend local = LocalBackend.openCache(root, options);
+        S3Backend backend = S3Backend.open(local, options);
+        try (ChunkStore store = ChunkStore.open(backend, local.receipts(), options)) {
+            GarbageCollector gc = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            java.util.List<ChunkStore> taker = new java.util.ArrayList<>();
+            // In the middle of the sweep this process stops renewing; its lease lapses and the other folder's
+            // process takes it over (it waits for a whole lease of silence) and stores a chunk.
+            gc.beforeSetAside(name -> {
+                if (!taker.isEmpty()) {
+                    return;
+                }
+                try {
+                    backend.hostLease().pauseRenewalForTests(true);
+                    ChunkStore next = Stores.open(other, StoreOptions.defaults());
+                    taker.add(next);
+                    next.insertChunk(theirs);
+                    backend.hostLease().pauseRenewalForTests(false);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try {
+                IOException refused = assertThrows(
+                        IOException.class,
+                        () -> gc.collect(List.of(Digest.sha256(kept)).iterator()));
+                assertTrue(refused.getMessage().contains("no longer holds the lease"), refused.getMessage());
+                assertTrue(hasObject(key(Digest.sha256(unused))), "the paused collection deleted nothing");
+                IOException notStored = assertThrows(IOException.class, () -> store.insertChunk(random(3_000, 45)));
+                assertTrue(notStored.getMessage().contains("no longer holds the lease"), notStored.getMessage());
+                assertThrows(IOException.class, () -> store.insertChunk(kept), "not even a duplicate counts as stored");
+            } finally {
+                for (ChunkStore next : taker) {
+                    next.close();
+                }
+            }
+        } finally {
+            System.clearProperty(LEASE_SECONDS);
+        }
+        assertArrayEquals(theirs, object(Digest.sha256(theirs)));
+        assertArrayEquals(kept, object(Digest.sha256(kept)));
     }
 
     @Test
