@@ -23,10 +23,11 @@ import java.util.logging.Logger;
  * <p><b>Taking it.</b> A free lease (no object) is written with {@code If-None-Match: *}. A lease naming this
  * holder is joined (the processes of one store folder share a holder, {@link LeaseMembers}). A lease naming
  * another holder is watched: if its object changes (its holder renewed it) the open is refused; if it stays as
- * it is for the whole duration it states (by this process's monotonic clock, whatever the wall clocks say), its
- * holder is gone and the lease is taken over. One that expired longer ago than its duration by the wall clock is
- * taken at once. Every write is followed by a re-read: a second holder that wrote meanwhile is seen, and a
- * takeover waits a moment before that re-read, so that of two takers the first one to write sees the second.
+ * it is for the whole duration it states (by this process's monotonic clock, whatever the wall clocks say), or for
+ * half of it and past its expiry by the wall clock, its holder is gone and the lease is taken over. One that
+ * expired longer ago than its duration by the wall clock is taken at once. Every write is followed by a re-read:
+ * a second holder that wrote meanwhile is seen, and a takeover waits a moment before that re-read, so that of two
+ * takers the first one to write sees the second.
  * Conditional writes are not trusted to be atomic (S3Proxy's file system store does HEAD then PUT).
  *
  * <p><b>Acting on it.</b> The lease is valid until (start of the last successful write + duration − margin),
@@ -168,6 +169,19 @@ final class S3Lease implements Closeable {
         return found.expiry().toEpochMilli() + found.durationMillis() < clock.millis();
     }
 
+    /**
+     * Whether another holder's lease, unchanged for {@code silentNanos} of this process's watch, may be taken
+     * over: after its whole stated duration; or, once its expiry passed by the wall clock, after half of it (two of
+     * its holder's renewals missed). The holder acts only until a quarter before its expiry, by its own clock: the
+     * second rule assumes the two clocks differ by less than that (NTP); it is what lets a mount restarted after
+     * {@code kill -9} have its lease back within the duration of the kill rather than of its own start.
+     */
+    private boolean silentLongEnough(Found found, long silentNanos) {
+        long duration = TimeUnit.MILLISECONDS.toNanos(found.durationMillis());
+        return silentNanos >= duration
+                || (silentNanos >= duration / 2 && found.expiry().toEpochMilli() < clock.millis());
+    }
+
     private void acquire() throws IOException {
         String seen = null;
         long seenSince = 0;
@@ -201,7 +215,7 @@ final class S3Lease implements Closeable {
                 throw new StoreException(what + " is held by " + found.holder() + " until " + found.expiry() + " ("
                         + objects.url(key) + ", renewed while this process waited); wait for it, or delete that"
                         + " object if its holder is gone");
-            } else if (System.nanoTime() - seenSince >= TimeUnit.MILLISECONDS.toNanos(found.durationMillis())) {
+            } else if (silentLongEnough(found, System.nanoTime() - seenSince)) {
                 LOG.warning(() -> "taking over " + objects.url(key) + " from " + found.holder()
                         + ", which did not renew it for the whole lease");
                 if (write(start, settleNanos)) {
