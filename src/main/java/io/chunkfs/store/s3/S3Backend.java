@@ -185,15 +185,36 @@ public final class S3Backend implements ChunkBackend {
         this.asyncUploads = async;
     }
 
-    /** Deletes a lease object now; if that fails, the lease expires by itself. */
+    /**
+     * Deletes a lease object now, waiting at most 10 s (an endpoint that does not answer must not hold up an
+     * unmount); if that fails, the lease expires by itself.
+     */
     private static void releaseQuietly(S3Lease lease) {
         if (lease == null) {
             return;
         }
+        java.util.concurrent.CompletableFuture<Void> released = new java.util.concurrent.CompletableFuture<>();
+        Thread releasing = new Thread(
+                () -> {
+                    try {
+                        lease.release();
+                        released.complete(null);
+                    } catch (IOException | RuntimeException e) {
+                        released.completeExceptionally(e);
+                    }
+                },
+                "chunkfs-s3-lease-release");
+        releasing.setDaemon(true);
+        releasing.start();
         try {
-            lease.release();
-        } catch (IOException | RuntimeException e) {
-            LOG.warning(() -> "could not release a lease (it expires by itself): " + e.getMessage());
+            released.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warning(() -> "could not release a lease (it expires by itself): "
+                    + e.getCause().getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warning("could not release a lease within 10 s (it expires by itself)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -73,6 +73,9 @@ final class S3Lease implements Closeable {
     private volatile boolean closed;
     /** Renewals do nothing, as in a process whose renewal thread does not run (tests). */
     private volatile boolean renewalPaused;
+    /** A renewal asked for by {@link #check} is queued: checks waiting together share it. */
+    private final java.util.concurrent.atomic.AtomicBoolean renewalAsked =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /** What this instance last wrote (renewal thread, or the opening thread before it starts). */
     private String lastWritten;
     /** While lapsed: the object's text first seen unchanged, and since when (monotonic). Renewal thread only. */
@@ -288,11 +291,14 @@ final class S3Lease implements Closeable {
             return;
         }
         long deadline = System.nanoTime() + ttlNanos + 2 * periodNanos;
-        if (lost == null && !closed) {
+        if (lost == null && !closed && renewalAsked.compareAndSet(false, true)) {
             try {
-                renewal.execute(this::renew);
+                renewal.execute(() -> {
+                    renewalAsked.set(false);
+                    renew();
+                });
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                // closed meanwhile
+                renewalAsked.set(false); // closed meanwhile
             }
         }
         synchronized (changes) {
