@@ -29,10 +29,10 @@ import java.util.stream.Stream;
  * <p>Each open store that writes, or makes any temporary file ({@link #register}), owns one file
  * {@code STORE/.writers/ID}, locked while the store is open; it holds, in fixed-width ASCII, the start (epoch
  * milliseconds) of this process's oldest active write session or {@link #NONE}, its sync level, and when its
- * last completed store sync began. A file whose lock can be taken belongs to a process that died: it and the temporary files named {@code ID-N} are cleaned
- * up, and if that process did not fsync every chunk, {@link Recovery} first checks what it wrote since its
- * last sync. One file per process rather than per session keeps a write session free of file creation,
- * which is the cost that dominates small files.
+ * last completed store sync began. A file whose lock can be taken belongs to a process that died: it and the
+ * temporary files named {@code ID-N} are cleaned up, and if that process did not fsync every chunk,
+ * {@link Recovery} first checks what it wrote since its last sync. One file per process rather than per session
+ * keeps a write session free of file creation, which is the cost that dominates small files.
  *
  * <p>The record's layout is fixed for the store's format version ({@link StoreFormat}): a dead process's record
  * that cannot be read is checked as if that process never synced, and only then removed.
