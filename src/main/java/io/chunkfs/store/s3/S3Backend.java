@@ -50,9 +50,11 @@ import java.util.stream.Stream;
  * an object, hold the chunk's prefix shared ({@link PrefixLocks}); a sweep holds it exclusively from its LIST to
  * its last DeleteObjects, so it never deletes an object an insert has just found (412) and is about to name.
  *
- * <p>Also in the folder: {@code .s3/locks} (the prefix locks), {@code .s3/queue/} (the upload queue). In the
- * bucket: {@code PREFIX/.chunkfs} (the format, written at creation), {@code PREFIX/.leases/host} (one host per
- * prefix), {@code PREFIX/.leases/gc} (one collection at a time), {@code DIGEST.N.bad} (set aside by verify).
+ * <p>Also in the folder: {@code .s3/locks} (the prefix locks), {@code .s3/queue/} (the upload queue),
+ * {@code .s3/lease} (the host lease's holder id, {@link LeaseMembers}). In the bucket: {@code PREFIX/.chunkfs} (the
+ * format, written at creation), {@code PREFIX/.leases/host} (one host per prefix, {@link S3Lease}: every
+ * acknowledgement and every delete checks it first), {@code PREFIX/.leases/gc} (one collection at a time),
+ * {@code DIGEST.N.bad} (set aside by verify).
  */
 public final class S3Backend implements ChunkBackend {
     private static final Logger LOG = Logger.getLogger(S3Backend.class.getName());
