@@ -600,6 +600,14 @@ class S3MountIT {
             copyIn(mount, source("first", TestBytes.random(SMALL, 9001)), "first")
                     .ok();
             assertTrue(object(PREFIX + "/.leases/host") != null, "held while mounted");
+            // Another process on the same folder shares the mount's lease (no wait), and leaves it held when it ends.
+            byte[] put = TestBytes.random(SMALL, 9003);
+            long putStart = System.nanoTime();
+            cli(mount, "put", source("put", put).toString()).ok();
+            long putMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - putStart);
+            assertTrue(putMillis < 15_000, "put joined the mount's lease at once: " + putMillis + " ms");
+            assertArrayEquals(put, object(Digest.sha256(put)));
+            assertTrue(object(PREFIX + "/.leases/host") != null, "still held: the mount uses it");
             mount.unmount();
             assertNull(object(PREFIX + "/.leases/host"), "released by the unmount");
             long start = System.nanoTime();
