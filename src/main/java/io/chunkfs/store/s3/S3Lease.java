@@ -185,6 +185,14 @@ final class S3Lease implements Closeable {
                 || (silentNanos >= duration / 2 && found.expiry().toEpochMilli() < clock.millis());
     }
 
+    /**
+     * Renewed less than half its duration ago, by the wall clock: its holders are alive, and no one is about to take
+     * it over; joining it needs no settling.
+     */
+    private boolean renewedLately(Found found) {
+        return found.expiry().toEpochMilli() - clock.millis() > found.durationMillis() / 2;
+    }
+
     private void acquire() throws IOException {
         String seen = null;
         long seenSince = 0;
@@ -201,7 +209,7 @@ final class S3Lease implements Closeable {
                 continue;
             }
             if (found.holder().equals(holder) || stale(found)) {
-                if (write(start, found.holder().equals(holder) ? 0 : settleNanos)) {
+                if (write(start, found.holder().equals(holder) && renewedLately(found) ? 0 : settleNanos)) {
                     return;
                 }
                 conflicts++;
@@ -341,7 +349,7 @@ final class S3Lease implements Closeable {
             if (valid() || !found.text().equals(lastWritten)) {
                 // Valid: renew. Lapsed, but another process of this store folder renewed it since: join again.
                 watched = null;
-                write(start, 0);
+                write(start, valid() ? 0 : settleNanos);
                 return;
             }
             // Lapsed, and nobody wrote it since this instance did: someone may be watching it to take it over.
