@@ -336,6 +336,7 @@ class S3MountIT {
             });
             Shell.run(dir, Map.of(), List.of("kill", "-9", Long.toString(mount.pid())), 10)
                     .ok();
+            long killed = System.nanoTime();
             assertTrue(mount.process().waitFor(30, TimeUnit.SECONDS));
             for (Process process : writers) {
                 assertTrue(process.waitFor(60, TimeUnit.SECONDS), "writers stop once the mount is gone");
@@ -348,9 +349,12 @@ class S3MountIT {
                 byte[] bytes = Files.readAllBytes(dir.resolve("src-" + name));
                 assertArrayEquals(bytes, object(Digest.sha256(bytes)), "object of acknowledged " + name);
             }
-            // The store left behind is valid, and mounts again (the host lease is this host's own).
-            cli(mount, "verify").ok();
+            // The store left behind mounts again: the killed process's lease (default duration) is taken over once
+            // it has gone unrenewed for a whole lease, within 30 s of the kill (verified after the unmount below).
             mount(mount);
+            long remountMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+            System.out.println("S3MountIT: mounted again " + remountMillis + " ms after kill -9");
+            assertTrue(remountMillis < 30_000, "mounted again within 30 s of the kill: " + remountMillis + " ms");
             String last = acknowledged.get(acknowledged.size() - 1);
             mount.sh("cmp " + dir.resolve("src-" + last) + " incoming/" + last).ok();
             copyIn(mount, source("after", TestBytes.random(SMALL, 4001)), "after")
@@ -482,7 +486,8 @@ class S3MountIT {
             for (byte[] bytes : later) {
                 assertNull(object(Digest.sha256(bytes)), "not uploaded while the endpoint was down");
             }
-            mount(mount, "upload=async");
+            // Killed below: a short lease, so that the next mount waits 4 s for it rather than 20.
+            mountWithLease(mount, 4, "upload=async");
             Await.until(Duration.ofSeconds(60), "the queue left by the unmount drained", () -> countFiles(queue) == 0);
             server.stop();
             try {
@@ -510,11 +515,123 @@ class S3MountIT {
         }
     }
 
+    /**
+     * A byte-for-byte copy of a store folder at the same path on a host of the same name (a cloned VM or
+     * container: here the copy is bound over the path in a private mount namespace) is refused while its twin holds
+     * the lease, and a gc from it never runs.
+     */
+    @Test
+    void aCloneOfTheStoreFolderAtTheSamePathIsRefusedWhileItsTwinHoldsTheLease() throws Exception {
+        try (MountFixture mount = newStore("1M")) {
+            mountWithLease(mount, 4);
+            byte[] twin = TestBytes.random(SMALL, 7001);
+            copyIn(mount, source("twin", twin), "twin").ok();
+            Path clone = dir.resolve("clone");
+            Shell.run(dir, Map.of(), List.of("cp", "-a", mount.store.toString(), clone.toString()), 60)
+                    .ok();
+            String inClone = "mount --bind " + clone + " " + mount.store + " && exec java -XX:TieredStopAtLevel=1 "
+                    + LEASE + "4 -jar " + Shell.JAR + " -s " + mount.store + " gc --margin 0s";
+            long start = System.nanoTime();
+            Shell.Result gc = Shell.run(
+                    dir,
+                    S3TestServer.environment(),
+                    List.of("unshare", "-m", "--propagation", "private", "bash", "-c", inClone),
+                    120);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("S3MountIT: the clone was refused after " + millis + " ms");
+            assertNotEquals(0, gc.exit(), () -> "a gc from the clone must not run: " + gc);
+            assertTrue(gc.err().contains("is held by"), gc.err());
+            assertArrayEquals(twin, object(Digest.sha256(twin)), "the twin's chunk is still in the bucket");
+            copyIn(mount, source("still", TestBytes.random(SMALL, 7002)), "still")
+                    .ok();
+            mount.unmount();
+        }
+    }
+
+    /**
+     * A mount paused (SIGSTOP) past its lease while another host's mount takes the prefix over and writes: once it
+     * goes on (SIGCONT) it acknowledges nothing, not even a duplicate, and a gc from its folder deletes nothing.
+     */
+    @Test
+    void aMountPausedPastItsLeaseAcknowledgesNothingOnceAnotherHostTookItOver() throws Exception {
+        try (MountFixture mount = newStore("1M");
+                MountFixture other = newStore(dir.resolve("other-host"), "1M")) {
+            mountWithLease(mount, 4);
+            byte[] before = TestBytes.random(SMALL, 8001);
+            Path beforeSource = source("before", before);
+            copyIn(mount, beforeSource, "before").ok();
+            Shell.run(dir, Map.of(), List.of("kill", "-STOP", Long.toString(mount.pid())), 10)
+                    .ok();
+            byte[] theirs = TestBytes.random(SMALL, 8002);
+            try {
+                long start = System.nanoTime();
+                mountWithLease(other, 4);
+                System.out.println("S3MountIT: the other host took the lease over after "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
+                copyIn(other, source("theirs", theirs), "theirs").ok();
+            } finally {
+                Shell.run(dir, Map.of(), List.of("kill", "-CONT", Long.toString(mount.pid())), 10)
+                        .ok();
+            }
+            Shell.Result after = copyIn(mount, source("after", TestBytes.random(SMALL, 8003)), "after");
+            assertNotEquals(0, after.exit(), "a write after the lease was taken over must fail");
+            assertTrue(after.err().contains("Input/output error"), after.err());
+            Shell.Result duplicate = copyIn(mount, beforeSource, "before-again");
+            assertNotEquals(0, duplicate.exit(), "a duplicate is not acknowledged either");
+            assertTrue(
+                    Files.readAllLines(mount.log).stream().anyMatch(line -> line.contains("lost the lease")),
+                    () -> "the mount's log says why; log: " + readLog(mount));
+            Shell.Result gc = cli(mount, "gc", "--margin", "0s");
+            assertNotEquals(0, gc.exit(), () -> "a gc from the paused mount's folder must not run: " + gc);
+            assertArrayEquals(before, object(Digest.sha256(before)), "nothing deleted");
+            assertArrayEquals(theirs, object(Digest.sha256(theirs)), "the new holder's chunk is there");
+            copyIn(other, source("more", TestBytes.random(SMALL, 8004)), "more").ok();
+            other.unmount();
+            mount.unmount();
+        }
+    }
+
+    /** A clean unmount deletes the lease object: another host's mount takes the prefix at once. */
+    @Test
+    void aCleanUnmountHandsTheLeaseOverAtOnce() throws Exception {
+        try (MountFixture mount = newStore("1M");
+                MountFixture other = newStore(dir.resolve("next-host"), "1M")) {
+            mount(mount);
+            copyIn(mount, source("first", TestBytes.random(SMALL, 9001)), "first")
+                    .ok();
+            assertTrue(object(PREFIX + "/.leases/host") != null, "held while mounted");
+            // Another process on the same folder shares the mount's lease (no wait), and leaves it held when it ends.
+            byte[] put = TestBytes.random(SMALL, 9003);
+            long putStart = System.nanoTime();
+            cli(mount, "put", source("put", put).toString()).ok();
+            long putMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - putStart);
+            assertTrue(putMillis < 15_000, "put joined the mount's lease at once: " + putMillis + " ms");
+            assertArrayEquals(put, object(Digest.sha256(put)));
+            assertTrue(object(PREFIX + "/.leases/host") != null, "still held: the mount uses it");
+            mount.unmount();
+            assertNull(object(PREFIX + "/.leases/host"), "released by the unmount");
+            long start = System.nanoTime();
+            mount(other);
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            System.out.println("S3MountIT: the next host mounted " + millis + " ms after the unmount");
+            // Unreleased, the lease would have kept it waiting 20 s.
+            assertTrue(millis < 15_000, "the next host mounted at once: " + millis + " ms");
+            copyIn(other, source("second", TestBytes.random(SMALL, 9002)), "second")
+                    .ok();
+            other.unmount();
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     /** A fixture whose store is a new S3 store on this test's bucket (not yet mounted). */
     private MountFixture newStore(String cacheSize) throws Exception {
-        MountFixture mount = new MountFixture(dir);
+        return newStore(dir, cacheSize);
+    }
+
+    /** A fixture in {@code base} whose store is a cache folder of this test's bucket prefix (another host's). */
+    private MountFixture newStore(Path base, String cacheSize) throws Exception {
+        MountFixture mount = new MountFixture(base);
         cli(
                         mount,
                         "init",
@@ -533,6 +650,13 @@ class S3MountIT {
     private static void mount(MountFixture mount, String... options) throws Exception {
         mount.mountWith(List.of(), S3TestServer.environment(), List.of(), options);
     }
+
+    /** Mounts with host leases of {@code seconds} (renewed every quarter of it) instead of 20 s. */
+    private static void mountWithLease(MountFixture mount, int seconds, String... options) throws Exception {
+        mount.mountWith(List.of(), S3TestServer.environment(), List.of(LEASE + seconds), options);
+    }
+
+    private static final String LEASE = "-Dchunkfs.s3.lease-seconds=";
 
     /**
      * Runs the chunkfs jar on this store with the test credentials in its environment. These runs are short and

@@ -381,8 +381,12 @@ public final class LocalBackend implements ChunkBackend {
         return new Staged(name, sys.create(folders.tmp, name, folders.chunkMode));
     }
 
-    /** A fresh name in {@code .tmp} owned by this process. */
-    String newTempName() {
+    /**
+     * A fresh name in {@code .tmp} owned by this process, registered first: temporary files are made outside write
+     * sessions too (fetches, cache markers), and gc in another process removes those of owners it does not see.
+     */
+    String newTempName() throws IOException {
+        writers.register();
         return writers.id() + "-" + stagedCounter.incrementAndGet();
     }
 

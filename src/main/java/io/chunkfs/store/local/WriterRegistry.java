@@ -26,13 +26,13 @@ import java.util.stream.Stream;
  * Tells garbage collections in any process when the oldest active writer of this process started, and tells
  * the next start-up what a process that died may have left unsynced.
  *
- * <p>Each open store that writes owns one file {@code STORE/.writers/ID}, locked while the store is
- * open; it holds, in fixed-width ASCII, the start (epoch milliseconds) of this process's oldest active write
- * session or {@link #NONE}, its sync level, and when its last completed store sync began. A file whose lock
- * can be taken belongs to a process that died: it and the temporary files named {@code ID-N} are cleaned
- * up, and if that process did not fsync every chunk, {@link Recovery} first checks what it wrote since its
- * last sync. One file per process rather than per session keeps a write session free of file creation,
- * which is the cost that dominates small files.
+ * <p>Each open store that writes, or makes any temporary file ({@link #register}), owns one file
+ * {@code STORE/.writers/ID}, locked while the store is open; it holds, in fixed-width ASCII, the start (epoch
+ * milliseconds) of this process's oldest active write session or {@link #NONE}, its sync level, and when its
+ * last completed store sync began. A file whose lock can be taken belongs to a process that died: it and the
+ * temporary files named {@code ID-N} are cleaned up, and if that process did not fsync every chunk,
+ * {@link Recovery} first checks what it wrote since its last sync. One file per process rather than per session
+ * keeps a write session free of file creation, which is the cost that dominates small files.
  *
  * <p>The record's layout is fixed for the store's format version ({@link StoreFormat}): a dead process's record
  * that cannot be read is checked as if that process never synced, and only then removed.
@@ -81,6 +81,20 @@ final class WriterRegistry {
     /** The prefix of this process's temporary file names. */
     String id() {
         return id;
+    }
+
+    /**
+     * Makes this store's registration if it has none yet, with no session active: before any temporary name of
+     * this process is handed out (a staged chunk, a fetch, a cache marker, a receipt), so that a gc or start-up
+     * in another process sees its owner alive.
+     */
+    synchronized void register() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the store " + layout.root() + " is closed");
+        }
+        if (file == null) {
+            file = createOwnFile();
+        }
     }
 
     /** Records a session starting now; returns its start. */
@@ -203,7 +217,8 @@ final class WriterRegistry {
      */
     int removeLeftovers(Recovery recovery) throws IOException {
         // Temporary files first, registrations after: a process registers before it makes its first temporary
-        // file, so one that started in between is seen live and its files are left alone.
+        // file ({@link #register}, called for every temporary name), so one that started in between is seen
+        // live and its files are left alone.
         List<String> temps;
         try (Stream<String> names = sys.list(folders.tmp)) {
             temps = names.toList();

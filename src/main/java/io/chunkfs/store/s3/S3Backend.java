@@ -51,16 +51,20 @@ import java.util.stream.Stream;
  * an object, hold the chunk's prefix shared ({@link PrefixLocks}); a sweep holds it exclusively from its LIST to
  * its last DeleteObjects, so it never deletes an object an insert has just found (412) and is about to name.
  *
- * <p>Also in the folder: {@code .s3/locks} (the prefix locks), {@code .s3/queue/} (the upload queue). In the
- * bucket: {@code PREFIX/.chunkfs} (the format, written at creation), {@code PREFIX/.leases/host} (one host per
- * prefix), {@code PREFIX/.leases/gc} (one collection at a time), {@code DIGEST.N.bad} (set aside by verify).
+ * <p>Also in the folder: {@code .s3/locks} (the prefix locks), {@code .s3/queue/} (the upload queue),
+ * {@code .s3/lease} (the host lease's holder id, {@link LeaseMembers}). In the bucket: {@code PREFIX/.chunkfs} (the
+ * format, written at creation), {@code PREFIX/.leases/host} (one host per prefix, {@link S3Lease}: every
+ * acknowledgement and every delete checks it first), {@code PREFIX/.leases/gc} (one collection at a time),
+ * {@code DIGEST.N.bad} (set aside by verify).
  */
 public final class S3Backend implements ChunkBackend {
     private static final Logger LOG = Logger.getLogger(S3Backend.class.getName());
-    /** How long the lease of the mounting host lasts without renewal. */
-    private static final Duration HOST_LEASE = Duration.ofMinutes(2);
-
-    private static final Duration GC_LEASE = Duration.ofMinutes(10);
+    /**
+     * How long a lease (the host's, a collection's) lasts without renewal: renewed every quarter of it, acted on
+     * until a quarter before it ends, and taken over once its holder left it unrenewed for all of it. The system
+     * property {@code chunkfs.s3.lease-seconds} changes it (tests, which would otherwise wait it out).
+     */
+    static final Duration DEFAULT_LEASE = Duration.ofSeconds(20);
     /** A chunk's upload may take at least this long at close(2), however small. */
     public static final Duration DEFAULT_COMMIT_TIMEOUT = Duration.ofSeconds(60);
     /** The slowest upload rate a big chunk's commit allows for before it gives up (1 MiB/s). */
@@ -75,12 +79,19 @@ public final class S3Backend implements ChunkBackend {
     private final PrefixLocks locks;
     private final UploadQueue queue;
     private final S3Lease hostLease;
+    /** This store folder's writers, sharing the host lease; null when read-only. */
+    private final LeaseMembers members;
+    /** The lease of the collection this process runs, while it runs. */
+    private volatile S3Lease gcLease;
+
+    private final Duration leaseDuration;
     private final Duration commitTimeout;
     private final CounterFile counterFile;
     private final Path queueFolder;
     /** What processes before this one counted (requests, cache hits and misses). */
     private final Map<String, Long> earlierCounts;
 
+    /** Who holds leases, for people: this host and folder (an id follows, which tells holders apart). */
     private final String holder;
     /** Sizes of markers written without an xattr, learnt by HEAD. */
     private final Map<Digest, Long> markerSizes = new ConcurrentHashMap<>();
@@ -124,26 +135,29 @@ public final class S3Backend implements ChunkBackend {
         this.counterFile = new CounterFile(own);
         this.earlierCounts = counterFile.read();
         this.holder = hostName() + ":" + cache.layout().root().toAbsolutePath();
+        this.leaseDuration = leaseDuration();
         this.locks = PrefixLocks.open(own.resolve("locks"));
         this.upkeep = new CacheUpkeep(cache, lru, locks, queueFolder, this::queuedHere);
-        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, this::queuedHere);
+        this.sweep = new S3Sweep(cache, objects, keys, locks, lru, this::queuedHere, this::checkBeforeDelete);
         if (options.readOnly()) {
             this.hostLease = null;
+            this.members = null;
             this.queue = null;
             this.asyncUploads = false;
             return;
         }
         S3Lease lease = null;
+        LeaseMembers joined = null;
         UploadQueue uploads = null;
         try {
+            joined = LeaseMembers.join(own.resolve("lease"));
             lease = S3Lease.take(
                     objects,
                     keys.lease("host"),
-                    holder,
-                    HOST_LEASE,
+                    holder + "#" + joined.id(),
+                    leaseDuration,
                     options.clock(),
-                    "the bucket prefix " + settings.url(),
-                    false);
+                    "the bucket prefix " + settings.url());
             // The queue folder exists in write-through mode too: what an async mount left is uploaded now.
             uploads = new UploadQueue(queueFolder, QUEUE_CAPACITY, 4, this::uploadCached);
             int left = uploads.drainLeftovers();
@@ -157,12 +171,86 @@ public final class S3Backend implements ChunkBackend {
             if (lease != null) {
                 lease.close();
             }
+            if (joined != null) {
+                S3Lease taken = lease;
+                try {
+                    joined.leave(() -> releaseQuietly(taken));
+                } catch (IOException | RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             locks.close();
             throw e;
         }
         this.hostLease = lease;
+        this.members = joined;
         this.queue = async || uploads.size() > 0 ? uploads : closeAndNull(uploads);
         this.asyncUploads = async;
+    }
+
+    /**
+     * Deletes a lease object now, waiting at most 10 s (an endpoint that does not answer must not hold up an
+     * unmount); if that fails, the lease expires by itself.
+     */
+    private static void releaseQuietly(S3Lease lease) {
+        if (lease == null) {
+            return;
+        }
+        java.util.concurrent.CompletableFuture<Void> released = new java.util.concurrent.CompletableFuture<>();
+        Thread releasing = new Thread(
+                () -> {
+                    try {
+                        lease.release();
+                        released.complete(null);
+                    } catch (IOException | RuntimeException e) {
+                        released.completeExceptionally(e);
+                    }
+                },
+                "chunkfs-s3-lease-release");
+        releasing.setDaemon(true);
+        releasing.start();
+        try {
+            released.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warning(() -> "could not release a lease (it expires by itself): "
+                    + e.getCause().getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warning("could not release a lease within 10 s (it expires by itself)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static Duration leaseDuration() {
+        long seconds = Long.getLong("chunkfs.s3.lease-seconds", DEFAULT_LEASE.toSeconds());
+        return Duration.ofSeconds(Math.max(1, seconds));
+    }
+
+    /**
+     * Before an acknowledgement (an insert returning, a duplicate counted as stored): the host lease must still be
+     * valid, else another holder may have taken the prefix over and its gc may remove what this one names.
+     */
+    private void checkBeforeAcknowledging() throws IOException {
+        if (hostLease != null) {
+            hostLease.check("acknowledge a chunk");
+        }
+    }
+
+    /** Before any delete in the bucket: the host lease, and the collection's lease while one runs. */
+    private void checkBeforeDelete() throws IOException {
+        if (hostLease == null) {
+            throw new StoreException("refused to delete in " + settings.url() + ": the store is open read-only");
+        }
+        hostLease.check("delete objects");
+        S3Lease gc = gcLease;
+        if (gc != null) {
+            gc.check("delete objects");
+        }
+    }
+
+    /** The host lease (tests). */
+    S3Lease hostLease() {
+        return hostLease;
     }
 
     /** Waits in this process's upload queue. */
@@ -369,6 +457,8 @@ public final class S3Backend implements ChunkBackend {
     @Override
     public boolean touch(Digest digest, boolean awaitSweep) throws IOException {
         if (cache.touch(digest, awaitSweep)) {
+            // A duplicate counts as stored because of this entry: only while no one else can have swept its object.
+            checkBeforeAcknowledging();
             return true;
         }
         // No local entry: one HEAD tells whether the chunk exists; if so a marker keeps the mark. Nothing is
@@ -379,7 +469,9 @@ public final class S3Backend implements ChunkBackend {
                 return false;
             }
             cache.placeMarker(digest, head.size());
-            return cache.touch(digest, false);
+            boolean touched = cache.touch(digest, false);
+            checkBeforeAcknowledging();
+            return touched;
         }
     }
 
@@ -390,7 +482,9 @@ public final class S3Backend implements ChunkBackend {
 
     @Override
     public boolean makeDurable(Digest digest, SyncLevel level) throws IOException {
-        return cache.makeDurable(digest, level);
+        boolean durable = cache.makeDurable(digest, level);
+        checkBeforeAcknowledging();
+        return durable;
     }
 
     @Override
@@ -432,6 +526,8 @@ public final class S3Backend implements ChunkBackend {
                 size = channel.size();
                 try {
                     upload(digest, channel, size);
+                    // Not named locally unless the object is still this holder's to keep.
+                    checkBeforeAcknowledging();
                 } catch (IOException e) {
                     LOG.warning(() -> "chunk " + digest + " not stored: " + e.getMessage());
                     throw e;
@@ -441,6 +537,7 @@ public final class S3Backend implements ChunkBackend {
         }
         lru.held(digest, size, false);
         upkeep.evictIfNeeded(digest);
+        checkBeforeAcknowledging();
     }
 
     private void upload(Digest digest, FileChannel channel, long size) throws IOException {
@@ -507,7 +604,13 @@ public final class S3Backend implements ChunkBackend {
     /** See {@link S3Sweep#deleteIfUnusedSince}: the local entry first, then the object. */
     @Override
     public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis) throws IOException {
-        return sweep.deleteIfUnusedSince(digest, cutoffMillis);
+        return sweep.deleteIfUnusedSince(digest, cutoffMillis, null);
+    }
+
+    /** As the two-argument form, and kept if the local entry's access time is no longer {@code seen}. */
+    @Override
+    public Deletion deleteIfUnusedSince(Digest digest, long cutoffMillis, FileTime seen) throws IOException {
+        return sweep.deleteIfUnusedSince(digest, cutoffMillis, seen);
     }
 
     /**
@@ -574,6 +677,7 @@ public final class S3Backend implements ChunkBackend {
             }
             aside = key + "." + n + ".bad";
             objects.copy(key, aside);
+            checkBeforeDelete();
             objects.delete(key);
             Entry entry = cache.stat(digest);
             if (entry != null && CacheUpkeep.isMarker(entry, digest)) {
@@ -665,17 +769,21 @@ public final class S3Backend implements ChunkBackend {
     public Closeable lockForGc() throws IOException {
         Closeable local = cache.lockForGc();
         try {
+            if (hostLease != null) {
+                hostLease.check("start a garbage collection");
+            }
             S3Lease lease = S3Lease.take(
                     objects,
                     keys.lease("gc"),
-                    holder,
-                    GC_LEASE,
+                    holder + "#" + S3Lease.newId(),
+                    leaseDuration,
                     java.time.Clock.systemUTC(),
-                    "garbage collection of " + settings.url(),
-                    true);
+                    "garbage collection of " + settings.url());
+            gcLease = lease;
             return () -> {
+                gcLease = null;
                 try {
-                    lease.close();
+                    releaseQuietly(lease);
                 } finally {
                     local.close();
                 }
@@ -777,6 +885,10 @@ public final class S3Backend implements ChunkBackend {
             }
             if (hostLease != null) {
                 hostLease.close();
+            }
+            if (members != null) {
+                // The last writer of this folder, in any process, hands the lease over at once.
+                members.leave(() -> releaseQuietly(hostLease));
             }
             locks.close();
         } finally {

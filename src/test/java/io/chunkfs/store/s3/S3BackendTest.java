@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
+import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
@@ -22,16 +23,21 @@ import io.chunkfs.store.local.LocalBackend;
 import io.chunkfs.testing.Await;
 import io.chunkfs.testing.S3TestServer;
 import io.chunkfs.testing.StorePaths;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -159,7 +165,8 @@ class S3BackendTest {
             assertEquals(2, counters.get("requests.put"), "counts since the store was created: " + counters);
             store.loadChunk(Digest.sha256(data));
             assertEquals(1, store.counters().get("cache.misses"), "this process's fetch adds to what was counted");
-            assertEquals(1, store.counters().get("requests.get"));
+            // The writer's look at the lease and its re-read after writing it, and this fetch.
+            assertEquals(3, store.counters().get("requests.get"));
         }
     }
 
@@ -404,13 +411,102 @@ class S3BackendTest {
     @Test
     void aSecondHostCannotOpenTheSamePrefixForWriting() throws IOException {
         Path other = dir.resolve("other-host-cache");
+        System.setProperty(LEASE_SECONDS, "4");
         try (ChunkStore store = open()) {
             Stores.initS3(other, false, settings(1 << 20));
+            // Refused once the holder is seen renewing its lease.
             StoreException refused =
                     assertThrows(StoreException.class, () -> Stores.open(other, StoreOptions.defaults()));
             assertTrue(refused.getMessage().contains("is held by"), refused.getMessage());
             Stores.open(other, StoreOptions.defaults().withReadOnly(true)).close();
+        } finally {
+            System.clearProperty(LEASE_SECONDS);
         }
+    }
+
+    private static final String LEASE_SECONDS = "chunkfs.s3.lease-seconds";
+
+    @Test
+    void closingTheStoreReleasesTheHostLeaseAtOnce() throws Exception {
+        try (ChunkStore store = open()) {
+            store.insertChunk(random(1_000, 40));
+            assertTrue(hasObject("p/.leases/host"), "held while open");
+        }
+        assertFalse(hasObject("p/.leases/host"), "released by the close: the next host need not wait");
+        Path other = dir.resolve("next-host-cache");
+        Stores.initS3(other, false, settings(1 << 20));
+        long start = System.nanoTime();
+        try (ChunkStore next = Stores.open(other, StoreOptions.defaults())) {
+            next.insertChunk(random(1_000, 41));
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(millis < S3Backend.DEFAULT_LEASE.toMillis() / 2, "the next host took it at once: " + millis + " ms");
+    }
+
+    /**
+     * A collection whose process stops renewing (SIGSTOP, a suspended VM) past its lease while another cache folder
+     * takes the prefix over and writes: once it goes on, it deletes no object and acknowledges no insert.
+     */
+    @Test
+    void aHolderPausedPastItsLeaseDeletesAndAcknowledgesNothingOnceAnotherTookItOver() throws Exception {
+        byte[] unused = random(3_000, 42);
+        byte[] kept = random(3_000, 43);
+        try (ChunkStore store = open()) {
+            store.insertChunk(unused);
+            store.insertChunk(kept);
+        }
+        Files.setAttribute(
+                StorePaths.chunk(root, Digest.sha256(unused)),
+                "lastAccessTime",
+                FileTime.from(Instant.now().minusSeconds(3_600)));
+        Instant uploaded = Instant.now();
+        Await.until(
+                Duration.ofSeconds(5), "two seconds passed", () -> Instant.now().isAfter(uploaded.plusSeconds(2)));
+        Path other = dir.resolve("other-host-cache");
+        Stores.initS3(other, false, settings(1 << 20));
+        byte[] theirs = random(3_000, 44);
+        System.setProperty(LEASE_SECONDS, "4");
+        StoreOptions options = StoreOptions.defaults();
+        LocalBackend local = LocalBackend.openCache(root, options);
+        S3Backend backend = S3Backend.open(local, options);
+        try (ChunkStore store = ChunkStore.open(backend, local.receipts(), options)) {
+            GarbageCollector gc = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            java.util.List<ChunkStore> taker = new java.util.ArrayList<>();
+            // In the middle of the sweep this process stops renewing; its lease lapses and the other folder's
+            // process takes it over (it waits for a whole lease of silence) and stores a chunk.
+            gc.beforeSetAside(name -> {
+                if (!taker.isEmpty()) {
+                    return;
+                }
+                try {
+                    backend.hostLease().pauseRenewalForTests(true);
+                    ChunkStore next = Stores.open(other, StoreOptions.defaults());
+                    taker.add(next);
+                    next.insertChunk(theirs);
+                    backend.hostLease().pauseRenewalForTests(false);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            try {
+                IOException refused = assertThrows(
+                        IOException.class,
+                        () -> gc.collect(List.of(Digest.sha256(kept)).iterator()));
+                assertTrue(refused.getMessage().contains("no longer holds the lease"), refused.getMessage());
+                assertTrue(hasObject(key(Digest.sha256(unused))), "the paused collection deleted nothing");
+                IOException notStored = assertThrows(IOException.class, () -> store.insertChunk(random(3_000, 45)));
+                assertTrue(notStored.getMessage().contains("no longer holds the lease"), notStored.getMessage());
+                assertThrows(IOException.class, () -> store.insertChunk(kept), "not even a duplicate counts as stored");
+            } finally {
+                for (ChunkStore next : taker) {
+                    next.close();
+                }
+            }
+        } finally {
+            System.clearProperty(LEASE_SECONDS);
+        }
+        assertArrayEquals(theirs, object(Digest.sha256(theirs)));
+        assertArrayEquals(kept, object(Digest.sha256(kept)));
     }
 
     @Test
@@ -459,6 +555,118 @@ class S3BackendTest {
         StoreException refused =
                 assertThrows(StoreException.class, () -> LocalBackend.open(root, StoreOptions.defaults()));
         assertTrue(refused.getMessage().contains("object store"), refused.getMessage());
+    }
+
+    private S3Backend openBackend() throws IOException {
+        StoreOptions options = StoreOptions.defaults();
+        return S3Backend.open(LocalBackend.openCache(root, options), options);
+    }
+
+    /** Whether {@code thread} waits for a prefix lock (a read-write lock), not for anything else. */
+    private static boolean waitsForAPrefixLock(Thread thread) {
+        Object blocker = LockSupport.getBlocker(thread);
+        return blocker != null && blocker.getClass().getName().contains("ReentrantReadWriteLock");
+    }
+
+    @Test
+    void aDeleteOutsideASweepTakesThePrefixBeforeItLooksSoThatAnInsertInFlightIsKept() throws Exception {
+        byte[] data = random(4_000, 30);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = open()) {
+            store.insertChunk(data);
+        }
+        Path chunk = StorePaths.chunk(root, digest);
+        Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.now().minusSeconds(3_600)));
+        long cutoff = System.currentTimeMillis() - 60_000;
+        try (S3Backend backend = openBackend();
+                PrefixLocks locks = PrefixLocks.open(root.resolve(".s3").resolve("locks"))) {
+            // An insert of the same bytes: it found the object (412) and holds the prefix until its local commit.
+            Closeable insert = locks.shared(digest.prefixIndex());
+            CompletableFuture<ChunkBackend.Deletion> deletion = new CompletableFuture<>();
+            Thread deleter = new Thread(() -> {
+                try {
+                    deletion.complete(backend.deleteIfUnusedSince(digest, cutoff));
+                } catch (IOException | RuntimeException e) {
+                    deletion.completeExceptionally(e);
+                }
+            });
+            deleter.start();
+            try {
+                Await.until(
+                        Duration.ofSeconds(30),
+                        "the delete waiting for the prefix",
+                        () -> waitsForAPrefixLock(deleter));
+                assertTrue(Files.exists(chunk), "nothing removed before the prefix was held");
+                assertTrue(backend.touch(digest, false), "the insert's touch lands");
+            } finally {
+                insert.close();
+            }
+            assertEquals(ChunkBackend.Deletion.KEPT, deletion.get(30, TimeUnit.SECONDS));
+        }
+        assertArrayEquals(data, object(digest), "the object the insert counted on stays");
+        assertTrue(Files.exists(chunk));
+    }
+
+    @Test
+    void anS3SweepKeepsAChunkTouchedSinceItsFirstLookEvenIfTheClockSteppedBack() throws Exception {
+        byte[] data = random(4_000, 31);
+        Digest digest = Digest.sha256(data);
+        try (ChunkStore store = open()) {
+            store.insertChunk(data);
+        }
+        Path chunk = StorePaths.chunk(root, digest);
+        Files.setAttribute(chunk, "lastAccessTime", FileTime.from(Instant.now().minusSeconds(3_600)));
+        // Last-Modified has whole seconds: the upload must be over a second older than the cutoff.
+        Instant uploaded = Instant.now();
+        Await.until(
+                Duration.ofSeconds(5), "two seconds passed", () -> Instant.now().isAfter(uploaded.plusSeconds(2)));
+        try (ChunkStore store = open()) {
+            GarbageCollector gc = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
+            // Used between the sweep's look and its removal, stamped by a wall clock that stepped back: older
+            // than the cutoff, but not what the sweep saw.
+            gc.beforeSetAside(name -> {
+                try {
+                    Files.setAttribute(
+                            chunk, "lastAccessTime", FileTime.from(Instant.now().minusSeconds(600)));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            GcResult result = gc.collect(null);
+            assertEquals(0, result.removedChunks(), "touched during the sweep");
+            assertTrue(store.contains(digest));
+        }
+        assertArrayEquals(data, object(digest), "its object stays");
+    }
+
+    @Test
+    void whatARunningSweepListedIsSeenByOtherThreads() throws Exception {
+        byte[] data = random(4_000, 32);
+        Digest digest = Digest.sha256(data);
+        bucketView.putObject(b -> b.bucket(bucket).key(key(digest)), RequestBody.fromBytes(data));
+        try (S3Backend backend = openBackend()) {
+            assertEquals(null, backend.stat(digest), "no local entry, no sweep: unknown");
+            java.util.concurrent.CountDownLatch listed = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch looked = new java.util.concurrent.CountDownLatch(1);
+            CompletableFuture<Void> sweeper = CompletableFuture.runAsync(() -> {
+                try (Closeable sweep = backend.sweepPrefix(digest.prefixIndex())) {
+                    listed.countDown();
+                    looked.await();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                assertTrue(listed.await(30, TimeUnit.SECONDS), "the sweep listed its prefix");
+                assertEquals(data.length, backend.stat(digest).size(), "listed by the sweep of another thread");
+            } finally {
+                looked.countDown();
+            }
+            sweeper.get(30, TimeUnit.SECONDS);
+            assertEquals(null, backend.stat(digest), "the sweep ended");
+        }
     }
 
     private static void damage(Path file) throws IOException {
