@@ -87,7 +87,7 @@ public final class LocalBackend implements ChunkBackend {
         } catch (IOException e) {
             LOG.warning(() -> "cannot tell what file system " + folders.chunks + " is on (" + e.getMessage()
                     + "): its store sync fsyncs every file it changed");
-            return StoreSync.FUSE;
+            return StoreSync.UNKNOWN;
         }
     }
 

@@ -29,6 +29,9 @@ final class StoreSync {
     /** {@code statfs} magic numbers of file systems whose {@code syncfs} does not reach the disk. */
     static final long FUSE = 0x65735546L;
 
+    /** Stands for a file system whose type could not be read: its {@code syncfs} is not trusted either. */
+    static final long UNKNOWN = -1L;
+
     private static final long SMB = 0x517BL;
     private static final long CIFS = 0xFF534D42L;
     private static final long SMB2 = 0xFE534D42L;
@@ -64,6 +67,7 @@ final class StoreSync {
      */
     static boolean syncfsReachesDisk(long fileSystemType) {
         return fileSystemType != FUSE
+                && fileSystemType != UNKNOWN
                 && fileSystemType != SMB
                 && fileSystemType != CIFS
                 && fileSystemType != SMB2
