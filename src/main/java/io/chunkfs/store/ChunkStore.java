@@ -185,7 +185,10 @@ public final class ChunkStore implements Closeable {
         return reads.open(digest, options.verifyReads());
     }
 
-    /** How many damaged chunks (wrong bytes or a damaged entry) {@link #openVerified} found since this store was opened. */
+    /**
+     * How many damaged chunks (wrong bytes or a damaged entry) {@link #openVerified} found since this store was
+     * opened.
+     */
     public long damagedChunksRead() {
         return reads.damagedFound();
     }
@@ -267,7 +270,10 @@ public final class ChunkStore implements Closeable {
         lastSync = started;
     }
 
-    /** One line to show at mount when the store's durability rests on its file system ({@link ChunkBackend#durabilityCaveat}). */
+    /**
+     * One line to show at mount when the store's durability rests on its file system
+     * ({@link ChunkBackend#durabilityCaveat}).
+     */
     public Optional<String> durabilityCaveat() {
         return backend.durabilityCaveat();
     }

@@ -223,9 +223,9 @@ public final class GarbageCollector {
      * long as that is not before the cutoff, no touch can look older than the cutoff. Once the file clock went
      * back further, the sweep removes nothing more: a chunk touched after the step, before the sweep looked at it,
      * would look unused (one the sweep had looked at already is kept by a backend that compares its atime with what
-     * the sweep saw, as the local one does). A step forward is harmless: touches after it carry later times, never earlier ones. A step back that a
-     * step forward undoes before the next reading goes unseen: one reading per {@link #CANDIDATES_PER_CLOCK_CHECK}
-     * candidates, taken after looking at them and before removing any.
+     * the sweep saw, as the local one does). A step forward is harmless: touches after it carry later times, never
+     * earlier ones. A step back that a step forward undoes before the next reading goes unseen: one reading per
+     * {@link #CANDIDATES_PER_CLOCK_CHECK} candidates, taken after looking at them and before removing any.
      */
     private final class FileClockWatch {
         final Instant start;

@@ -17,8 +17,8 @@ import jnr.ffi.Runtime;
  * The libc calls java.nio lacks: the {@code *at} family (every store file is reached relative to an open
  * folder, never through a path that could be swapped for a symlink), {@code utimensat} with an omitted
  * mtime (the conditional touch), {@code statx} (inode and ctime), {@code fchmod} (modes that ignore the
- * umask), {@code syncfs} and {@code fstatfs}. Linux only, like FUSE here; flag values come from jnr-constants so that they
- * are right on every architecture. Strings go to libc as UTF-8 bytes whatever the JVM's default charset.
+ * umask), {@code syncfs} and {@code fstatfs}. Linux only, like FUSE here; flag values come from jnr-constants so
+ * that they are right on every architecture. Strings go to libc as UTF-8 bytes whatever the JVM's default charset.
  */
 final class Posix {
     /** {@code UTIME_NOW} and {@code UTIME_OMIT} from {@code <sys/stat.h>}. */
