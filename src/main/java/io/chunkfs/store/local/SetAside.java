@@ -12,13 +12,13 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The names a chunk takes while it is not at its digest name: {@code DIGEST.sweep} for the moment a sweep holds
- * it aside to look at its atime once more, {@code DIGEST.N.bad} for a damaged copy (or a damaged entry, a folder
- * say) kept for inspection. The marker {@code .chunks/.sweep-running} exists, durably, while a sweep may hold
- * chunks aside: a power cut between setting a touched chunk aside and putting it back would otherwise leave it
- * away from its digest name until the next collection; the next start sees the marker and puts such chunks back ({@link GcLock#restoreAfterCrash}).
- * Only the marker's presence counts, never its bytes (it is made empty); {@link io.chunkfs.store.StoreFormat}
- * gives the version rule it follows.
+ * The names a chunk takes while it is not at its digest name: {@code DIGEST.sweep} for the moment a sweep holds it
+ * aside to look at its atime once more, {@code DIGEST.N.bad} for a damaged copy (or a damaged entry, a folder say) kept
+ * for inspection. The marker {@code .chunks/.sweep-running} exists, durably, while a sweep may hold chunks aside: a
+ * power cut between setting a touched chunk aside and putting it back would otherwise leave it away from its digest
+ * name until the next collection; the next start sees the marker and puts such chunks back ({@link
+ * GcLock#restoreAfterCrash}). Only the marker's presence counts, never its bytes (it is made empty); {@link
+ * io.chunkfs.store.StoreFormat} gives the version rule it follows.
  */
 final class SetAside {
     /** For {@link #quarantine}: whatever file the name shows. */
