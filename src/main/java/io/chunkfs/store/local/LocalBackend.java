@@ -4,6 +4,7 @@ import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.ChunkIdentity;
 import io.chunkfs.store.ChunkNotFoundException;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.GroupSync;
 import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreFormat;
 import io.chunkfs.store.StoreOptions;

@@ -1,6 +1,7 @@
 package io.chunkfs.store.local;
 
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.GroupSync;
 import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.SyncLevel;
 import java.io.IOException;

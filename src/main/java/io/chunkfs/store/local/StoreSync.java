@@ -2,6 +2,7 @@ package io.chunkfs.store.local;
 
 import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.GroupSync;
 import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;

@@ -1,6 +1,5 @@
-package io.chunkfs.store.local;
+package io.chunkfs.store;
 
-import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 
@@ -10,8 +9,8 @@ import java.io.InterruptedIOException;
  * instead of queueing a sync each. Its fields are guarded by its monitor, a leaf lock that is never held while
  * the action runs.
  */
-final class GroupSync {
-    interface Action {
+public final class GroupSync {
+    public interface Action {
         void run() throws IOException;
     }
 
@@ -22,7 +21,7 @@ final class GroupSync {
     private IOException failure;
     private long failedUpTo;
 
-    GroupSync(Action action) {
+    public GroupSync(Action action) {
         this.action = action;
     }
 
@@ -38,7 +37,7 @@ final class GroupSync {
         return mine;
     }
 
-    void sync() throws IOException {
+    public void sync() throws IOException {
         long ticket;
         synchronized (this) {
             ticket = ++requested;
