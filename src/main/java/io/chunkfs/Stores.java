@@ -2,6 +2,7 @@ package io.chunkfs;
 
 import io.chunkfs.store.ChunkBackend;
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Namespace;
 import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.local.LocalBackend;
@@ -122,10 +123,19 @@ public final class Stores {
             local.close();
             throw e;
         }
+        Namespace tree;
         try {
-            return ChunkStore.open(backend, local.receipts(), options);
+            tree = local.openTree();
         } catch (IOException | RuntimeException e) {
             backend.close();
+            throw e;
+        }
+        try {
+            return ChunkStore.open(backend, tree, options);
+        } catch (IOException | RuntimeException e) {
+            try (tree) {
+                backend.close();
+            }
             throw e;
         }
     }

@@ -1,7 +1,8 @@
 package io.chunkfs.cli;
 
 import io.chunkfs.store.ChunkStore;
-import io.chunkfs.store.ReceiptIndex;
+import io.chunkfs.store.EntryName;
+import io.chunkfs.store.Namespace;
 import io.chunkfs.store.StoreOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,21 +22,27 @@ final class ReceiptsCommand extends StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<ReceiptIndex.Receipt> receipts;
+        List<Namespace.Child> receipts = new ArrayList<>();
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults().withReadOnly(true))) {
-            receipts = chunkStore.receipts().list();
+            EntryName after = null;
+            List<Namespace.Child> page;
+            do {
+                page = chunkStore.tree().list(Namespace.ROOT, after, 1024);
+                receipts.addAll(page);
+                after = page.isEmpty() ? null : page.get(page.size() - 1).name();
+            } while (!page.isEmpty());
         }
         if (json) {
             List<Object> entries = new ArrayList<>();
-            for (ReceiptIndex.Receipt receipt : receipts) {
+            for (Namespace.Child receipt : receipts) {
                 Map<String, Object> entry = Json.object();
-                entry.put("name", receipt.name());
-                entry.put("digest", receipt.digest().toString());
+                entry.put("name", receipt.name().toString());
+                entry.put("digest", receipt.entry().digest().toString());
                 entries.add(entry);
             }
             out().println(Json.write(entries));
         } else {
-            receipts.forEach(receipt -> out().println(receipt.digest() + "  " + receipt.name()));
+            receipts.forEach(receipt -> out().println(receipt.entry().digest() + "  " + receipt.name()));
         }
         return 0;
     }

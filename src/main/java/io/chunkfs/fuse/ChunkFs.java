@@ -50,7 +50,7 @@ public final class ChunkFs extends FuseStubFS {
         this.refusals = new Refusals(store.options().readOnly());
         this.stats = new MountStats(
                 store.options().syncLevel() == SyncLevel.FILE, store.options().clock());
-        this.incoming = new IncomingFiles(store, refusals, stats);
+        this.incoming = new IncomingFiles(store, refusals, stats, mountedStore.uid(), mountedStore.gid());
         this.nodes = new Nodes(
                 store, refusals, stats, incoming, store.options().clock().instant());
         this.answers = new Answers(stats);

@@ -3,7 +3,7 @@ package io.chunkfs.fuse;
 import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
-import io.chunkfs.store.ReceiptIndex;
+import io.chunkfs.store.Namespace;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,15 +27,15 @@ import java.util.function.Consumer;
 final class IncomingFiles {
 
     private final ChunkStore store;
-    private final ReceiptIndex receipts;
+    private final IncomingNames receipts;
     private final Refusals refusals;
     private final MountStats stats;
     /** Files open for writing, by name; guarded by itself for name changes. */
     private final Map<String, PendingFile> pending = new ConcurrentHashMap<>();
 
-    IncomingFiles(ChunkStore store, Refusals refusals, MountStats stats) {
+    IncomingFiles(ChunkStore store, Refusals refusals, MountStats stats, int uid, int gid) {
         this.store = store;
-        this.receipts = store.receipts();
+        this.receipts = new IncomingNames(store.tree(), store.options().clock(), uid, gid);
         this.refusals = refusals;
         this.stats = stats;
     }
@@ -59,11 +59,13 @@ final class IncomingFiles {
     /** The names of files open for writing and of receipts whose chunk is there, sorted. */
     void list(Consumer<String> names) throws IOException {
         TreeSet<String> sorted = new TreeSet<>(pending.keySet());
-        for (ReceiptIndex.Receipt receipt : receipts.list()) {
+        List<Namespace.Child> files = new ArrayList<>();
+        receipts.forEach(files::add);
+        for (Namespace.Child file : files) {
             // A receipt whose chunk is gone (set aside by verify, removed behind the mount) would
             // list as "??????????" in ls -l: leave it out; writing the name again replaces it.
-            if (store.contains(receipt.digest())) {
-                sorted.add(receipt.name());
+            if (store.contains(file.entry().digest())) {
+                sorted.add(file.name().toString());
             }
         }
         sorted.forEach(names);
@@ -72,7 +74,7 @@ final class IncomingFiles {
     /** A new, empty file named {@code name}, replacing any file open under that name, open for writing. */
     IncomingHandle create(String name) throws IOException {
         refusals.requireWritable();
-        ReceiptIndex.checkName(name);
+        IncomingNames.check(name);
         PendingFile created = new PendingFile(store, receipts, name, null, 0);
         created.markCreated();
         created.attach();
@@ -196,7 +198,7 @@ final class IncomingFiles {
     /** Moves the receipt and the open file of {@code from} to {@code to}, replacing both of {@code to}. */
     void rename(String from, String to) throws IOException {
         refusals.requireWritable();
-        ReceiptIndex.checkName(to);
+        IncomingNames.check(to);
         synchronized (pending) {
             PendingFile moving = pending.remove(from);
             boolean hadReceipt = receipts.get(from).isPresent();

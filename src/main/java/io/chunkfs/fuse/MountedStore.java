@@ -46,12 +46,19 @@ final class MountedStore {
     }
 
     /**
-     * Makes every acknowledged chunk and receipt durable: under sync=file they are already, under
-     * sync=filesystem this is the store sync that makes them so. Nothing to do on a read-only mount.
+     * Makes every acknowledged chunk and every change of a name durable (fsync, fsyncdir): under sync=file the
+     * chunks and written files' names are already, and this makes the other changes of names (renames, removals)
+     * durable; under sync=filesystem this is the store sync that makes everything so. Nothing to do on a
+     * read-only mount.
      */
     void syncIfDeferred() throws IOException {
-        if (!store.options().readOnly() && store.options().syncLevel() == SyncLevel.FILESYSTEM) {
+        if (store.options().readOnly()) {
+            return;
+        }
+        if (store.options().syncLevel() == SyncLevel.FILESYSTEM) {
             store.sync();
+        } else if (store.options().syncLevel() == SyncLevel.FILE) {
+            store.tree().sync();
         }
     }
 }

@@ -4,7 +4,6 @@ import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.InsertResult;
-import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.StagedChunk;
 import io.chunkfs.store.WriteSession;
 import java.io.IOException;
@@ -20,7 +19,7 @@ final class PendingFile {
     private static final int COPY_BUFFER = 128 * 1024;
 
     private final ChunkStore store;
-    private final ReceiptIndex receipts;
+    private final IncomingNames receipts;
     private final WriteSession session;
     /** The name under {@code incoming/}, or null once it was unlinked (then no receipt is written). */
     private String name;
@@ -42,7 +41,7 @@ final class PendingFile {
     private int openHandles;
     private Instant modified;
 
-    PendingFile(ChunkStore store, ReceiptIndex receipts, String name, Digest base, long baseSize) throws IOException {
+    PendingFile(ChunkStore store, IncomingNames receipts, String name, Digest base, long baseSize) throws IOException {
         this.store = store;
         this.receipts = receipts;
         this.session = store.beginWrite();
@@ -180,7 +179,7 @@ final class PendingFile {
             base = result.digest();
             baseSize = result.size();
             if (name != null) {
-                receipts.put(name, base);
+                receipts.put(name, base, baseSize);
             }
             return result;
         } catch (IOException | RuntimeException e) {

@@ -44,7 +44,7 @@ public final class ChunkStore implements Closeable {
     private static final Logger LOG = Logger.getLogger(ChunkStore.class.getName());
 
     private final ChunkBackend backend;
-    private final ReceiptIndex receipts;
+    private final Namespace tree;
     private final StoreOptions options;
     private final ScheduledExecutorService periodicSync;
     /** Hashes staged chunks while their writers go on ({@link PipelinedHash}). */
@@ -59,9 +59,9 @@ public final class ChunkStore implements Closeable {
     private final VerifiedReads reads = new VerifiedReads(this, VerifiedReads.REMEMBERED);
     private final Dedup dedup;
 
-    private ChunkStore(ChunkBackend backend, ReceiptIndex receipts, StoreOptions options) {
+    private ChunkStore(ChunkBackend backend, Namespace tree, StoreOptions options) {
         this.backend = backend;
-        this.receipts = receipts;
+        this.tree = tree;
         this.dedup = new Dedup(backend, options.syncLevel());
         this.options = options;
         if (options.syncLevel() == SyncLevel.FILESYSTEM && !options.readOnly()) {
@@ -75,12 +75,12 @@ public final class ChunkStore implements Closeable {
     }
 
     /**
-     * Opens a store on {@code backend}, which it then owns (closing the store closes the backend, and so does a
-     * failure here). A writable store starts the backend's recovery of what a crashed process left.
+     * Opens a store on {@code backend} with its file tree {@code tree}, which it then owns (closing the store
+     * closes both, and so does a failure here). A writable store starts the backend's recovery of what a crashed
+     * process left.
      */
-    public static ChunkStore open(ChunkBackend backend, ReceiptIndex receipts, StoreOptions options)
-            throws IOException {
-        ChunkStore store = new ChunkStore(backend, receipts, options);
+    public static ChunkStore open(ChunkBackend backend, Namespace tree, StoreOptions options) throws IOException {
+        ChunkStore store = new ChunkStore(backend, tree, options);
         if (!options.readOnly()) {
             try {
                 backend.startRecovery(
@@ -119,9 +119,9 @@ public final class ChunkStore implements Closeable {
         return backend.counters();
     }
 
-    /** The mount's receipts, kept in this store. */
-    public ReceiptIndex receipts() {
-        return receipts;
+    /** The file tree kept beside the chunks (the mount's {@code incoming/}). */
+    public Namespace tree() {
+        return tree;
     }
 
     /** Opens a write session; see {@link WriteSession}. */
@@ -267,6 +267,10 @@ public final class ChunkStore implements Closeable {
         ensureOpen();
         Instant started = options.clock().instant();
         backend.sync(started);
+        // Chunks first, then the names: a name never outlives a crash that its chunk did not.
+        if (!options.readOnly()) {
+            tree.sync();
+        }
         lastSync = started;
     }
 
@@ -297,9 +301,11 @@ public final class ChunkStore implements Closeable {
                     Thread.currentThread().interrupt();
                 }
                 sync();
+            } else if (!options.readOnly()) {
+                tree.sync();
             }
         } finally {
-            try {
+            try (Namespace closing = tree) {
                 backend.close();
             } finally {
                 closed = true;

@@ -144,7 +144,7 @@ public final class GarbageCollector {
         backend.sweepStarting();
         Sweep sweep = sweepAll(cutoffMillis, marginCutoff, clock);
         backend.sweepDone();
-        long removedReceipts = store.receipts().removeDangling(digest -> backend.stat(digest) != null);
+        long removedReceipts = store.tree().removeNamesOfMissingChunks(digest -> backend.stat(digest) != null);
         return new GcResult(
                 start,
                 Instant.ofEpochMilli(cutoffMillis),

@@ -5,10 +5,12 @@ import io.chunkfs.store.ChunkIdentity;
 import io.chunkfs.store.ChunkNotFoundException;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.GroupSync;
+import io.chunkfs.store.Namespace;
 import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreFormat;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
+import io.chunkfs.store.sql.SqlNamespace;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -285,6 +287,23 @@ public final class LocalBackend implements ChunkBackend {
         Files.setPosixFilePermissions(
                 path, PosixFilePermissions.fromString(folders.chunkMode == 0400 ? "r--------" : "r--r--r--"));
         return name;
+    }
+
+    /**
+     * Opens the store's file tree ({@code tree.db} in the store folder, see {@link SqlNamespace}); the caller owns
+     * it. A new tree's root folder belongs to the store's owner, and gc keeps what it names.
+     */
+    public Namespace openTree() throws IOException {
+        Owner owner = owner();
+        return SqlNamespace.open(
+                layout.root(),
+                storeSync.sharedMemoryWorks(),
+                options.readOnly(),
+                options.syncLevel(),
+                options.clock(),
+                owner.uid(),
+                owner.gid(),
+                true);
     }
 
     /** The receipts of this store, kept as symlinks in {@code receipts/}. */

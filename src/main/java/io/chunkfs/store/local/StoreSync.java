@@ -37,6 +37,7 @@ final class StoreSync {
     private static final long CIFS = 0xFF534D42L;
     private static final long SMB2 = 0xFE534D42L;
     private static final long V9FS = 0x01021997L;
+    private static final long NFS = 0x6969L;
 
     private final Syscalls sys;
     private final StoreFolders folders;
@@ -73,6 +74,15 @@ final class StoreSync {
                 && fileSystemType != CIFS
                 && fileSystemType != SMB2
                 && fileSystemType != V9FS;
+    }
+
+    /**
+     * Whether processes sharing a file on this file system see one another's writes to a shared mapping of it, as
+     * SQLite's WAL index needs: on the local file systems, not on FUSE or on network clients (NFS included), where
+     * the tree's database keeps a rollback journal instead.
+     */
+    boolean sharedMemoryWorks() {
+        return !fsyncEach && fileSystemType != NFS;
     }
 
     /** Whether this store sync fsyncs what changed one by one instead of calling {@code syncfs}. */
