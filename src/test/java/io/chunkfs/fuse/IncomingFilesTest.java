@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.CorruptChunkException;
 import io.chunkfs.store.Digest;
+import io.chunkfs.testing.Receipts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class IncomingFilesTest {
     }
 
     private Optional<Digest> receipt(String name) throws IOException {
-        return tree.store.receipts().get(name);
+        return Receipts.of(tree.store).get(name);
     }
 
     private List<String> listed() throws IOException {

@@ -32,7 +32,7 @@ final class MountlessTree implements AutoCloseable {
         this.store = store;
         this.stats = new MountStats(false, java.time.Clock.systemUTC());
         Refusals refusals = new Refusals(store.options().readOnly());
-        this.files = new IncomingFiles(store, refusals, stats);
+        this.files = new IncomingFiles(store, refusals, stats, 0, 0);
         this.nodes = new Nodes(store, refusals, stats, files, Instant.EPOCH);
     }
 

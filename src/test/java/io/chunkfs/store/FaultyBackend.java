@@ -4,9 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,7 +12,7 @@ import java.util.stream.Stream;
 import jnr.constants.platform.Errno;
 
 /**
- * A {@link ChunkBackend} (and its {@link ReceiptIndex}) that passes every call to a real one but fails the
+ * A {@link ChunkBackend} (and its {@link Namespace}) that passes every call to a real one but fails the
  * {@code nth} call of one kind with an errno, as a full disk (ENOSPC) or a failing one (EIO) would: the fault
  * comes from above the file system, where any backend may raise it, so the store's logic is tested against
  * the seam rather than against one backend's system calls. The call fails before it reaches the real backend.
@@ -49,42 +47,23 @@ final class FaultyBackend implements ChunkBackend {
         return fired;
     }
 
-    /** The receipts of {@code real}, with {@link Kind#RECEIPT_WRITE} faults in put, rename and remove. */
-    ReceiptIndex receipts(ReceiptIndex receipts) {
-        return new ReceiptIndex() {
-            @Override
-            public Optional<Digest> get(String name) throws IOException {
-                return receipts.get(name);
-            }
-
-            @Override
-            public void put(String name, Digest digest) throws IOException {
-                maybeFail(Kind.RECEIPT_WRITE, name);
-                receipts.put(name, digest);
-            }
-
-            @Override
-            public boolean remove(String name) throws IOException {
-                maybeFail(Kind.RECEIPT_WRITE, name);
-                return receipts.remove(name);
-            }
-
-            @Override
-            public void rename(String from, String to) throws IOException {
-                maybeFail(Kind.RECEIPT_WRITE, from);
-                receipts.rename(from, to);
-            }
-
-            @Override
-            public List<Receipt> list() throws IOException {
-                return receipts.list();
-            }
-
-            @Override
-            public long removeDangling(Presence store) throws IOException {
-                return receipts.removeDangling(store);
-            }
-        };
+    /**
+     * The tree {@code tree}, with {@link Kind#RECEIPT_WRITE} faults in the changes of names a mount makes
+     * (createOrReplace, rename, unlink).
+     */
+    Namespace tree(Namespace tree) {
+        java.util.Set<String> faulty = java.util.Set.of("createOrReplace", "rename", "unlink");
+        return (Namespace) java.lang.reflect.Proxy.newProxyInstance(
+                Namespace.class.getClassLoader(), new Class<?>[] {Namespace.class}, (proxy, method, args) -> {
+                    if (faulty.contains(method.getName())) {
+                        maybeFail(Kind.RECEIPT_WRITE, String.valueOf(args[1]));
+                    }
+                    try {
+                        return method.invoke(tree, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
     }
 
     private void maybeFail(Kind call, String what) throws PosixException {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
 import io.chunkfs.store.local.LocalBackend;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.TestStores;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -64,11 +65,11 @@ class FaultyBackendTest {
                 acknowledged.add(staged.commit().digest());
             }
         });
-        steps.put("receipt", store -> store.receipts().put("b.bin", Digest.sha256(b)));
+        steps.put("receipt", store -> Receipts.of(store).put("b.bin", Digest.sha256(b)));
         steps.put("sync", ChunkStore::sync);
 
         List<String> failures = new ArrayList<>();
-        try (ChunkStore store = ChunkStore.open(faulty, faulty.receipts(local.receipts()), options)) {
+        try (ChunkStore store = ChunkStore.open(faulty, faulty.tree(local.openTree()), options)) {
             for (Map.Entry<String, Step> step : steps.entrySet()) {
                 try {
                     step.getValue().run(store);
@@ -90,7 +91,7 @@ class FaultyBackendTest {
                 byte[] expected = digest.equals(Digest.sha256(a)) ? a : b;
                 assertArrayEquals(expected, store.loadChunk(digest), "acknowledged chunk " + digest);
             }
-            for (ReceiptIndex.Receipt receipt : store.receipts().list()) {
+            for (Receipts.Receipt receipt : Receipts.of(store).list()) {
                 assertTrue(store.contains(receipt.digest()), "receipt " + receipt + " names a chunk that is there");
             }
         }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.TestStores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,7 +52,7 @@ class GarbageCollectorTest {
             Digest missing = Digest.sha256("never stored".getBytes(StandardCharsets.UTF_8));
             age(store, kept);
             age(store, swept);
-            ReceiptIndex receipts = store.receipts();
+            Receipts receipts = Receipts.of(store);
             receipts.put("kept.txt", kept);
             receipts.put("swept.txt", swept);
             GcResult result =
@@ -65,7 +66,7 @@ class GarbageCollectorTest {
             assertEquals("swept".length(), result.removedBytes());
             assertEquals(1, result.keptChunks());
             assertEquals(1, result.removedReceipts());
-            assertEquals(List.of(new ReceiptIndex.Receipt("kept.txt", kept)), receipts.list());
+            assertEquals(List.of(new Receipts.Receipt("kept.txt", kept)), receipts.list());
         }
     }
 

@@ -73,7 +73,7 @@ public final class LocalBackend implements ChunkBackend {
         this.gcLock = new GcLock(layout, folders);
         this.setAside = new SetAside(folders);
         this.storeSync = new StoreSync(sys, folders, fileSystemType(folders));
-        this.receipts = new LocalReceipts(this, folders, options.syncLevel(), storeSync);
+        this.receipts = new LocalReceipts(sys, folders.receipts);
         for (int prefix = 0; prefix < folderSyncs.length; prefix++) {
             Folder folder = folders.prefix(prefix);
             folderSyncs[prefix] = new GroupSync(() -> sys.fsync(folder));
@@ -306,7 +306,7 @@ public final class LocalBackend implements ChunkBackend {
                 true);
     }
 
-    /** The receipts of this store, kept as symlinks in {@code receipts/}. */
+    /** The receipts of a store made by an earlier release, in {@code receipts/}, to convert into the tree. */
     public LocalReceipts receipts() {
         return receipts;
     }

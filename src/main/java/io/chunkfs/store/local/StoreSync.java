@@ -18,8 +18,9 @@ import jnr.constants.platform.Errno;
  * Where {@code syncfs(2)} reaches the disk, that is one {@code syncfs} of the store's file system. Where it does
  * not ({@link #syncfsReachesDisk}: FUSE, SMB, 9p), {@code syncfs} returns 0 having sent nothing to the server or
  * daemon that holds the data, so this fsyncs, one by one, every chunk published and every folder changed since
- * the last store sync: the chunk files first, then their prefix folders, then {@code receipts/}, so that no
- * name can become durable before the bytes it names.
+ * the last store sync: the chunk files first, then their prefix folders, so that no
+ * name can become durable before the bytes it names (the tree's names are made durable after this, by the
+ * store's sync).
  *
  * <p>Concurrent store syncs share one run as a group commit ({@link GroupSync}): a caller returns once a run
  * that started after its call has finished, so what it acknowledged before calling was in that run's record.
@@ -49,8 +50,6 @@ final class StoreSync {
     private Set<Digest> chunks = new HashSet<>();
     /** Prefix folders whose entries changed since the last run; guarded by {@code this}. */
     private BitSet prefixes = new BitSet(ChunkBackend.PREFIXES);
-    /** Whether {@code receipts/} changed since the last run; guarded by {@code this}. */
-    private boolean receipts;
 
     StoreSync(Syscalls sys, StoreFolders folders, long fileSystemType) {
         this.sys = sys;
@@ -118,15 +117,6 @@ final class StoreSync {
         }
     }
 
-    /** Records that {@code receipts/} changed. */
-    void receiptsChanged() {
-        if (fsyncEach) {
-            synchronized (this) {
-                receipts = true;
-            }
-        }
-    }
-
     /** Makes everything recorded before this call durable. */
     void sync() throws IOException {
         group.sync();
@@ -139,14 +129,11 @@ final class StoreSync {
         }
         Set<Digest> files;
         BitSet folderBits;
-        boolean receiptsFolder;
         synchronized (this) {
             files = chunks;
             folderBits = prefixes;
-            receiptsFolder = receipts;
             chunks = new HashSet<>();
             prefixes = new BitSet(ChunkBackend.PREFIXES);
-            receipts = false;
         }
         try {
             for (Digest digest : files) {
@@ -155,14 +142,10 @@ final class StoreSync {
             for (int prefix = folderBits.nextSetBit(0); prefix >= 0; prefix = folderBits.nextSetBit(prefix + 1)) {
                 sys.fsync(folders.prefix(prefix));
             }
-            if (receiptsFolder) {
-                sys.fsync(folders.receipts);
-            }
         } catch (IOException | RuntimeException e) {
             synchronized (this) {
                 chunks.addAll(files);
                 prefixes.or(folderBits);
-                receipts |= receiptsFolder;
             }
             throw e;
         }

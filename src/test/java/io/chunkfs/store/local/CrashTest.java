@@ -12,7 +12,6 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.store.GarbageCollector;
 import io.chunkfs.store.GcResult;
 import io.chunkfs.store.Progress;
-import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.StagedChunk;
 import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreOptions;
@@ -20,6 +19,7 @@ import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.store.WriteSession;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -533,7 +533,7 @@ class CrashTest {
 
         void put(String name, Digest digest) throws IOException {
             long start = sys.calls();
-            store.receipts().put(name, digest);
+            Receipts.of(store).put(name, digest);
             ledger.receiptChange(start, sys.calls(), receipts -> {
                 receipts.put(name, digest);
                 return receipts;
@@ -542,7 +542,7 @@ class CrashTest {
 
         void rename(String from, String to) throws IOException {
             long start = sys.calls();
-            store.receipts().rename(from, to);
+            Receipts.of(store).rename(from, to);
             ledger.receiptChange(start, sys.calls(), receipts -> {
                 receipts.put(to, receipts.remove(from));
                 return receipts;
@@ -551,7 +551,7 @@ class CrashTest {
 
         void remove(String name) throws IOException {
             long start = sys.calls();
-            store.receipts().remove(name);
+            Receipts.of(store).remove(name);
             ledger.receiptChange(start, sys.calls(), receipts -> {
                 receipts.remove(name);
                 return receipts;
@@ -634,7 +634,7 @@ class CrashTest {
         try {
             StoreOptions options = StoreOptions.defaults().withSyncLevel(SyncLevel.NONE);
             backend = LocalBackend.open(crashed, options);
-            store = ChunkStore.open(backend, backend.receipts(), options);
+            store = ChunkStore.open(backend, backend.openTree(), options);
         } catch (IOException e) {
             throw new AssertionError(where + ": the store does not open: " + e.getMessage(), e);
         }
@@ -675,7 +675,7 @@ class CrashTest {
             }
             if (ledger.hasReceipts()) {
                 Map<String, Digest> receipts = new TreeMap<>();
-                for (ReceiptIndex.Receipt receipt : store.receipts().list()) {
+                for (Receipts.Receipt receipt : Receipts.of(store).list()) {
                     receipts.put(receipt.name(), receipt.digest());
                 }
                 List<Map<String, Digest>> allowed = ledger.allowedReceipts(cut, scenario.level);

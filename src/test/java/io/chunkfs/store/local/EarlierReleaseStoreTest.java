@@ -12,10 +12,10 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.store.GarbageCollector;
 import io.chunkfs.store.GcResult;
 import io.chunkfs.store.Progress;
-import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
@@ -64,10 +64,10 @@ class EarlierReleaseStoreTest {
             for (Map.Entry<Digest, byte[]> chunk : CHUNKS.entrySet()) {
                 assertArrayEquals(chunk.getValue(), store.loadChunk(chunk.getKey()), chunk.getKey() + " read verified");
             }
-            List<ReceiptIndex.Receipt> receipts = List.of(
-                    new ReceiptIndex.Receipt("hello copy.txt", HELLO), new ReceiptIndex.Receipt("note.txt", NOTE));
-            assertEquals(receipts, store.receipts().list());
-            assertEquals(HELLO, store.receipts().get("hello copy.txt").orElseThrow());
+            List<Receipts.Receipt> receipts =
+                    List.of(new Receipts.Receipt("hello copy.txt", HELLO), new Receipts.Receipt("note.txt", NOTE));
+            assertEquals(receipts, Receipts.of(store).list());
+            assertEquals(HELLO, Receipts.of(store).get("hello copy.txt").orElseThrow());
 
             VerifyResult verified = new Verifier(store, 2, Progress.NONE).verifyAll();
             assertTrue(verified.ok(), verified.toString());
@@ -85,7 +85,7 @@ class EarlierReleaseStoreTest {
             }
             GcResult swept = collect(store, Duration.ZERO);
             assertEquals(List.of(4L, 2L, 2L, 2L, 0L), counts(swept), swept.toString());
-            assertEquals(receipts, store.receipts().list());
+            assertEquals(receipts, Receipts.of(store).list());
             assertArrayEquals(CHUNKS.get(NOTE), store.loadChunk(NOTE));
             assertEquals(PATTERN, store.insertChunk(pattern()).digest(), "a removed chunk can be stored again");
         }
@@ -118,13 +118,13 @@ class EarlierReleaseStoreTest {
         Files.write(chunk, new byte[bytes.length]);
 
         LocalBackend backend = LocalBackend.open(root, StoreOptions.defaults());
-        try (ChunkStore store = ChunkStore.open(backend, backend.receipts(), StoreOptions.defaults())) {
+        try (ChunkStore store = ChunkStore.open(backend, backend.openTree(), StoreOptions.defaults())) {
             assertTrue(backend.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
             assertEquals(List.of(), names(writers), "the record goes once its chunks are checked");
             assertEquals(List.of(killed + ".0.bad"), names(chunk.getParent()), "set aside as verify does");
             assertEquals(
-                    List.of(new ReceiptIndex.Receipt("killed.txt", killed)),
-                    store.receipts().list());
+                    List.of(new Receipts.Receipt("killed.txt", killed)),
+                    Receipts.of(store).list());
             store.insertChunk(bytes);
             assertArrayEquals(bytes, store.loadChunk(killed));
         }
@@ -144,7 +144,7 @@ class EarlierReleaseStoreTest {
         Digest first = Digest.parse("08b065ff6bb0bb255d3e83e7e429bcd1636dabd300f50b50dc38941f36cc6208");
 
         LocalBackend backend = LocalBackend.open(root, StoreOptions.defaults());
-        try (ChunkStore store = ChunkStore.open(backend, backend.receipts(), StoreOptions.defaults())) {
+        try (ChunkStore store = ChunkStore.open(backend, backend.openTree(), StoreOptions.defaults())) {
             assertTrue(backend.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
             assertEquals(List.of(), names(root.resolve(".writers")));
             assertEquals(List.of(), names(root.resolve(".tmp")));
@@ -153,7 +153,7 @@ class EarlierReleaseStoreTest {
             }
             assertArrayEquals(CHUNKS.get(HELLO), store.loadChunk(HELLO));
             assertArrayEquals("from the first build\n".getBytes(UTF_8), store.loadChunk(first));
-            assertEquals(List.of(), store.receipts().list());
+            assertEquals(List.of(), Receipts.of(store).list());
             assertTrue(new Verifier(store, 1, Progress.NONE).verifyAll().ok());
         }
     }
@@ -188,7 +188,7 @@ class EarlierReleaseStoreTest {
         }
         // Unreadable and dead: the next start checks every chunk, as for a writer that never synced, then drops it.
         LocalBackend backend = LocalBackend.open(root, StoreOptions.defaults());
-        try (ChunkStore store = ChunkStore.open(backend, backend.receipts(), StoreOptions.defaults())) {
+        try (ChunkStore store = ChunkStore.open(backend, backend.openTree(), StoreOptions.defaults())) {
             assertTrue(backend.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
             assertEquals(List.of(), names(root.resolve(".writers")), "the dead writer's record is gone");
         }

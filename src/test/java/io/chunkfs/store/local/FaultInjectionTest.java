@@ -12,12 +12,12 @@ import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.PosixException;
 import io.chunkfs.store.Progress;
-import io.chunkfs.store.ReceiptIndex;
 import io.chunkfs.store.StagedChunk;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.WriteSession;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.TestStores;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -93,7 +93,7 @@ class FaultInjectionTest {
                             .forEach(name -> assertTrue(Digest.isValid(name), "only chunks in chunk folders: " + name));
                 }
             }
-            for (ReceiptIndex.Receipt receipt : store.receipts().list()) {
+            for (Receipts.Receipt receipt : Receipts.of(store).list()) {
                 assertTrue(store.contains(receipt.digest()), "receipt " + receipt + " names a chunk that is there");
             }
             for (byte[] data : List.of(a, b, c)) {
@@ -118,10 +118,10 @@ class FaultInjectionTest {
         steps.put("insert a", store -> checkInserted(store, a));
         steps.put("insert b", store -> checkInserted(store, b));
         steps.put("insert a again", store -> checkInserted(store, a));
-        steps.put("receipt one -> a", store -> store.receipts().put("one", Digest.sha256(a)));
-        steps.put("receipt one -> b", store -> store.receipts().put("one", Digest.sha256(b)));
-        steps.put("rename one to two", store -> store.receipts().rename("one", "two"));
-        steps.put("remove two", store -> store.receipts().remove("two"));
+        steps.put("receipt one -> a", store -> Receipts.of(store).put("one", Digest.sha256(a)));
+        steps.put("receipt one -> b", store -> Receipts.of(store).put("one", Digest.sha256(b)));
+        steps.put("rename one to two", store -> Receipts.of(store).rename("one", "two"));
+        steps.put("remove two", store -> Receipts.of(store).remove("two"));
         steps.put("staged insert c", store -> {
             try (WriteSession session = store.beginWrite();
                     StagedChunk staged = session.stage()) {

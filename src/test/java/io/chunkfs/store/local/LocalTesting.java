@@ -11,6 +11,6 @@ final class LocalTesting {
 
     static ChunkStore open(Path root, StoreOptions options, Syscalls sys) throws IOException {
         LocalBackend backend = LocalBackend.open(root, options, sys);
-        return ChunkStore.open(backend, backend.receipts(), options);
+        return ChunkStore.open(backend, backend.openTree(), options);
     }
 }

@@ -18,6 +18,7 @@ import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
 import java.nio.charset.StandardCharsets;
@@ -105,13 +106,13 @@ class StoreFolderSafetyTest {
                         TestStores.root(store).resolve(name + ".moved"));
                 Files.createSymbolicLink(TestStores.root(store).resolve(name), outside);
             }
-            store.receipts().put("a.txt", first);
-            store.receipts()
+            Receipts.of(store).put("a.txt", first);
+            Receipts.of(store)
                     .put(
                             "a.txt",
                             store.insertChunk("second".getBytes(StandardCharsets.UTF_8))
                                     .digest());
-            store.receipts().rename("a.txt", "b.txt");
+            Receipts.of(store).rename("a.txt", "b.txt");
             try (var entries = Files.list(outside)) {
                 assertEquals(0, entries.count(), "nothing written outside");
             }

@@ -12,6 +12,7 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.store.PosixException;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
+import io.chunkfs.testing.Receipts;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -58,7 +59,7 @@ class StoreSyncTest {
         try (ChunkStore store = open(true)) {
             Digest a = store.insertChunk(random(1000, 1)).digest();
             Digest b = store.insertChunk(random(2000, 2)).digest();
-            store.receipts().put("a", a);
+            Receipts.of(store).put("a", a);
             calls.clear();
             store.sync();
             assertFalse(calls.contains("syncfs"), calls.toString());

@@ -469,7 +469,7 @@ class S3BackendTest {
         StoreOptions options = StoreOptions.defaults();
         LocalBackend local = LocalBackend.openCache(root, options);
         S3Backend backend = S3Backend.open(local, options);
-        try (ChunkStore store = ChunkStore.open(backend, local.receipts(), options)) {
+        try (ChunkStore store = ChunkStore.open(backend, local.openTree(), options)) {
             GarbageCollector gc = new GarbageCollector(store, Duration.ZERO, Progress.NONE);
             java.util.List<ChunkStore> taker = new java.util.ArrayList<>();
             // In the middle of the sweep this process stops renewing; its lease lapses and the other folder's
