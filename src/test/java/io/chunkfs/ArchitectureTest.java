@@ -33,7 +33,7 @@ class ArchitectureTest {
                 .layer("opening")
                 .definedBy("io.chunkfs")
                 .layer("backend")
-                .definedBy("io.chunkfs.store.local..", "io.chunkfs.store.s3..")
+                .definedBy("io.chunkfs.store.local..", "io.chunkfs.store.s3..", "io.chunkfs.store.sql..")
                 .layer("core")
                 .definedBy("io.chunkfs.store")
                 .whereLayer("cli")

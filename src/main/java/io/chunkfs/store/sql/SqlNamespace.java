@@ -120,7 +120,9 @@ public final class SqlNamespace implements Namespace {
         if (readOnly && !Files.exists(file)) {
             throw new PosixException("open", file.toString(), Errno.ENOENT.intValue());
         }
-        SqlNamespace namespace = new SqlNamespace(SqliteDatabase.at(file, sharedMemoryWorks, readOnly), level, clock);
+        // The folder's real path: the database refuses a symlink anywhere on its path (see SqliteDatabase).
+        Path real = file.toAbsolutePath().getParent().toRealPath().resolve(file.getFileName());
+        SqlNamespace namespace = new SqlNamespace(SqliteDatabase.at(real, sharedMemoryWorks, readOnly), level, clock);
         try {
             if (readOnly) {
                 namespace.checkSchema();

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Properties;
 import jnr.constants.platform.Errno;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteException;
@@ -34,6 +35,7 @@ import org.sqlite.SQLiteException;
 final class SqliteDatabase {
     static final String FILE = "tree.db";
     private static final int BUSY_TIMEOUT_MILLIS = 60_000;
+    private static final int NOFOLLOW = 0x01000000;
 
     private final Path file;
     private final boolean wal;
@@ -73,8 +75,13 @@ final class SqliteDatabase {
         config.setSynchronous(wal ? SQLiteConfig.SynchronousMode.NORMAL : SQLiteConfig.SynchronousMode.FULL);
         config.setLockingMode(SQLiteConfig.LockingMode.NORMAL);
         config.setReadOnly(readOnly);
+        // SQLITE_OPEN_NOFOLLOW (sqlite-jdbc has no constant for it): a tree.db, or a folder on its path, swapped for
+        // a symlink is refused rather than followed out of the store; the store's real path is resolved at open.
+        Properties properties = config.toProperties();
+        properties.setProperty(
+                SQLiteConfig.Pragma.OPEN_MODE.pragmaName, String.valueOf(config.getOpenModeFlags() | NOFOLLOW));
         try {
-            Connection connection = config.createConnection("jdbc:sqlite:" + file);
+            Connection connection = new SQLiteConfig(properties).createConnection("jdbc:sqlite:" + file);
             if (!readOnly) {
                 try (Statement statement = connection.createStatement()) {
                     // A journal mode is a property of the database file: the first writer sets it.
