@@ -13,8 +13,6 @@ import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -62,9 +60,9 @@ public final class SqlNamespace implements Namespace {
     /** Guards {@link #writer}: one transaction at a time. */
     private final ReentrantLock writeLock = new ReentrantLock();
 
-    private final Connection writer;
+    private final Sql writer;
     /** Guarded by its own monitor. */
-    private final Connection reader;
+    private final Sql reader;
 
     private final GroupSync durable;
     private volatile boolean closed;
@@ -73,10 +71,10 @@ public final class SqlNamespace implements Namespace {
         this.database = database;
         this.level = level;
         this.clock = clock;
-        this.writer = database.connect();
-        Connection read;
+        this.writer = new Sql(database.connect());
+        Sql read;
         try {
-            read = database.connect();
+            read = new Sql(database.connect());
         } catch (IOException e) {
             closeQuietly(writer);
             throw e;
@@ -144,7 +142,7 @@ public final class SqlNamespace implements Namespace {
     private void createOrCheckSchema(long uid, long gid, boolean treeRoots) throws IOException {
         write("create the schema", c -> {
             if (!hasTable(c, "settings")) {
-                try (Statement s = c.createStatement()) {
+                try (Statement s = c.connection().createStatement()) {
                     s.execute("CREATE TABLE settings (name VARCHAR(64) PRIMARY KEY, value VARCHAR(256) NOT NULL)");
                     s.execute("CREATE TABLE counters (name VARCHAR(64) PRIMARY KEY, value BIGINT NOT NULL)");
                     s.execute("CREATE TABLE inodes (inode BIGINT PRIMARY KEY, type SMALLINT NOT NULL,"
@@ -180,7 +178,7 @@ public final class SqlNamespace implements Namespace {
         });
     }
 
-    private void checkSchema(Connection c) throws SQLException, IOException {
+    private void checkSchema(Sql c) throws SQLException, IOException {
         String schema = setting(c, "schema");
         if (!String.valueOf(SCHEMA).equals(schema)) {
             throw new io.chunkfs.store.StoreException("the tree database " + database.file() + " has schema " + schema
@@ -188,8 +186,8 @@ public final class SqlNamespace implements Namespace {
         }
     }
 
-    private static boolean hasTable(Connection c, String table) throws SQLException {
-        try (ResultSet tables = c.getMetaData().getTables(null, null, table, null)) {
+    private boolean hasTable(Sql c, String table) throws SQLException {
+        try (ResultSet tables = c.connection().getMetaData().getTables(null, null, table, null)) {
             return tables.next();
         }
     }
@@ -201,8 +199,8 @@ public final class SqlNamespace implements Namespace {
         return read("lookup", c -> lookup(c, folder, name));
     }
 
-    private Optional<Entry> lookup(Connection c, long folder, EntryName name) throws SQLException, IOException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS
+    private Optional<Entry> lookup(Sql c, long folder, EntryName name) throws SQLException, IOException {
+        try (Sql.Query s = c.query("SELECT " + COLUMNS
                 + " FROM entries e JOIN inodes i ON i.inode = e.inode WHERE e.parent = ? AND e.name = ?")) {
             s.setLong(1, folder);
             s.setBytes(2, name.bytes());
@@ -221,8 +219,8 @@ public final class SqlNamespace implements Namespace {
         return read("stat", c -> inode(c, inode));
     }
 
-    private Optional<Entry> inode(Connection c, long inode) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM inodes i WHERE i.inode = ?")) {
+    private Optional<Entry> inode(Sql c, long inode) throws SQLException {
+        try (Sql.Query s = c.query("SELECT " + COLUMNS + " FROM inodes i WHERE i.inode = ?")) {
             s.setLong(1, inode);
             try (ResultSet row = s.executeQuery()) {
                 return row.next() ? Optional.of(entry(row, 1)) : Optional.empty();
@@ -237,7 +235,7 @@ public final class SqlNamespace implements Namespace {
         }
         return read("list", c -> {
             List<Child> children = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT e.name, " + COLUMNS
+            try (Sql.Query s = c.query("SELECT e.name, " + COLUMNS
                     + " FROM entries e JOIN inodes i ON i.inode = e.inode WHERE e.parent = ? AND e.name > ?"
                     + " ORDER BY e.name LIMIT ?")) {
                 s.setLong(1, folder);
@@ -260,7 +258,7 @@ public final class SqlNamespace implements Namespace {
     public Optional<byte[]> xattr(long inode, String name) throws IOException {
         return read("getxattr", c -> {
             requireInode(c, inode);
-            try (PreparedStatement s = c.prepareStatement("SELECT value FROM xattrs WHERE inode = ? AND name = ?")) {
+            try (Sql.Query s = c.query("SELECT value FROM xattrs WHERE inode = ? AND name = ?")) {
                 s.setLong(1, inode);
                 s.setString(2, name);
                 try (ResultSet row = s.executeQuery()) {
@@ -275,7 +273,7 @@ public final class SqlNamespace implements Namespace {
         return read("listxattr", c -> {
             requireInode(c, inode);
             List<String> names = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT name FROM xattrs WHERE inode = ? ORDER BY name")) {
+            try (Sql.Query s = c.query("SELECT name FROM xattrs WHERE inode = ? ORDER BY name")) {
                 s.setLong(1, inode);
                 try (ResultSet row = s.executeQuery()) {
                     while (row.next()) {
@@ -291,7 +289,7 @@ public final class SqlNamespace implements Namespace {
     public List<Digest> namedDigests(Digest after, int limit) throws IOException {
         return read("list named chunks", c -> {
             List<Digest> digests = new ArrayList<>();
-            try (PreparedStatement s = c.prepareStatement("SELECT DISTINCT digest FROM inodes"
+            try (Sql.Query s = c.query("SELECT DISTINCT digest FROM inodes"
                     + " WHERE digest IS NOT NULL AND digest > ? ORDER BY digest LIMIT ?")) {
                 s.setBytes(1, after == null ? new byte[0] : after.toBytes());
                 s.setInt(2, limit);
@@ -432,7 +430,7 @@ public final class SqlNamespace implements Namespace {
     }
 
     private void exchange(
-            Connection c, long fromFolder, EntryName from, Entry source, long toFolder, EntryName to, Entry target)
+            Sql c, long fromFolder, EntryName from, Entry source, long toFolder, EntryName to, Entry target)
             throws SQLException {
         update(
                 c,
@@ -547,7 +545,7 @@ public final class SqlNamespace implements Namespace {
         write("setxattr", c -> {
             requireInode(c, inode);
             boolean exists;
-            try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM xattrs WHERE inode = ? AND name = ?")) {
+            try (Sql.Query s = c.query("SELECT 1 FROM xattrs WHERE inode = ? AND name = ?")) {
                 s.setLong(1, inode);
                 s.setString(2, name);
                 try (ResultSet row = s.executeQuery()) {
@@ -603,7 +601,7 @@ public final class SqlNamespace implements Namespace {
                         }
                         List<long[]> parents = new ArrayList<>();
                         List<byte[]> names = new ArrayList<>();
-                        try (PreparedStatement s = c.prepareStatement("SELECT e.parent, e.name FROM entries e"
+                        try (Sql.Query s = c.query("SELECT e.parent, e.name FROM entries e"
                                 + " JOIN inodes i ON i.inode = e.inode WHERE i.digest = ?")) {
                             s.setBytes(1, digest.toBytes());
                             try (ResultSet row = s.executeQuery()) {
@@ -654,7 +652,7 @@ public final class SqlNamespace implements Namespace {
     private void makeDurable() throws IOException {
         writeLock.lock();
         try {
-            database.makeDurable(writer);
+            database.makeDurable(writer.connection());
         } finally {
             writeLock.unlock();
         }
@@ -686,7 +684,7 @@ public final class SqlNamespace implements Namespace {
 
     // ---- helpers; each runs inside a transaction of its caller
 
-    private Entry insert(Connection c, long folder, EntryName name, NewEntry entry) throws SQLException {
+    private Entry insert(Sql c, long folder, EntryName name, NewEntry entry) throws SQLException {
         long inode = nextInode(c);
         boolean folderEntry = entry.type() == EntryType.FOLDER;
         insertInode(c, inode, entry, folderEntry ? 2 : 1);
@@ -699,16 +697,16 @@ public final class SqlNamespace implements Namespace {
         return inode(c, inode).orElseThrow();
     }
 
-    private static long nextInode(Connection c) throws SQLException {
+    private long nextInode(Sql c) throws SQLException {
         update(c, "UPDATE counters SET value = value + 1 WHERE name = 'inode'");
-        try (PreparedStatement s = c.prepareStatement("SELECT value FROM counters WHERE name = 'inode'");
+        try (Sql.Query s = c.query("SELECT value FROM counters WHERE name = 'inode'");
                 ResultSet row = s.executeQuery()) {
             row.next();
             return row.getLong(1);
         }
     }
 
-    private static void insertInode(Connection c, long inode, NewEntry entry, long links) throws SQLException {
+    private void insertInode(Sql c, long inode, NewEntry entry, long links) throws SQLException {
         update(
                 c,
                 "INSERT INTO inodes (inode, type, mode, uid, gid, atime, mtime, ctime, size, links, digest, target,"
@@ -728,12 +726,12 @@ public final class SqlNamespace implements Namespace {
                 entry.device());
     }
 
-    private static void insertEntry(Connection c, long folder, EntryName name, long inode) throws SQLException {
+    private void insertEntry(Sql c, long folder, EntryName name, long inode) throws SQLException {
         update(c, "INSERT INTO entries (parent, name, inode) VALUES (?, ?, ?)", folder, name.bytes(), inode);
     }
 
     /** Drops one name of {@code entry}, and the inode with its last name. */
-    private void removeName(Connection c, long folder, EntryName name, Entry entry) throws SQLException {
+    private void removeName(Sql c, long folder, EntryName name, Entry entry) throws SQLException {
         update(c, "DELETE FROM entries WHERE parent = ? AND name = ?", folder, name.bytes());
         long now = now();
         if (entry.isFolder()) {
@@ -747,18 +745,18 @@ public final class SqlNamespace implements Namespace {
         touchFolder(c, folder, now);
     }
 
-    private static void deleteInode(Connection c, long inode) throws SQLException {
+    private void deleteInode(Sql c, long inode) throws SQLException {
         update(c, "DELETE FROM inodes WHERE inode = ?", inode);
         update(c, "DELETE FROM xattrs WHERE inode = ?", inode);
     }
 
-    private static void touchFolder(Connection c, long folder, long now) throws SQLException {
+    private void touchFolder(Sql c, long folder, long now) throws SQLException {
         update(c, "UPDATE inodes SET mtime = ?, ctime = ? WHERE inode = ?", now, now, folder);
     }
 
     /** The inode {@code name} in {@code folder} names, or null. */
-    private static Long child(Connection c, long folder, EntryName name) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT inode FROM entries WHERE parent = ? AND name = ?")) {
+    private Long child(Sql c, long folder, EntryName name) throws SQLException {
+        try (Sql.Query s = c.query("SELECT inode FROM entries WHERE parent = ? AND name = ?")) {
             s.setLong(1, folder);
             s.setBytes(2, name.bytes());
             try (ResultSet row = s.executeQuery()) {
@@ -767,8 +765,8 @@ public final class SqlNamespace implements Namespace {
         }
     }
 
-    private static boolean hasChildren(Connection c, long folder) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT 1 FROM entries WHERE parent = ? LIMIT 1")) {
+    private boolean hasChildren(Sql c, long folder) throws SQLException {
+        try (Sql.Query s = c.query("SELECT 1 FROM entries WHERE parent = ? LIMIT 1")) {
             s.setLong(1, folder);
             try (ResultSet row = s.executeQuery()) {
                 return row.next();
@@ -777,14 +775,13 @@ public final class SqlNamespace implements Namespace {
     }
 
     /** EINVAL if {@code folder} is {@code moving} or lies under it (a folder moved into itself). */
-    private static void requireNotUnder(Connection c, long folder, long moving, EntryName name)
-            throws SQLException, PosixException {
+    private void requireNotUnder(Sql c, long folder, long moving, EntryName name) throws SQLException, PosixException {
         long at = folder;
         while (at != ROOT) {
             if (at == moving) {
                 throw error("rename", name, Errno.EINVAL);
             }
-            try (PreparedStatement s = c.prepareStatement("SELECT parent FROM entries WHERE inode = ?")) {
+            try (Sql.Query s = c.query("SELECT parent FROM entries WHERE inode = ?")) {
                 s.setLong(1, at);
                 try (ResultSet row = s.executeQuery()) {
                     if (!row.next()) {
@@ -796,8 +793,8 @@ public final class SqlNamespace implements Namespace {
         }
     }
 
-    private static void requireFolder(Connection c, long folder) throws SQLException, PosixException {
-        try (PreparedStatement s = c.prepareStatement("SELECT type FROM inodes WHERE inode = ?")) {
+    private void requireFolder(Sql c, long folder) throws SQLException, PosixException {
+        try (Sql.Query s = c.query("SELECT type FROM inodes WHERE inode = ?")) {
             s.setLong(1, folder);
             try (ResultSet row = s.executeQuery()) {
                 if (!row.next()) {
@@ -810,8 +807,8 @@ public final class SqlNamespace implements Namespace {
         }
     }
 
-    private static Entry requireInode(Connection c, long inode) throws SQLException, PosixException {
-        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM inodes i WHERE i.inode = ?")) {
+    private Entry requireInode(Sql c, long inode) throws SQLException, PosixException {
+        try (Sql.Query s = c.query("SELECT " + COLUMNS + " FROM inodes i WHERE i.inode = ?")) {
             s.setLong(1, inode);
             try (ResultSet row = s.executeQuery()) {
                 if (!row.next()) {
@@ -822,8 +819,8 @@ public final class SqlNamespace implements Namespace {
         }
     }
 
-    private static String setting(Connection c, String name) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT value FROM settings WHERE name = ?")) {
+    private String setting(Sql c, String name) throws SQLException {
+        try (Sql.Query s = c.query("SELECT value FROM settings WHERE name = ?")) {
             s.setString(1, name);
             try (ResultSet row = s.executeQuery()) {
                 return row.next() ? row.getString(1) : null;
@@ -850,8 +847,8 @@ public final class SqlNamespace implements Namespace {
                 row.getLong(first + 12));
     }
 
-    private static int update(Connection c, String sql, Object... values) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(sql)) {
+    private int update(Sql c, String sql, Object... values) throws SQLException {
+        try (Sql.Query s = c.query(sql)) {
             for (int k = 0; k < values.length; k++) {
                 Object value = values[k];
                 if (value == null) {
@@ -880,7 +877,7 @@ public final class SqlNamespace implements Namespace {
     }
 
     private interface Work<T> {
-        T run(Connection connection) throws SQLException, IOException;
+        T run(Sql connection) throws SQLException, IOException;
     }
 
     private <T> T read(String what, Work<T> work) throws IOException {
@@ -899,19 +896,19 @@ public final class SqlNamespace implements Namespace {
         writeLock.lock();
         try {
             try {
-                database.begin(writer);
+                database.begin(writer.connection());
             } catch (SQLException e) {
                 throw database.failure(what, e);
             }
             try {
                 T result = work.run(writer);
-                database.commit(writer);
+                database.commit(writer.connection());
                 return result;
             } catch (SQLException e) {
-                database.rollback(writer);
+                database.rollback(writer.connection());
                 throw database.failure(what, e);
             } catch (IOException | RuntimeException e) {
-                database.rollback(writer);
+                database.rollback(writer.connection());
                 throw e;
             }
         } finally {
@@ -925,7 +922,7 @@ public final class SqlNamespace implements Namespace {
         }
     }
 
-    private static void closeQuietly(Connection connection) {
+    private void closeQuietly(Sql connection) {
         try {
             connection.close();
         } catch (SQLException e) {

@@ -86,6 +86,8 @@ final class SqliteDatabase {
                 try (Statement statement = connection.createStatement()) {
                     // A journal mode is a property of the database file: the first writer sets it.
                     statement.execute("PRAGMA journal_mode=" + (wal ? "WAL" : "DELETE"));
+                    // 16 MiB of page cache per connection (the default is 2 MiB): a folder's pages stay in memory.
+                    statement.execute("PRAGMA cache_size=-16384");
                 }
             }
             return connection;
