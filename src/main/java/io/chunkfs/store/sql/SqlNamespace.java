@@ -464,10 +464,28 @@ public final class SqlNamespace implements Namespace {
                 throw error("unlink", name, Errno.EISDIR);
             }
             removeName(c, folder, name, entry);
-            return inode(c, inode).orElse(entry);
+            // With its last name the inode is gone: what it was, with no link left.
+            return inode(c, inode).orElseGet(() -> withNoLinks(entry));
         });
         changed(false);
         return removed;
+    }
+
+    private static Entry withNoLinks(Entry e) {
+        return new Entry(
+                e.inode(),
+                e.type(),
+                e.mode(),
+                e.uid(),
+                e.gid(),
+                e.atime(),
+                e.mtime(),
+                e.ctime(),
+                e.size(),
+                0,
+                e.digest(),
+                e.target(),
+                e.device());
     }
 
     @Override

@@ -61,9 +61,12 @@ final class SqliteDatabase {
         return file;
     }
 
-    /** Whether commits wait for {@link #makeDurable} (WAL) or are durable when they return (rollback journal). */
+    /**
+     * Whether commits wait for {@link #makeDurable} (WAL) or are durable when they return (rollback journal). A
+     * read-only database commits nothing, so has nothing to make durable (and could not write the sync's commit).
+     */
     boolean commitsAreDeferred() {
-        return wal;
+        return wal && !readOnly;
     }
 
     /** A new connection with this database's settings; a writer's transactions take the write lock at BEGIN. */
