@@ -92,7 +92,10 @@ public interface Namespace extends Closeable {
     /** Changes attributes of {@code inode}; its ctime becomes now. */
     Entry setAttributes(long inode, AttributeChange change) throws IOException;
 
-    /** Points a regular file at a new chunk (EISDIR, EINVAL for others); mtime and ctime become {@code mtime}. */
+    /**
+     * Points a regular file at a new chunk (EISDIR, EINVAL for others); its mtime becomes {@code mtime}, its ctime
+     * the later of that and now.
+     */
     Entry setContent(long inode, Digest digest, long size, long mtime) throws IOException;
 
     /** The value of the extended attribute {@code name}, or empty. */

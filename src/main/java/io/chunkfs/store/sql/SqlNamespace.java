@@ -394,7 +394,7 @@ public final class SqlNamespace implements Namespace {
             if (target != null && mode == RenameMode.NOREPLACE) {
                 throw error("rename", to, Errno.EEXIST);
             }
-            if (fromFolder == toFolder && from.equals(to) || target != null && target.inode() == source.inode()) {
+            if ((fromFolder == toFolder && from.equals(to)) || (target != null && target.inode() == source.inode())) {
                 return null; // POSIX: the same file under both names, nothing to do
             }
             long now = now();
