@@ -2,11 +2,19 @@ package io.chunkfs.store.sql;
 
 import io.chunkfs.store.PosixException;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Properties;
+import java.util.Set;
 import jnr.constants.platform.Errno;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteException;
@@ -71,6 +79,9 @@ final class SqliteDatabase {
 
     /** A new connection with this database's settings; a writer's transactions take the write lock at BEGIN. */
     Connection connect() throws IOException {
+        if (!readOnly) {
+            createWithStoreMode();
+        }
         SQLiteConfig config = new SQLiteConfig();
         config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
         config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
@@ -97,6 +108,31 @@ final class SqliteDatabase {
         } catch (SQLException e) {
             throw failure("open", e);
         }
+    }
+
+    /**
+     * Creates the database file, empty, before SQLite does, with the mode of the store's other files whatever the
+     * umask: 0600 in a private store (a folder only its owner may enter), 0644 elsewhere. SQLite gives its journal,
+     * log and shared-memory files the database file's mode.
+     */
+    private void createWithStoreMode() throws IOException {
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        boolean privateFolder = Collections.disjoint(
+                Files.getPosixFilePermissions(file.getParent()),
+                EnumSet.of(
+                        PosixFilePermission.GROUP_READ,
+                        PosixFilePermission.GROUP_EXECUTE,
+                        PosixFilePermission.OTHERS_READ,
+                        PosixFilePermission.OTHERS_EXECUTE));
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString(privateFolder ? "rw-------" : "rw-r--r--");
+        try {
+            Files.createFile(file, PosixFilePermissions.asFileAttribute(mode));
+        } catch (FileAlreadyExistsException e) {
+            return; // another process made it first, with the same mode
+        }
+        Files.setPosixFilePermissions(file, mode);
     }
 
     /** Starts a write transaction on {@code connection}, taking the write lock at once (no upgrade deadlock). */
