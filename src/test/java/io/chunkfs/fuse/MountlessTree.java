@@ -42,6 +42,11 @@ final class MountlessTree implements AutoCloseable {
         return open(dir, StoreOptions.defaults());
     }
 
+    /** A tree over a store a test opened itself. */
+    static MountlessTree of(Path dir, ChunkStore store) {
+        return new MountlessTree(dir, store);
+    }
+
     static MountlessTree open(Path dir, StoreOptions options) throws IOException {
         return new MountlessTree(dir, Stores.open(dir, options));
     }
