@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,6 +19,10 @@ import picocli.CommandLine.Option;
             "Garbage collection (mark and sweep): touch every chunk listed by --mark, then remove "
                     + "every chunk not touched since (start - margin), or since the start of the oldest writer still "
                     + "active if that is earlier.",
+            "When the store's tree roots are on (the default for a new store), every chunk a name of the tree (a file"
+                    + " of a mount's incoming/) refers to is touched too, so it is kept; when off (the way of Proxmox"
+                    + " Backup Server: index files of your own, marked with --mark or touches, say what is in use), names"
+                    + " keep no chunk. Either way, names whose chunk is gone are removed at the end.",
             "Chunks inserted or touched while it runs are never removed. Only one gc runs at a time.",
             "If the file system's clock steps back while it runs, it stops removing, says so in one line and exits 1:"
                     + " run it again."
@@ -38,14 +43,43 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}; 0s keeps only what was touched since the start).")
     Duration margin;
 
+    @Option(
+            names = "--tree-roots",
+            paramLabel = "on|off",
+            arity = "1",
+            converter = OnOffConverter.class,
+            description = "Change the store's setting first, for this and every later gc (it is kept in the store), and"
+                    + " say what it is now in one line (on standard error with --json); then collect as usual.")
+    OnOff treeRoots;
+
     @Option(names = "--json", description = "Print the summary as JSON.")
     boolean json;
+
+    /** A setting given as {@code on} or {@code off} (not a Boolean: picocli would take a Boolean for a flag). */
+    record OnOff(boolean on) {}
+
+    /** Reads {@code on} or {@code off}. */
+    static final class OnOffConverter implements CommandLine.ITypeConverter<OnOff> {
+        @Override
+        public OnOff convert(String value) {
+            return switch (value) {
+                case "on" -> new OnOff(true);
+                case "off" -> new OnOff(false);
+                default -> throw new CommandLine.TypeConversionException("'" + value + "' is neither on nor off");
+            };
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
         GcResult result;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults());
                 ProgressBars progress = new ProgressBars(!json)) {
+            if (treeRoots != null) {
+                chunkStore.tree().setTreeRoots(treeRoots.on());
+                (json ? err() : out()).println(treeRootsLine(chunkStore.tree().treeRoots()));
+                (json ? err() : out()).flush();
+            }
             GarbageCollector collector = new GarbageCollector(chunkStore, margin, progress);
             if (mark == null) {
                 result = collector.collect(null);
@@ -62,6 +96,9 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             summary.put("stopped", result.stopped());
             summary.put("marked", result.marked());
             summary.put("marked_missing", result.markedMissing());
+            summary.put("tree_roots", result.treeRoots());
+            summary.put("tree_marked", result.treeMarked());
+            summary.put("tree_marked_missing", result.treeMissing());
             summary.put("chunks_before", result.chunksBefore());
             summary.put("bytes_before", result.bytesBefore());
             summary.put("removed_chunks", result.removedChunks());
@@ -82,6 +119,15 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
                             "marked %d chunks (%d listed but missing)%n",
                             result.marked(),
                             result.markedMissing());
+            if (result.treeRoots()) {
+                out().printf(
+                                Locale.ROOT,
+                                "tree roots on: marked %d chunks the tree names (%d named but missing)%n",
+                                result.treeMarked(),
+                                result.treeMissing());
+            } else {
+                out().println("tree roots off: the tree's names kept no chunk");
+            }
             out().printf(
                             Locale.ROOT,
                             "before: %d chunks, %s%n",
@@ -104,7 +150,7 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             if (result.removedTemps() > 0 || result.removedReceipts() > 0) {
                 out().printf(
                                 Locale.ROOT,
-                                "removed %d leftover temporary files and %d receipts of removed chunks%n",
+                                "removed %d leftover temporary files and %d names of missing chunks%n",
                                 result.removedTemps(),
                                 result.removedReceipts());
             }
@@ -123,5 +169,12 @@ final class GcCommand extends StoreCommand implements Callable<Integer> {
             return Main.EXIT_FAILURE;
         }
         return 0;
+    }
+
+    /** The one line {@code --tree-roots} prints. */
+    static String treeRootsLine(boolean on) {
+        return on
+                ? "tree roots: on (gc keeps every chunk a name of the tree refers to)"
+                : "tree roots: off (the tree's names keep no chunk: only --mark and touches do)";
     }
 }

@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
 @Command(
         name = "stats",
         mixinStandardHelpOptions = true,
-        description = "Count the chunks and bytes of the store, and how they spread over the 256 prefix folders.")
+        description = "Count the chunks and bytes of the store, and how they spread over the 256 prefix folders; say"
+                + " whether gc keeps the chunks the tree names (tree roots: 'chunkfs gc --tree-roots on|off').")
 final class StatsCommand extends StoreCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the figures as JSON (with the count of every prefix folder).")
     boolean json;
@@ -21,9 +22,11 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         StoreStats stats;
         Map<String, Long> counters;
+        boolean treeRoots;
         try (ChunkStore chunkStore = openStore(StoreOptions.defaults().withReadOnly(true))) {
             stats = chunkStore.stats();
             counters = chunkStore.counters();
+            treeRoots = chunkStore.tree().treeRoots();
         }
         if (json) {
             Map<String, Object> summary = Json.object();
@@ -33,6 +36,7 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
             summary.put("max_per_prefix", stats.maxPerPrefix());
             summary.put("chunks_by_prefix", stats.chunksByPrefix());
             summary.put("counters", counters);
+            summary.put("tree_roots", treeRoots);
             out().println(Json.write(summary));
         } else {
             out().printf(Locale.ROOT, "store %s%n", storePath().toAbsolutePath());
@@ -47,6 +51,7 @@ final class StatsCommand extends StoreCommand implements Callable<Integer> {
                             "per prefix folder: min %d, max %d%n",
                             stats.minPerPrefix(),
                             stats.maxPerPrefix());
+            out().println(GcCommand.treeRootsLine(treeRoots));
             Long limit = counters.get("cache.limit");
             if (limit != null) {
                 out().printf(

@@ -6,6 +6,7 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,12 @@ import picocli.CommandLine.Parameters;
                     + "renamed aside to DIGEST.N.bad and reported; nothing is deleted.",
             "A damaged entry (a folder, FIFO, socket, symlink or device at a chunk's path) is reported and renamed "
                     + "aside to DIGEST.N.bad the same way, and the verify goes on.",
-            "Exit status 1 if any chunk is bad or missing, or any damaged entry was found."
+            "A verify of every chunk (no DIGEST, no --list) then checks the tree: every chunk a name refers to must"
+                    + " be in the store; each name whose chunk is missing is reported ('name without its chunk: DIGEST"
+                    + "  PATH', the path relative to incoming/, written as 'chunkfs receipts' writes it). Nothing in"
+                    + " the tree is changed (gc removes such names).",
+            "Exit status 1 if any chunk is bad or missing, any damaged entry was found, or any name is without its"
+                    + " chunk."
         })
 final class VerifyCommand extends StoreCommand implements Callable<Integer> {
     @Parameters(
@@ -73,6 +79,8 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
                 result = verifier.verifyAll(remote);
             }
         }
+        // UTF-8 whatever the locale, as 'chunkfs receipts' writes the same paths.
+        PrintWriter out = ReceiptsCommand.utf8Stdout();
         if (json) {
             Map<String, Object> summary = Json.object();
             summary.put("checked", result.checked());
@@ -80,21 +88,47 @@ final class VerifyCommand extends StoreCommand implements Callable<Integer> {
             summary.put("bad", result.bad());
             summary.put("missing", result.missing());
             summary.put("damaged_entries", damagedEntriesJson(result.damagedEntries()));
-            out().println(Json.write(summary));
+            summary.put("tree_checked", result.treeChecked());
+            summary.put("named_chunks", result.namedChunks());
+            summary.put("names_without_chunk", namesJson(result.namesWithoutChunk()));
+            out.println(Json.write(summary));
         } else {
-            out().printf(
-                            Locale.ROOT,
-                            "checked %d chunks, %s: %d bad, %d damaged entries, %d missing%n",
-                            result.checked(),
-                            Sizes.human(result.bytes()),
-                            result.bad().size(),
-                            result.damagedEntries().size(),
-                            result.missing().size());
-            result.bad().forEach(digest -> out().println("bad: " + digest + " (renamed aside to .bad)"));
-            result.damagedEntries().forEach(entry -> out().println(entry.describe()));
-            result.missing().forEach(digest -> out().println("missing: " + digest));
+            out.printf(
+                    Locale.ROOT,
+                    "checked %d chunks, %s: %d bad, %d damaged entries, %d missing%n",
+                    result.checked(),
+                    Sizes.human(result.bytes()),
+                    result.bad().size(),
+                    result.damagedEntries().size(),
+                    result.missing().size());
+            if (result.treeChecked()) {
+                out.printf(
+                        Locale.ROOT,
+                        "tree: %d chunks named, %d names without their chunk%n",
+                        result.namedChunks(),
+                        result.namesWithoutChunk().size());
+            }
+            result.bad().forEach(digest -> out.println("bad: " + digest + " (renamed aside to .bad)"));
+            result.damagedEntries().forEach(entry -> out.println(entry.describe()));
+            result.missing().forEach(digest -> out.println("missing: " + digest));
+            result.namesWithoutChunk()
+                    .forEach(name -> out.println("name without its chunk: " + name.digest() + "  "
+                            + name.path().escaped()));
         }
+        out.flush();
         return result.ok() ? 0 : Main.EXIT_FAILURE;
+    }
+
+    /** Names without their chunk for a JSON summary: path (and path_base64, as 'receipts' writes it), digest. */
+    static List<Map<String, Object>> namesJson(List<VerifyResult.NameWithoutChunk> names) {
+        List<Map<String, Object>> objects = new ArrayList<>();
+        for (VerifyResult.NameWithoutChunk name : names) {
+            Map<String, Object> object = Json.object();
+            ReceiptsCommand.putPath(object, name.path());
+            object.put("digest", name.digest().toString());
+            objects.add(object);
+        }
+        return objects;
     }
 
     /** Damaged entries for a JSON summary: digest, kind, path, set_aside_as, not_set_aside (null where none). */

@@ -27,6 +27,11 @@ import java.util.function.LongSupplier;
  * earlier of (start − margin) and the start of the oldest writer still active. Only one collection runs at a
  * time per store (the backend's gc lock).
  *
+ * <p>When the store's tree is a set of roots ({@link Namespace#treeRoots()}), phase 1 also touches every chunk a
+ * name of the tree refers to, a page of {@link Namespace#namedDigests} at a time; otherwise (Proxmox's way, where
+ * index files and touches say what is in use) the tree's names keep no chunk. Either way, once the sweep is done
+ * the names whose chunk is gone are removed ({@link Namespace#removeNamesOfMissingChunks}).
+ *
  * <p>A chunk touched between the sweep's look at its atime and its removal must survive: the sweep removes
  * through {@link ChunkBackend#deleteIfUnusedSince}, which looks once more at the moment of removal; an insert
  * that finds the chunk gone simply writes it again.
@@ -60,6 +65,8 @@ public final class GarbageCollector {
      * (a touch and a stat of one file) per this many removals.
      */
     private static final int CANDIDATES_PER_CLOCK_CHECK = 256;
+    /** Digests the tree names, read at once: a page of {@link Namespace#namedDigests}. */
+    private static final int TREE_PAGE = 1000;
 
     private final ChunkStore store;
     private final ChunkBackend backend;
@@ -132,6 +139,41 @@ public final class GarbageCollector {
             }
         }
 
+        Namespace tree = store.tree();
+        boolean treeRoots = tree.treeRoots();
+        long treeMarked = 0;
+        long treeMissing = 0;
+        if (treeRoots) {
+            // The tree is a set of roots: every chunk a name refers to is touched, as a marked one is, so the rules
+            // of races are those of touches. A name is made only after its chunk's insert, which touched the chunk
+            // (a duplicate) or wrote it new: a name made after its page was read (during the sweep too) keeps its
+            // chunk if that insert came after the start, or in a write session still open at the start (the cutoff
+            // is no later than that session's start), as the mount's commits are. A name made for a chunk inserted
+            // before the start by a session closed before it is kept by the margin only, as in Proxmox's way.
+            progress.phase("mark names", -1);
+            Digest after = null;
+            for (List<Digest> page; !(page = tree.namedDigests(after, TREE_PAGE)).isEmpty(); ) {
+                for (Digest digest : page) {
+                    if (store.condTouchChunk(digest, false)) {
+                        treeMarked++;
+                    } else {
+                        treeMissing++;
+                    }
+                }
+                progress.advance(page.size());
+                after = page.get(page.size() - 1);
+            }
+            // Make the tree durable before removing anything, after reading it: the sweep removes a chunk only
+            // because no name referred to it when its page was read, and a removal of a name that was not yet
+            // durable (sync=filesystem, or a rename or rm under sync=file) could otherwise come back after a crash
+            // and name a chunk this collection removed. A durability point covers every commit before it, so one
+            // taken here covers every removal the pages read above could have seen; one taken before reading would
+            // miss those made between it and the read. Removals made later do not matter: their chunk was touched.
+            if (!store.options().readOnly()) {
+                tree.sync();
+            }
+        }
+
         long cutoffMillis = start.minus(margin).toEpochMilli() - FILE_CLOCK_SLACK_MILLIS;
         OptionalLong writerNow = backend.oldestWriterStart();
         long oldestWriter = Math.min(writerAtStart.orElse(Long.MAX_VALUE), writerNow.orElse(Long.MAX_VALUE));
@@ -144,13 +186,16 @@ public final class GarbageCollector {
         backend.sweepStarting();
         Sweep sweep = sweepAll(cutoffMillis, marginCutoff, clock);
         backend.sweepDone();
-        long removedReceipts = store.tree().removeNamesOfMissingChunks(digest -> backend.stat(digest) != null);
+        long removedReceipts = tree.removeNamesOfMissingChunks(digest -> backend.stat(digest) != null);
         return new GcResult(
                 start,
                 Instant.ofEpochMilli(cutoffMillis),
                 clock.stopped,
                 marked,
                 missing,
+                treeRoots,
+                treeMarked,
+                treeMissing,
                 sweep.kept + sweep.removed,
                 sweep.keptBytes + sweep.removedBytes,
                 sweep.removed,

@@ -13,6 +13,11 @@ import java.util.List;
  *                        collection is not complete
  * @param marked          referenced digests touched in phase 1
  * @param markedMissing   referenced digests that were not in the store
+ * @param treeRoots       whether the tree's names were roots ({@link Namespace#treeRoots()}): every chunk a name
+ *                        refers to was touched in phase 1 too
+ * @param treeMarked      chunks the tree names that were touched in phase 1 (0 unless {@code treeRoots})
+ * @param treeMissing     digests the tree names that were not in the store (0 unless {@code treeRoots}); such a
+ *                        name is removed at the end, as {@code removedReceipts} counts
  * @param chunksBefore    chunks on disk before the sweep
  * @param bytesBefore     their bytes
  * @param removedChunks   chunks removed
@@ -22,7 +27,8 @@ import java.util.List;
  * @param pendingChunks   chunks kept only because a writer older than the margin is still active
  * @param badChunks       {@code .bad} files that verify set aside
  * @param removedTemps    temporary files of dead writers removed
- * @param removedReceipts receipts whose chunk was removed
+ * @param removedReceipts names of the tree whose chunk was gone (removed by this collection, or set aside or
+ *                        removed before it), removed
  * @param oddities        anything else found in the chunk folders, one line each
  * @param damagedEntries  damaged entries at digest paths (a folder, a FIFO, ...), left where they are
  */
@@ -32,6 +38,9 @@ public record GcResult(
         String stopped,
         long marked,
         long markedMissing,
+        boolean treeRoots,
+        long treeMarked,
+        long treeMissing,
         long chunksBefore,
         long bytesBefore,
         long removedChunks,

@@ -10,8 +10,10 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -25,12 +27,18 @@ import java.util.stream.Stream;
  * its name is quarantined by the backend ({@link ChunkBackend#quarantine}); nothing is deleted, and the next
  * insert of the same bytes restores a good copy. A {@link DamagedEntry damaged entry} (a folder, a FIFO, a socket,
  * a symlink at a digest path) is reported and quarantined the same way, and the verify goes on: it fails only
- * for what says nothing about a chunk (out of descriptors, an I/O error).
+ * for what says nothing about a chunk (out of descriptors, an I/O error). A verify of every chunk also checks the
+ * tree: it reports each name whose chunk the store does not hold ({@link VerifyResult#namesWithoutChunk}), and
+ * changes nothing in the tree.
  */
 public final class Verifier {
     private static final int BUFFER = 1 << 20;
 
+    /** Digests the tree names, read at once: a page of {@link Namespace#namedDigests}. */
+    private static final int TREE_PAGE = 1000;
+
     private final ChunkBackend backend;
+    private final Namespace tree;
     private final int threads;
     private final Progress progress;
     /** Read remote copies ({@link #verifyAll(boolean)}). */
@@ -39,6 +47,7 @@ public final class Verifier {
     public Verifier(ChunkStore store, int threads, Progress progress) {
         store.ensureOpen();
         this.backend = store.backend();
+        this.tree = store.tree();
         this.threads = Math.max(1, threads);
         this.progress = progress;
     }
@@ -46,7 +55,8 @@ public final class Verifier {
     /**
      * Verifies every chunk the store holds here (a cache: the chunks it has, not those it only knows of); with
      * {@code remote}, every chunk from where it is kept, bypassing any cache (a damaged remote copy is set
-     * aside there: {@link ChunkBackend#quarantineRemote}).
+     * aside there: {@link ChunkBackend#quarantineRemote}). Then checks that the store holds every chunk the
+     * tree names, and reports the names of those it does not ({@link VerifyResult#namesWithoutChunk}).
      */
     public VerifyResult verifyAll(boolean remote) throws IOException {
         if (remote && !backend.capabilities().contains(ChunkBackend.Capability.REMOTE_VERIFY)) {
@@ -64,7 +74,8 @@ public final class Verifier {
                 progress.advance(1);
             });
         }
-        return run(tasks);
+        VerifyResult chunks = run(tasks);
+        return checkNames(chunks);
     }
 
     /** Verifies every chunk the store holds here; see {@link #verifyAll(boolean)}. */
@@ -136,7 +147,53 @@ public final class Verifier {
         Collections.sort(bad);
         Collections.sort(missing);
         entries.sort(Comparator.comparing(DamagedEntry::digest));
-        return new VerifyResult(tally.checked.get(), tally.bytes.get(), bad, missing, entries);
+        return new VerifyResult(tally.checked.get(), tally.bytes.get(), bad, missing, entries, false, 0, List.of());
+    }
+
+    /**
+     * {@code chunks} with the tree checked: every digest the tree names is looked for (a page at a time), after the
+     * chunks were verified, so that a chunk just set aside as damaged counts as missing. Only if some are missing is
+     * the tree walked, to find the paths of the names that refer to them; a chunk that came back meanwhile (an
+     * insert of its bytes) is not reported.
+     */
+    private VerifyResult checkNames(VerifyResult chunks) throws IOException {
+        progress.phase("check names", -1);
+        long named = 0;
+        Set<Digest> absent = new HashSet<>();
+        Digest after = null;
+        for (List<Digest> page; !(page = tree.namedDigests(after, TREE_PAGE)).isEmpty(); ) {
+            for (Digest digest : page) {
+                named++;
+                if (!holds(digest)) {
+                    absent.add(digest);
+                }
+            }
+            progress.advance(page.size());
+            after = page.get(page.size() - 1);
+        }
+        List<VerifyResult.NameWithoutChunk> names = new ArrayList<>();
+        if (!absent.isEmpty()) {
+            TreeWalk.walk(tree, (path, entry) -> {
+                if (entry.type() == EntryType.REGULAR && absent.contains(entry.digest()) && !holds(entry.digest())) {
+                    names.add(new VerifyResult.NameWithoutChunk(path, entry.digest()));
+                }
+            });
+        }
+        return new VerifyResult(
+                chunks.checked(),
+                chunks.bytes(),
+                chunks.bad(),
+                chunks.missing(),
+                chunks.damagedEntries(),
+                true,
+                named,
+                List.copyOf(names));
+    }
+
+    /** Whether a chunk (not a damaged entry) is at {@code digest}'s name, as the mount decides what to show. */
+    private boolean holds(Digest digest) throws IOException {
+        ChunkBackend.Entry entry = backend.stat(digest);
+        return entry != null && entry.chunk();
     }
 
     private final class Tally {

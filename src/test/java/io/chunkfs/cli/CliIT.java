@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.Stores;
+import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.EntryName;
+import io.chunkfs.store.Namespace;
+import io.chunkfs.store.NewEntry;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.TestBytes;
 import java.nio.charset.StandardCharsets;
@@ -312,5 +317,180 @@ class CliIT {
                         "b".repeat(64)),
                 120);
         assertEquals(1, failing.exit());
+    }
+
+    /** 2023-11-14T22:13:20.123456789Z, in nanoseconds: the times of the entries the tests below make. */
+    private static final long TIME = 1_700_000_000_123_456_789L;
+
+    private Path chunkFile(Digest digest) {
+        return dir.resolve("store/.chunks").resolve(digest.prefix()).resolve(digest.toString());
+    }
+
+    /** Names {@code digest}'s chunk, already in {@code store}, {@code name} in {@code folder}. */
+    private static void name(ChunkStore store, long folder, byte[] name, Digest digest, int mode) throws Exception {
+        long size = store.stat(digest).orElseThrow().size();
+        store.tree().create(folder, EntryName.of(name), NewEntry.file(digest, size, mode, 0, 0, TIME));
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * receipts walks the tree depth first in the byte order of names, folders too, and lists what the mount shows:
+     * not a file whose chunk is gone. Text escapes what is not UTF-8 (and control characters, and backslashes);
+     * JSON gives such a path's bytes in base64 too.
+     */
+    @Test
+    void receiptsListTheTreeAndEscapeNamesThatAreNotUtf8() throws Exception {
+        cli("-s", "store", "init").ok();
+        Digest plain;
+        Digest other;
+        Digest hidden;
+        try (ChunkStore store = Stores.open(dir.resolve("store"))) {
+            plain = store.insertChunk(utf8("plain")).digest();
+            other = store.insertChunk(utf8("other")).digest();
+            hidden = store.insertChunk(utf8("hidden")).digest();
+            Namespace tree = store.tree();
+            long docs = tree.create(Namespace.ROOT, EntryName.of("docs"), NewEntry.folder(0750, 0, 0, TIME))
+                    .inode();
+            tree.create(Namespace.ROOT, EntryName.of("empty folder"), NewEntry.folder(0755, 0, 0, TIME));
+            name(store, Namespace.ROOT, utf8("plain.txt"), plain, 0644);
+            name(store, Namespace.ROOT, utf8("\u00e9t\u00e9.txt"), plain, 0644);
+            name(store, Namespace.ROOT, utf8("back\\slash\nnew line"), other, 0644);
+            name(store, docs, new byte[] {'c', 'a', 'f', (byte) 0xe9}, other, 0600);
+            name(store, Namespace.ROOT, utf8("hidden.txt"), hidden, 0644);
+        }
+        Files.delete(chunkFile(hidden));
+
+        assertEquals(
+                other + "  back\\\\slash\\x0anew line\n"
+                        + other + "  docs/caf\\xe9\n"
+                        + plain + "  plain.txt\n"
+                        + plain + "  \u00e9t\u00e9.txt\n",
+                cli("-s", "store", "receipts").ok().out());
+
+        List<String> listing =
+                cli("-s", "store", "receipts", "--long").ok().out().lines().toList();
+        assertEquals(6, listing.size(), listing.toString());
+        String time = "2023-11-14T22:13:20.123456789Z";
+        assertEquals("file 0644 5 " + time + " " + other + "  back\\\\slash\\x0anew line", listing.get(0));
+        assertTrue(listing.get(1).matches("folder 0750 0 \\S+Z -  docs"), listing.get(1));
+        assertEquals("file 0600 5 " + time + " " + other + "  docs/caf\\xe9", listing.get(2));
+        assertEquals("folder 0755 0 " + time + " -  empty folder", listing.get(3));
+        assertEquals("file 0644 5 " + time + " " + plain + "  plain.txt", listing.get(4));
+        assertEquals("file 0644 5 " + time + " " + plain + "  \u00e9t\u00e9.txt", listing.get(5));
+
+        String json = cli("-s", "store", "receipts", "--json").ok().out();
+        assertTrue(
+                json.startsWith("[{\"path\":\"back\\\\slash\\nnew line\",\"type\":\"file\",\"digest\":\"" + other
+                        + "\",\"size\":5,\"mode\":\"0644\",\"mtime\":\"" + time
+                        + "\"},{\"path\":\"docs\",\"type\":\"folder\","
+                        + "\"digest\":null,\"size\":0,\"mode\":\"0750\",\"mtime\":\""),
+                json);
+        assertTrue(
+                json.contains(
+                        "{\"path\":\"docs/caf\\\\xe9\",\"path_base64\":\"ZG9jcy9jYWbp\",\"type\":\"file\",\"digest\":\""
+                                + other + "\",\"size\":5,\"mode\":\"0600\",\"mtime\":\"" + time + "\"}"),
+                json);
+        assertTrue(
+                json.endsWith(",{\"path\":\"\u00e9t\u00e9.txt\",\"type\":\"file\",\"digest\":\"" + plain
+                        + "\",\"size\":5,\"mode\":\"0644\",\"mtime\":\"" + time + "\"}]\n"),
+                json);
+        assertFalse(json.contains(hidden.toString()), "hidden as the mount hides it: " + json);
+        assertEquals(6, json.split("\"path\":").length - 1, json);
+        assertTrue(cli("receipts", "--help").ok().out().contains("\\xHH"));
+    }
+
+    /**
+     * With tree roots on (a new store) gc keeps what the tree names; --tree-roots off, kept in the store, makes it
+     * collect the PBS way: a named, untouched chunk goes, and so does its name. stats shows the setting.
+     */
+    @Test
+    void gcKeepsWhatTheTreeNamesUntilTreeRootsAreTurnedOff() throws Exception {
+        cli("-s", "store", "init").ok();
+        Digest named;
+        Digest unnamed;
+        try (ChunkStore store = Stores.open(dir.resolve("store"))) {
+            named = store.insertChunk(utf8("named")).digest();
+            unnamed = store.insertChunk(utf8("unnamed")).digest();
+            name(store, Namespace.ROOT, utf8("named.txt"), named, 0644);
+        }
+        String age = "find store/.chunks -type f -name '" + "?".repeat(64) + "' -exec touch -a -d '2020-01-01' {} +";
+        Shell.bash(dir, age).ok();
+        assertTrue(cli("-s", "store", "stats").ok().out().contains("tree roots: on"));
+
+        String on = cli("-s", "store", "gc", "--margin", "0s").ok().out();
+        assertTrue(on.contains("tree roots on: marked 1 chunks the tree names (0 named but missing)"), on);
+        assertTrue(on.contains("removed: 1 chunks"), on);
+        assertTrue(Files.exists(chunkFile(named)));
+        assertFalse(Files.exists(chunkFile(unnamed)));
+
+        Shell.bash(dir, age).ok();
+        Shell.Result off = cli("-s", "store", "gc", "--tree-roots", "off", "--margin", "0s", "--json")
+                .ok();
+        assertTrue(
+                off.err().contains("tree roots: off (the tree's names keep no chunk: only --mark and touches do)\n"),
+                off.err());
+        assertTrue(off.out().startsWith("{") && off.out().strip().endsWith("}"), off.out());
+        assertTrue(
+                off.out().contains("\"tree_roots\":false,\"tree_marked\":0,\"tree_marked_missing\":0")
+                        && off.out().contains("\"removed_chunks\":1")
+                        && off.out().contains("\"removed_receipts\":1"),
+                off.out());
+        assertFalse(Files.exists(chunkFile(named)));
+        assertEquals("", cli("-s", "store", "receipts").ok().out(), "its name went with it");
+        assertTrue(cli("-s", "store", "stats", "--json").ok().out().contains("\"tree_roots\":false"));
+        assertTrue(cli("-s", "store", "gc").ok().out().contains("tree roots off: the tree's names kept no chunk"));
+
+        String back = cli("-s", "store", "gc", "--tree-roots", "on").ok().out();
+        assertTrue(back.startsWith("tree roots: on (gc keeps every chunk a name of the tree refers to)\n"), back);
+        assertTrue(cli("-s", "store", "stats").ok().out().contains("tree roots: on"));
+        assertEquals(2, cli("-s", "store", "gc", "--tree-roots", "maybe").exit());
+    }
+
+    /** verify of the whole store reports each name whose chunk is missing, exits 1, and changes nothing. */
+    @Test
+    void verifyReportsNamesWhoseChunkIsMissing() throws Exception {
+        cli("-s", "store", "init").ok();
+        Digest kept;
+        Digest lost;
+        byte[] lostName = {'l', 'o', 's', 't', ' ', (byte) 0xff};
+        try (ChunkStore store = Stores.open(dir.resolve("store"))) {
+            kept = store.insertChunk(utf8("kept")).digest();
+            lost = store.insertChunk(utf8("lost")).digest();
+            long folder = store.tree()
+                    .create(Namespace.ROOT, EntryName.of("dir"), NewEntry.folder(0755, 0, 0, TIME))
+                    .inode();
+            name(store, Namespace.ROOT, utf8("kept.txt"), kept, 0644);
+            name(store, folder, lostName, lost, 0644);
+        }
+        assertTrue(
+                cli("-s", "store", "verify").ok().out().contains("tree: 2 chunks named, 0 names without their chunk"));
+        Files.delete(chunkFile(lost));
+
+        Shell.Result text = cli("-s", "store", "verify");
+        assertEquals(1, text.exit(), text.toString());
+        assertTrue(text.out().startsWith("checked 1 chunks, "), text.out());
+        assertTrue(text.out().contains("\ntree: 2 chunks named, 1 names without their chunk\n"), text.out());
+        assertTrue(text.out().contains("\nname without its chunk: " + lost + "  dir/lost \\xff\n"), text.out());
+
+        Shell.Result json = cli("-s", "store", "verify", "--json");
+        assertEquals(1, json.exit(), json.toString());
+        String base64 = java.util.Base64.getEncoder()
+                .encodeToString(new byte[] {'d', 'i', 'r', '/', 'l', 'o', 's', 't', ' ', (byte) 0xff});
+        assertTrue(
+                json.out()
+                        .contains("\"tree_checked\":true,\"named_chunks\":2,\"names_without_chunk\":[{\"path\":"
+                                + "\"dir/lost \\\\xff\",\"path_base64\":\"" + base64 + "\",\"digest\":\"" + lost
+                                + "\"}]"),
+                json.out());
+        assertTrue(
+                cli("-s", "store", "verify", kept.toString()).ok().out().startsWith("checked 1 chunks"),
+                "a verify of given chunks leaves the tree alone");
+
+        String gc = cli("-s", "store", "gc").ok().out();
+        assertTrue(gc.contains("(1 named but missing)") && gc.contains("1 names of missing chunks"), gc);
+        assertTrue(cli("-s", "store", "verify").ok().out().contains("0 names without their chunk"));
     }
 }

@@ -404,7 +404,8 @@ class MountedFilesIT {
         String json = Shell.chunkfs(dir, "-s", mount.store.toString(), "receipts", "--json")
                 .ok()
                 .out();
-        assertTrue(json.contains("{\"name\":\"listed.bin\",\"digest\":\"" + sha256(file) + "\"}"), json);
+        assertTrue(
+                json.contains("{\"path\":\"listed.bin\",\"type\":\"file\",\"digest\":\"" + sha256(file) + "\","), json);
     }
 
     @Test

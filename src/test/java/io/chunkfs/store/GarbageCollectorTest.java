@@ -42,9 +42,11 @@ class GarbageCollectorTest {
         return new GarbageCollector(store, margin, Progress.NONE).collect(marks);
     }
 
+    /** Proxmox's way (tree roots off): only the marks keep chunks, and a name of a removed chunk is dropped. */
     @Test
     void sweepsWhatWasNotMarkedAndKeepsWhatWas() throws Exception {
         try (ChunkStore store = newStore(dir)) {
+            store.tree().setTreeRoots(false);
             Digest kept =
                     store.insertChunk("kept".getBytes(StandardCharsets.UTF_8)).digest();
             Digest swept =
@@ -61,6 +63,8 @@ class GarbageCollectorTest {
             assertFalse(store.contains(swept));
             assertEquals(1, result.marked());
             assertEquals(1, result.markedMissing());
+            assertFalse(result.treeRoots());
+            assertEquals(0, result.treeMarked());
             assertEquals(2, result.chunksBefore());
             assertEquals(1, result.removedChunks());
             assertEquals("swept".length(), result.removedBytes());

@@ -96,4 +96,69 @@ class VerifierTest {
             assertFalse(Files.exists(chunk), "the file it was asked about is set aside");
         }
     }
+
+    /**
+     * A chunk removed behind the store's back, and one set aside as damaged by this very verify: every name of
+     * either is reported with its path in the tree (bytes that are not UTF-8 kept) and its digest; the tree is left
+     * as it is. A verify of given digests does not look at the tree.
+     */
+    @Test
+    void namesWhoseChunkIsMissingAreReportedWithTheirPaths() throws Exception {
+        try (ChunkStore store = newStore(dir)) {
+            Namespace tree = store.tree();
+            Digest removed = store.insertChunk("removed behind the store's back".getBytes(StandardCharsets.UTF_8))
+                    .digest();
+            byte[] good = random(1000, 5);
+            Digest damaged = store.insertChunk(good).digest();
+            Digest fine =
+                    store.insertChunk("fine".getBytes(StandardCharsets.UTF_8)).digest();
+            long folder = tree.create(Namespace.ROOT, EntryName.of("docs"), NewEntry.folder(0755, 0, 0, 1L))
+                    .inode();
+            EntryName latin1 = EntryName.of(new byte[] {'c', 'a', 'f', (byte) 0xe9});
+            tree.create(folder, latin1, NewEntry.file(removed, 31, 0644, 0, 0, 1L));
+            tree.create(Namespace.ROOT, EntryName.of("removed.txt"), NewEntry.file(removed, 31, 0644, 0, 0, 1L));
+            tree.create(Namespace.ROOT, EntryName.of("damaged.bin"), NewEntry.file(damaged, 1000, 0644, 0, 0, 1L));
+            tree.create(Namespace.ROOT, EntryName.of("fine.txt"), NewEntry.file(fine, 4, 0644, 0, 0, 1L));
+            assertTrue(new Verifier(store, 2, Progress.NONE).verifyAll().ok());
+
+            Files.delete(chunkPath(store, removed));
+            Path chunk = chunkPath(store, damaged);
+            chunk.toFile().setWritable(true);
+            Files.write(chunk, random(1000, 6));
+            VerifyResult result = new Verifier(store, 2, Progress.NONE).verifyAll();
+
+            assertFalse(result.ok());
+            assertTrue(result.treeChecked());
+            assertEquals(3, result.namedChunks());
+            assertEquals(List.of(damaged), result.bad());
+            assertEquals(List.of(), result.missing(), "only digests asked for are 'missing'");
+            assertEquals(
+                    List.of(
+                            new VerifyResult.NameWithoutChunk(
+                                    TreePath.of(List.of(EntryName.of("damaged.bin"))), damaged),
+                            new VerifyResult.NameWithoutChunk(
+                                    TreePath.of(List.of(EntryName.of("docs"), latin1)), removed),
+                            new VerifyResult.NameWithoutChunk(
+                                    TreePath.of(List.of(EntryName.of("removed.txt"))), removed)),
+                    result.namesWithoutChunk());
+            assertEquals(
+                    "docs/caf\\xe9", result.namesWithoutChunk().get(1).path().escaped());
+            assertTrue(tree.lookup(folder, latin1).isPresent(), "verify changes nothing in the tree");
+
+            VerifyResult listed =
+                    new Verifier(store, 2, Progress.NONE).verify(List.of(fine).iterator());
+            assertTrue(listed.ok(), "a verify of given digests does not check the tree");
+            assertFalse(listed.treeChecked());
+
+            store.insertChunk(good);
+            assertEquals(
+                    List.of(
+                            new VerifyResult.NameWithoutChunk(
+                                    TreePath.of(List.of(EntryName.of("docs"), latin1)), removed),
+                            new VerifyResult.NameWithoutChunk(
+                                    TreePath.of(List.of(EntryName.of("removed.txt"))), removed)),
+                    new Verifier(store, 2, Progress.NONE).verifyAll().namesWithoutChunk(),
+                    "the damaged chunk's bytes came back");
+        }
+    }
 }
