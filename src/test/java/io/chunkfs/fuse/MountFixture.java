@@ -9,6 +9,7 @@ import io.chunkfs.store.Progress;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.Shell;
 import io.chunkfs.testing.StorePaths;
 import java.io.File;
@@ -18,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A real mount of a fresh store, served by a child JVM ({@code chunkfs mount -f}). In CI a mount that
@@ -139,6 +142,20 @@ final class MountFixture implements AutoCloseable {
         try (ChunkStore opened = Stores.open(store, StoreOptions.defaults())) {
             return new Verifier(opened, 2, Progress.NONE).verifyAll();
         }
+    }
+
+    /**
+     * The files of {@code incoming/} as the store's tree holds them, name to digest, read by a read-only open of the
+     * store beside the mount (as {@code chunkfs receipts} reads it): what the mount committed, not what it shows.
+     */
+    Map<String, Digest> receipts() throws IOException {
+        Map<String, Digest> names = new TreeMap<>();
+        try (ChunkStore opened = Stores.open(store, StoreOptions.defaults().withReadOnly(true))) {
+            for (Receipts.Receipt receipt : Receipts.of(opened).list()) {
+                names.put(receipt.name(), receipt.digest());
+            }
+        }
+        return names;
     }
 
     Shell.Result sh(String script) {

@@ -1,6 +1,7 @@
 package io.chunkfs.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
@@ -20,18 +21,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store on a tmpfs with one free inode: the chunk takes it, its receipt finds none. close(2) reports
- * ENOSPC, as the README says; the complete chunk may stay at its digest path, never a partial one, and
- * the store stays valid.
+ * A store on a tmpfs that runs out of inodes or of space at the step of a commit that needs them. A chunk needs
+ * one inode (its staged file) and its bytes' space; its name is a row of the tree ({@code tree.db}), which needs
+ * no inode but may need space for the tree's log to grow. Either way close(2) (or the write) fails with ENOSPC, as
+ * the README says; nothing partial appears at a digest path, the name is not made, and the store stays valid. The
+ * mount point and the mount's log are outside the small disk: only the store uses it.
  */
 class OutOfInodesIT {
+    private static final int SIZE = 100_000;
+
     @TempDir
     Path dir;
 
     Path disk;
 
     @BeforeEach
-    void fewInodes() {
+    void smallDisk() {
         MountFixture.requireFuse();
         disk = dir.resolve("disk");
         Shell.run(dir, Map.of(), List.of("mkdir", "-p", disk.toString()), 10).ok();
@@ -48,40 +53,106 @@ class OutOfInodesIT {
         Shell.run(dir, Map.of(), List.of("umount", "-l", disk.toString()), 30);
     }
 
+    /**
+     * Out of inodes: the chunk cannot be staged, so the copy fails with ENOSPC and nothing is made. With one inode
+     * free the same copy succeeds: the staged chunk takes it, and the name needs none.
+     */
     @Test
-    void aReceiptWithoutAnInodeFailsCloseWithEnospcAndLeavesTheStoreValid() throws Exception {
+    void aChunkWithoutAnInodeFailsWithEnospcAndItsNameNeedsNone() throws Exception {
         Path source = dir.resolve("source");
-        Shell.bash(dir, "head -c 100000 /dev/urandom > " + source).ok();
+        Shell.bash(dir, "head -c " + SIZE + " /dev/urandom > " + source).ok();
         Digest digest = Digest.sha256(Files.readAllBytes(source));
-        try (MountFixture fixture = new MountFixture(disk)) {
+        try (MountFixture fixture = new MountFixture(dir, disk.resolve("store"))) {
             fixture.mount();
             // The first write registers the mount as a writer (a file of its own): do it while inodes are left.
             fixture.sh("echo first > incoming/first").ok();
             List<Path> fillers = exhaustInodes(disk.resolve("fillers"));
-            Files.delete(fillers.remove(fillers.size() - 1));
 
             Shell.Result full = fixture.sh("cp " + source + " incoming/big");
             assertEquals(1, full.exit(), full.toString());
             assertTrue(full.err().contains("No space left on device"), full.err());
-            Path chunk = StorePaths.chunk(fixture.store, digest);
-            if (Files.exists(chunk)) {
-                assertEquals(digest, Digest.sha256(Files.readAllBytes(chunk)), "only a complete chunk");
-            }
-            assertTrue(Files.notExists(fixture.store.resolve("receipts/big"), java.nio.file.LinkOption.NOFOLLOW_LINKS));
-            try (Stream<Path> temps = Files.list(fixture.store.resolve(".tmp"))) {
-                assertEquals(0, temps.count(), "nothing left staged");
-            }
+            assertFalse(Files.exists(StorePaths.chunk(fixture.store, digest)), "no chunk without an inode");
+            assertNothingStaged(fixture);
+            assertFalse(fixture.receipts().containsKey("big"), "no name for a chunk that was not made");
+            assertFalse(fixture.sh("ls incoming").ok().out().lines().anyMatch("big"::equals));
 
-            for (Path filler : fillers) {
-                Files.delete(filler);
-            }
+            Files.delete(fillers.remove(fillers.size() - 1));
             fixture.sh("cp " + source + " incoming/big").ok();
+            assertEquals(digest, fixture.receipts().get("big"), "one inode was enough for the chunk and its name");
             assertEquals(
                     digest.toString(),
                     fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big")
                             .ok()
                             .out());
+            for (Path filler : fillers) {
+                Files.delete(filler);
+            }
             assertTrue(fixture.verify().ok());
+        }
+    }
+
+    /**
+     * Out of space after the chunk was staged, so that its commit must grow the tree's log (WAL): the chunk is
+     * committed (a rename needs no space), the tree's commit fails (SQLITE_FULL, answered as ENOSPC), and close(2)
+     * reports it. The chunk stays, unreferenced; the name is not made; once there is room, the same copy succeeds.
+     */
+    @Test
+    void aTreeCommitWithoutSpaceFailsCloseWithEnospcAndLeavesTheStoreValid() throws Exception {
+        Path source = dir.resolve("source");
+        Shell.bash(dir, "head -c " + SIZE + " /dev/urandom > " + source).ok();
+        Digest digest = Digest.sha256(Files.readAllBytes(source));
+        Path filler = disk.resolve("filler");
+        try (MountFixture fixture = new MountFixture(dir, disk.resolve("store"))) {
+            fixture.mount();
+            fixture.sh("echo first > incoming/first").ok();
+            // cp reads a FIFO, so that the disk can be filled after cp wrote every byte and before it closes.
+            String script = String.join(
+                    "\n",
+                    "mkfifo " + dir.resolve("fifo"),
+                    "cp " + dir.resolve("fifo") + " incoming/big 2> " + dir.resolve("cp.err") + " & cp=$!",
+                    "exec 3> " + dir.resolve("fifo"),
+                    "cat " + source + " >&3",
+                    "for i in $(seq 1 600); do",
+                    "  [ \"$(stat -c %s " + fixture.store.resolve(".tmp") + "/* 2>/dev/null)\" = " + SIZE
+                            + " ] && echo staged && break",
+                    "  sleep 0.05",
+                    "done",
+                    "filled=$(dd if=/dev/zero of=" + filler + " bs=1M 2>&1)",
+                    "case $filled in *'No space left on device'*) echo disk full;; *) echo \"$filled\";; esac",
+                    "exec 3>&-",
+                    "wait $cp; echo \"cp exit $?\"",
+                    "cat " + dir.resolve("cp.err"));
+            Shell.Result full = fixture.sh(script);
+            assertEquals(
+                    List.of("staged", "disk full", "cp exit 1"),
+                    full.out().lines().limit(3).toList(),
+                    full.toString());
+            assertTrue(full.out().contains("No space left on device"), "cp reports close(2)'s ENOSPC: " + full);
+            Path chunk = StorePaths.chunk(fixture.store, digest);
+            assertTrue(Files.exists(chunk), "the chunk was committed before the tree's commit failed");
+            assertEquals(digest, Digest.sha256(Files.readAllBytes(chunk)), "only a complete chunk");
+            assertNothingStaged(fixture);
+            assertFalse(fixture.receipts().containsKey("big"), "the failed commit made no name");
+            assertFalse(fixture.sh("ls incoming").ok().out().lines().anyMatch("big"::equals));
+            assertTrue(
+                    fixture.sh("getfattr -n user.chunkfs.digest incoming/big").exit() != 0);
+
+            Files.delete(filler);
+            fixture.sh("cp " + source + " incoming/big").ok();
+            assertEquals(digest, fixture.receipts().get("big"));
+            assertEquals(
+                    digest.toString(),
+                    fixture.sh("getfattr --only-values -n user.chunkfs.digest incoming/big")
+                            .ok()
+                            .out());
+            assertEquals("first\n", fixture.sh("cat incoming/first").ok().out());
+            assertTrue(fixture.verify().ok());
+        }
+    }
+
+    private static void assertNothingStaged(MountFixture fixture) throws IOException {
+        try (Stream<Path> temps = Files.list(fixture.store.resolve(".tmp"))) {
+            assertEquals(List.of(), temps.toList(), "nothing left staged");
         }
     }
 

@@ -1,7 +1,6 @@
 package io.chunkfs.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.store.Digest;
 import io.chunkfs.testing.Shell;
@@ -22,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Store modes do not follow the umask (issue 10, item 2): folders are writable by the owner only (0755 or
- * 0700), chunks are 0444, and nothing in the store is writable by group or others.
+ * 0700), chunks are 0444, and nothing in the store is writable by group or others: the tree's database and the
+ * files SQLite keeps beside it (its log, its shared memory) included.
  */
 class StoreModesIT {
     @TempDir
@@ -46,7 +46,7 @@ class StoreModesIT {
         try (Stream<Path> walk = Files.walk(store)) {
             for (Path path : (Iterable<Path>) walk::iterator) {
                 if (Files.isSymbolicLink(path)) {
-                    continue; // receipts: a link's mode means nothing
+                    continue; // a link's mode means nothing
                 }
                 int mode = mode(path);
                 boolean chunk = path.getParent().getParent() != null
@@ -84,11 +84,12 @@ class StoreModesIT {
         Files.writeString(dir.resolve("f"), "through the mount under umask " + umask);
         Digest digest = Digest.sha256(Files.readAllBytes(dir.resolve("f")));
         try (MountFixture fixture = new MountFixture(dir)) {
-            // The mount creates the store, its receipts and chunks under the umask it was started with.
+            // The mount creates the store, its tree (tree.db and its log) and chunks under the umask it was started
+            // with.
             fixture.mountWith(
                     List.of("bash", "-c", "umask " + umask + " && exec \"$@\"", "umask"), Map.of(), List.of());
             fixture.sh("cp " + dir.resolve("f") + " incoming/f").ok();
-            assertTrue(Files.isSymbolicLink(fixture.store.resolve("receipts/f")));
+            assertEquals(digest, fixture.receipts().get("f"), "the receipt, in the tree (tree.db)");
             assertEquals("0444", octal(mode(StorePaths.chunk(fixture.store, digest))), "a chunk under umask " + umask);
             assertEquals(List.of(), wrongModes(fixture.store), "under umask " + umask);
         }
