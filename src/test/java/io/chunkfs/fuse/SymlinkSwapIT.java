@@ -165,38 +165,31 @@ class SymlinkSwapIT {
     }
 
     @Test
-    void theReceiptsFolderSwappedForASymlink() throws Exception {
-        Shell.chunkfs(
-                        dir,
-                        "-s",
-                        dir.resolve("store").toString(),
-                        "put",
-                        dir.resolve("planted").toString())
-                .ok();
-        // A receipt as the mount makes them, planted outside: it must not show up in incoming/.
-        Files.createSymbolicLink(
-                outside.resolve("planted-receipt"),
-                Path.of("..", ".chunks", plantedDigest.prefix(), plantedDigest.toString()));
+    void theTreeDatabaseSwappedForASymlinkWhileMounted() throws Exception {
+        // A database outside, as an attacker would plant it: it must be neither read nor written.
+        Files.writeString(outside.resolve("tree.db"), "not a database: a file outside the store");
         Map<String, String> before = snapshot(outside);
         try (MountFixture fixture = new MountFixture(dir).mount()) {
-            Path receipts = fixture.store.resolve("receipts");
-            Path aside = fixture.store.resolve("receipts.moved");
-            Files.move(receipts, aside);
-            Files.createSymbolicLink(receipts, outside);
+            fixture.sh("echo before > incoming/before").ok();
+            Path tree = fixture.store.resolve("tree.db");
+            Path aside = fixture.store.resolve("tree.db.moved");
+            Files.move(tree, aside);
+            Files.createSymbolicLink(tree, outside.resolve("tree.db"));
 
-            Shell.Result listed = bounded(fixture, "ls -a incoming/");
-            assertFalse(listed.out().contains("planted-receipt"), "listed outside: " + listed);
-            bounded(fixture, "cp " + dir.resolve("fresh") + " incoming/fresh");
+            useTheMount(fixture);
             bounded(fixture, "mv incoming/fresh incoming/renamed");
-            bounded(fixture, "rm -f incoming/planted-receipt");
-            Shell.Result read = bounded(fixture, "cat incoming/planted-receipt");
-            assertNotEquals(0, read.exit(), "a receipt outside the store was followed: " + read);
-            assertEquals(before, snapshot(outside), "no receipt written, renamed or removed outside the store");
+            bounded(fixture, "rm -f incoming/before");
+            assertEquals(before, snapshot(outside), "nothing written or touched outside the store");
 
-            Files.delete(receipts);
-            Files.move(aside, receipts);
-            assertTrue(fixture.verify().ok());
+            Files.delete(tree);
+            Files.move(aside, tree);
         }
+        // The mount kept the files it opened at start: what it did while the link was there is in the tree.
+        Shell.Result listed = Shell.chunkfs(dir, "-s", dir.resolve("store").toString(), "receipts")
+                .ok();
+        assertTrue(listed.out().contains("  renamed"), listed.out());
+        assertFalse(listed.out().contains("  before"), listed.out());
+        assertEquals(before, snapshot(outside), "nothing written or touched outside the store");
     }
 
     @Test
