@@ -125,7 +125,7 @@ public final class Stores {
         }
         Namespace tree;
         try {
-            tree = local.openTree();
+            tree = local.openTree(backend);
         } catch (IOException | RuntimeException e) {
             backend.close();
             throw e;

@@ -55,7 +55,6 @@ public final class LocalBackend implements ChunkBackend {
     private final Recovery recovery;
     private final GcLock gcLock;
     private final SetAside setAside;
-    private final LocalReceipts receipts;
     /** One group commit per prefix folder: concurrent publishes into one folder share its fsync. */
     private final GroupSync[] folderSyncs = new GroupSync[PREFIXES];
     /** The store sync: syncfs, or fsyncs of what changed where syncfs does not reach the disk. */
@@ -73,7 +72,6 @@ public final class LocalBackend implements ChunkBackend {
         this.gcLock = new GcLock(layout, folders);
         this.setAside = new SetAside(folders);
         this.storeSync = new StoreSync(sys, folders, fileSystemType(folders));
-        this.receipts = new LocalReceipts(sys, folders.receipts);
         for (int prefix = 0; prefix < folderSyncs.length; prefix++) {
             Folder folder = folders.prefix(prefix);
             folderSyncs[prefix] = new GroupSync(() -> sys.fsync(folder));
@@ -114,8 +112,10 @@ public final class LocalBackend implements ChunkBackend {
     }
 
     /**
-     * Creates a store at {@code root} with all 256 prefix folders; a valid store already there is left alone.
-     * A private one has folders 0700 and chunks 0400, so that only its owner can read it.
+     * Creates a store at {@code root} with all 256 prefix folders and its file tree ({@code tree.db}, gc keeping what
+     * it names), of format version 3; a valid store already there is left alone (an earlier release's too: it is
+     * converted when first opened for writing). A private one has folders 0700 and chunks 0400, so that only its
+     * owner can read it.
      *
      * @return true if a new store was created
      */
@@ -291,10 +291,30 @@ public final class LocalBackend implements ChunkBackend {
 
     /**
      * Opens the store's file tree ({@code tree.db} in the store folder, see {@link SqlNamespace}); the caller owns
-     * it. A new tree's root folder belongs to the store's owner, and gc keeps what it names.
+     * it. A store of format 1 or 2 opened for writing is converted first ({@link TreeConversion}); opened read-only,
+     * it is not: the tree is then built from its receipts outside the store and removed when closed. A writable
+     * open of a converted store finishes removing its {@code receipts/} if a crash interrupted that.
      */
     public Namespace openTree() throws IOException {
+        return openTree(this);
+    }
+
+    /**
+     * As {@link #openTree()}, a conversion asking {@code chunks} (the store's backend: an S3 store's, over this
+     * cache folder) for the size and time of each receipt's chunk.
+     */
+    public Namespace openTree(ChunkBackend chunks) throws IOException {
         Owner owner = owner();
+        TreeConversion conversion = new TreeConversion(layout, folders, gcLock, owner, options.clock());
+        if (!format().hasTree()) {
+            if (options.readOnly()) {
+                return conversion.temporaryTree(chunks, options.syncLevel());
+            }
+            conversion.convert(chunks, storeSync.sharedMemoryWorks());
+        }
+        if (!options.readOnly()) {
+            conversion.removeReceipts();
+        }
         return SqlNamespace.open(
                 layout.root(),
                 storeSync.sharedMemoryWorks(),
@@ -306,9 +326,12 @@ public final class LocalBackend implements ChunkBackend {
                 true);
     }
 
-    /** The receipts of a store made by an earlier release, in {@code receipts/}, to convert into the tree. */
+    /**
+     * The receipts of a store made by an earlier release, in {@code receipts/} (none once it is converted and they
+     * are removed).
+     */
     public LocalReceipts receipts() {
-        return receipts;
+        return new LocalReceipts(sys, folders.receipts);
     }
 
     @Override

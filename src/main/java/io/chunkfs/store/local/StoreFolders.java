@@ -15,7 +15,12 @@ final class StoreFolders implements Closeable {
     final Folder chunks;
     final Folder tmp;
     final Folder writers;
+    /**
+     * An earlier release's {@code receipts/} (format versions 1 and 2, or what a conversion has not finished
+     * removing); null if the store has none.
+     */
     final Folder receipts;
+
     private final Folder[] prefixes;
     /** Modes for what the store creates: owner-only when the store folder is private (no group or other bits). */
     final int folderMode;
@@ -67,6 +72,9 @@ final class StoreFolders implements Closeable {
     }
 
     private IOException closeQuietly(Folder folder, IOException first) {
+        if (folder == null) {
+            return first;
+        }
         try {
             sys.close(folder);
             return first;

@@ -5,24 +5,29 @@ import io.chunkfs.store.Digest;
 import io.chunkfs.store.PosixException;
 import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreFormat;
+import io.chunkfs.store.sql.SqlNamespace;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
  * Where everything of a store lives on disk, and the checks that a folder really is a store.
  *
  * <pre>
- * STORE/.chunkfs          format marker: "chunkfs-store 1" (see {@link StoreFormat} for the version rule)
- * STORE/.lock             held exclusively by a running garbage collection
+ * STORE/.chunkfs          format marker: "chunkfs-store 3" (see {@link StoreFormat} for the version rule)
+ * STORE/.lock             held exclusively by a running garbage collection or a conversion
  * STORE/.chunks/00 … ff   the chunks, named by their 64-hex SHA-256
- * STORE/.writers/         one locked file per active write session, named START_MILLIS-ID
+ * STORE/.writers/         one locked file per process that writes, named by its ID
  * STORE/.tmp/             temporary files of write sessions, named ID-N
- * STORE/receipts/         the mount's receipts: symlinks NAME -> ../.chunks/PP/DIGEST
+ * STORE/tree.db           the file tree (version 3), with SQLite's tree.db-wal, tree.db-shm or tree.db-journal
+ * STORE/receipts/         (versions 1 and 2) the receipts: symlinks NAME -> ../.chunks/PP/DIGEST
  * </pre>
  */
 public final class StoreLayout {
@@ -66,9 +71,25 @@ public final class StoreLayout {
         return root.resolve(".tmp");
     }
 
+    /** An earlier release's receipts (format versions 1 and 2), until a conversion removes them. */
     public Path receiptsDir() {
-        return root.resolve("receipts");
+        return root.resolve(RECEIPTS);
     }
+
+    /** The file tree's database (format version 3). */
+    public Path treeFile() {
+        return root.resolve(TREE);
+    }
+
+    static final String RECEIPTS = "receipts";
+    static final String MARKER = ".chunkfs";
+    static final String MARKER_PARTIAL = ".chunkfs.partial";
+    static final String TREE = SqlNamespace.fileName();
+    /** A tree being put in place, complete only once renamed to {@link #TREE}. */
+    static final String TREE_PARTIAL = TREE + ".partial";
+    /** SQLite's files beside the tree: its write-ahead log and the log's index, or its rollback journal. */
+    static final java.util.List<String> TREE_COMPANIONS =
+            java.util.List.of(TREE + "-wal", TREE + "-shm", TREE + "-journal");
 
     /** The file where gc checks that touching moves atime on this file system. */
     Path atimeProbe() {
@@ -92,14 +113,25 @@ public final class StoreLayout {
     }
 
     /** Names in the store folder that a creation interrupted by a crash may have left: creating again resumes. */
-    private static final java.util.Set<String> CREATION_NAMES =
-            java.util.Set.of(".chunks", ".tmp", ".writers", "receipts", ".lock", ".chunkfs.partial");
+    private static final java.util.Set<String> CREATION_NAMES = java.util.Set.of(
+            ".chunks",
+            ".tmp",
+            ".writers",
+            RECEIPTS,
+            ".lock",
+            MARKER_PARTIAL,
+            TREE,
+            TREE_PARTIAL,
+            TREE + "-wal",
+            TREE + "-shm",
+            TREE + "-journal");
 
     /**
      * Creates a store in {@code root} (made if missing). A folder that is already a valid store is left as it
      * is; a non-empty folder that is not a store (or a store whose creation a crash interrupted) is refused.
      * Every file and folder made is fsynced, the format marker last, so that a store that claims to exist
-     * after a power cut is whole.
+     * after a power cut is whole. A store of version 3 gets its file tree, {@code tree.db} (empty, gc keeping
+     * what it names), before its marker; one a crash left is kept.
      *
      * @param privateStore folders 0700 and chunks 0400 instead of 0755 and 0444; a store folder that
      *                     already exists without group or other bits is private too
@@ -111,6 +143,7 @@ public final class StoreLayout {
 
     /** Creates a store whose marker is {@code markerText}; see {@link #create(Syscalls, boolean)}. */
     boolean create(Syscalls sys, boolean privateStore, String markerText) throws IOException {
+        boolean withTree = StoreFormat.parse(root, markerText).hasTree();
         if (Files.exists(formatFile(), LinkOption.NOFOLLOW_LINKS) && !isBlank(formatFile())) {
             open(sys).close();
             return false;
@@ -161,24 +194,30 @@ public final class StoreLayout {
             } finally {
                 sys.close(chunks);
             }
-            for (String name : new String[] {".tmp", ".writers", "receipts"}) {
+            for (String name :
+                    withTree ? new String[] {".tmp", ".writers"} : new String[] {".tmp", ".writers", RECEIPTS}) {
                 sys.close(mkdirAndOpen(sys, rootFolder, name, folderMode));
             }
+            int fileMode = isPrivate ? 0600 : 0644;
             if (sys.stat(rootFolder, ".lock") == null) {
-                try (var lock = sys.create(rootFolder, ".lock", isPrivate ? 0600 : 0644)) {
+                try (var lock = sys.create(rootFolder, ".lock", fileMode)) {
                     sys.fsync(lock);
+                }
+            }
+            if (withTree && sys.stat(rootFolder, TREE) != null) {
+                sys.unlink(rootFolder, TREE_PARTIAL); // an interrupted creation's: it was put in place after all
+            } else if (withTree) {
+                int uid = (Integer) Files.getAttribute(root, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                int gid = (Integer) Files.getAttribute(root, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+                boolean sharedMemoryWorks = StoreSync.sharedMemoryWorks(sys.fileSystemType(rootFolder));
+                try (TreeBuilder tree = TreeBuilder.start(uid, gid, true, java.time.Clock.systemUTC())) {
+                    installTree(sys, rootFolder, tree.finish(sharedMemoryWorks), fileMode);
                 }
             }
             sys.fsync(rootFolder);
             // The marker comes last, complete and durable before its rename: a crash at any point leaves
             // either no marker (creating again resumes) or a whole store.
-            sys.unlink(rootFolder, ".chunkfs.partial");
-            try (var marker = sys.create(rootFolder, ".chunkfs.partial", isPrivate ? 0600 : 0644)) {
-                marker.write(java.nio.ByteBuffer.wrap(markerText.getBytes(StandardCharsets.UTF_8)));
-                sys.fsync(marker);
-            }
-            sys.rename(rootFolder, ".chunkfs.partial", rootFolder, ".chunkfs");
-            sys.fsync(rootFolder);
+            writeMarker(sys, rootFolder, markerText, fileMode);
         } finally {
             sys.close(rootFolder);
         }
@@ -200,6 +239,53 @@ public final class StoreLayout {
         return folder;
     }
 
+    /**
+     * Writes the marker {@code text} in one atomic step: complete and durable under {@link #MARKER_PARTIAL} first
+     * (a leftover of that name is replaced), renamed onto {@link #MARKER}, then the folder fsynced.
+     */
+    static void writeMarker(Syscalls sys, Folder rootFolder, String text, int mode) throws IOException {
+        sys.unlink(rootFolder, MARKER_PARTIAL);
+        try (var marker = sys.create(rootFolder, MARKER_PARTIAL, mode)) {
+            ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+            while (bytes.hasRemaining()) {
+                marker.write(bytes);
+            }
+            sys.fsync(marker);
+        }
+        sys.rename(rootFolder, MARKER_PARTIAL, rootFolder, MARKER);
+        sys.fsync(rootFolder);
+    }
+
+    /**
+     * Puts the closed database {@code built} in place as the store's {@link #TREE}, in one atomic step: copied to
+     * {@link #TREE_PARTIAL} (a leftover of that name is replaced) and fsynced, SQLite's files of any earlier
+     * {@code tree.db} removed (a log must never meet another database), renamed onto {@link #TREE}, and the
+     * folder fsynced. No process may have a {@code tree.db} of this store open.
+     */
+    static void installTree(Syscalls sys, Folder rootFolder, Path built, int mode) throws IOException {
+        sys.unlink(rootFolder, TREE_PARTIAL);
+        try (FileChannel out = sys.create(rootFolder, TREE_PARTIAL, mode);
+                FileChannel in = FileChannel.open(built, StandardOpenOption.READ)) {
+            ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
+            while (in.read(buffer) >= 0) {
+                buffer.flip();
+                while (buffer.hasRemaining()) {
+                    out.write(buffer);
+                }
+                buffer.clear();
+            }
+            if (out.size() != in.size()) {
+                throw new IOException("copied " + out.size() + " of the " + in.size() + " bytes of " + built);
+            }
+            sys.fsync(out);
+        }
+        for (String companion : TREE_COMPANIONS) {
+            sys.unlink(rootFolder, companion);
+        }
+        sys.rename(rootFolder, TREE_PARTIAL, rootFolder, TREE);
+        sys.fsync(rootFolder);
+    }
+
     private static void mkdirIfMissing(Syscalls sys, Folder parent, String name, int mode) throws IOException {
         try {
             sys.mkdir(parent, name, mode);
@@ -210,8 +296,9 @@ public final class StoreLayout {
 
     /**
      * Checks that {@code root} is a store this version understands, says exactly what is wrong if not, and
-     * opens its folders. Folders that hold nothing durable ({@code .tmp}, {@code .writers}, {@code receipts}
-     * of an older layout) are made when missing.
+     * opens its folders. Folders that hold nothing durable ({@code .tmp}, {@code .writers}) are made when
+     * missing; {@code receipts} is opened if it is there (an earlier release's, or what a conversion left), never
+     * made.
      */
     StoreFolders open(Syscalls sys) throws IOException {
         if (!Files.isDirectory(root)) {
@@ -222,6 +309,13 @@ public final class StoreLayout {
         java.util.List<Folder> opened = new java.util.ArrayList<>();
         try {
             format = StoreFormat.parse(root, readFormat(sys, rootFolder));
+            if (format.hasTree()) {
+                FileStat tree = sys.stat(rootFolder, TREE);
+                if (tree == null || !tree.isRegularFile()) {
+                    throw new StoreException("store " + root + " is damaged: "
+                            + (tree == null ? "missing its file tree " : "not a file: its file tree ") + treeFile());
+                }
+            }
             Folder chunks = requireFolder(sys, rootFolder, ".chunks", opened);
             Folder[] prefixes = new Folder[PREFIXES];
             for (int prefix = 0; prefix < PREFIXES; prefix++) {
@@ -236,7 +330,8 @@ public final class StoreLayout {
             int folderMode = isPrivate ? 0700 : 0755;
             Folder tmp = openOrMake(sys, rootFolder, ".tmp", folderMode, opened);
             Folder writers = openOrMake(sys, rootFolder, ".writers", folderMode, opened);
-            Folder receipts = openOrMake(sys, rootFolder, "receipts", folderMode, opened);
+            Folder receipts =
+                    sys.stat(rootFolder, RECEIPTS) == null ? null : requireFolder(sys, rootFolder, RECEIPTS, opened);
             return new StoreFolders(sys, rootFolder, chunks, prefixes, tmp, writers, receipts, isPrivate);
         } catch (IOException | RuntimeException e) {
             for (Folder folder : opened) {
@@ -274,10 +369,18 @@ public final class StoreLayout {
         if (format.isBlank() && sys.stat(rootFolder, ".chunks") != null) {
             java.util.logging.Logger.getLogger(StoreLayout.class.getName())
                     .warning(() -> "the format marker of " + root
-                            + " is empty (a crash right after the store was created): writing it again");
-            create(sys, false);
-            return StoreFormat.markerText();
+                            + " is empty (a crash right after an early release created the store): writing it again");
+            // Only a release before this one could leave an empty marker (this one renames a whole marker into
+            // place): it is written as that release would have, and converted as such.
+            create(sys, false, StoreFormat.EARLY_MARKER);
+            return StoreFormat.EARLY_MARKER;
         }
+        return format;
+    }
+
+    /** Reads the marker again (another process may have converted the store meanwhile); see {@link #format()}. */
+    StoreFormat reread(Syscalls sys, Folder rootFolder) throws IOException {
+        format = StoreFormat.parse(root, readFormat(sys, rootFolder));
         return format;
     }
 

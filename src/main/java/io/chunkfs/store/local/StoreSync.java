@@ -81,7 +81,12 @@ final class StoreSync {
      * the tree's database keeps a rollback journal instead.
      */
     boolean sharedMemoryWorks() {
-        return !fsyncEach && fileSystemType != NFS;
+        return sharedMemoryWorks(fileSystemType);
+    }
+
+    /** {@link #sharedMemoryWorks()} for a file system of this {@code statfs} type (a store being created). */
+    static boolean sharedMemoryWorks(long fileSystemType) {
+        return syncfsReachesDisk(fileSystemType) && fileSystemType != NFS;
     }
 
     /** Whether this store sync fsyncs what changed one by one instead of calling {@code syncfs}. */

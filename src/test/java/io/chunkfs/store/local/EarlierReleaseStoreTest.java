@@ -3,14 +3,19 @@ package io.chunkfs.store.local;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.Entry;
+import io.chunkfs.store.EntryName;
+import io.chunkfs.store.EntryType;
 import io.chunkfs.store.GarbageCollector;
 import io.chunkfs.store.GcResult;
+import io.chunkfs.store.Namespace;
 import io.chunkfs.store.Progress;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.Verifier;
@@ -20,10 +25,12 @@ import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -31,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Stores made by earlier builds (format version 1, unpacked from the archives next to this class; the README
- * there says how each was made) open as they are, and everything works on them.
+ * there says how each was made) are converted to version 3 when first opened for writing (their receipts become
+ * files of the tree), read as they are when opened read-only, and everything works on them.
  */
 class EarlierReleaseStoreTest {
     private static final Digest HELLO =
@@ -52,12 +60,43 @@ class EarlierReleaseStoreTest {
     Path dir;
 
     @Test
-    void opensAsItIsAndReadsVerifiesAndCollects() throws Exception {
+    void isConvertedWhenFirstOpenedForWritingAndReadsVerifiesAndCollects() throws Exception {
         Path root = unpack();
         byte[] marker = Files.readAllBytes(root.resolve(".chunkfs"));
         assertEquals("chunkfs-store 1\n", new String(marker, UTF_8));
+        FileTime helloTime = Files.getLastModifiedTime(StorePaths.chunk(root, HELLO));
+        FileTime noteTime = Files.getLastModifiedTime(StorePaths.chunk(root, NOTE));
+        int uid = (Integer) Files.getAttribute(root, "unix:uid");
+        int gid = (Integer) Files.getAttribute(root, "unix:gid");
 
         try (ChunkStore store = Stores.open(root)) {
+            assertEquals("chunkfs-store 3\n", Files.readString(root.resolve(".chunkfs")), "converted to version 3");
+            assertTrue(Files.isRegularFile(root.resolve("tree.db")));
+            assertFalse(Files.exists(root.resolve("receipts")), "receipts/ is gone once converted");
+            assertFalse(store.tree().treeRoots(), "a converted store's gc keeps only what it is told to");
+            Entry hello = store.tree()
+                    .lookup(Namespace.ROOT, EntryName.of("hello copy.txt"))
+                    .orElseThrow();
+            assertEquals(
+                    List.of(EntryType.REGULAR, 0644, (long) uid, (long) gid, 15L, 1L, HELLO),
+                    List.of(
+                            hello.type(),
+                            hello.mode(),
+                            hello.uid(),
+                            hello.gid(),
+                            hello.size(),
+                            hello.links(),
+                            hello.digest()));
+            long nanos = helloTime.to(TimeUnit.NANOSECONDS);
+            assertEquals(
+                    List.of(nanos, nanos, nanos),
+                    List.of(hello.atime(), hello.mtime(), hello.ctime()),
+                    "the chunk's mtime");
+            Entry note = store.tree()
+                    .lookup(Namespace.ROOT, EntryName.of("note.txt"))
+                    .orElseThrow();
+            assertEquals(List.of(21L, noteTime.to(TimeUnit.NANOSECONDS)), List.of(note.size(), note.mtime()));
+
             try (Stream<Digest> chunks = store.chunks()) {
                 assertEquals(CHUNKS.keySet(), chunks.collect(Collectors.toSet()));
             }
@@ -89,15 +128,54 @@ class EarlierReleaseStoreTest {
             assertArrayEquals(CHUNKS.get(NOTE), store.loadChunk(NOTE));
             assertEquals(PATTERN, store.insertChunk(pattern()).digest(), "a removed chunk can be stored again");
         }
-        assertArrayEquals(marker, Files.readAllBytes(root.resolve(".chunkfs")), "the marker is left as it was");
+        assertEquals("chunkfs-store 3\n", Files.readString(root.resolve(".chunkfs")));
+        try (ChunkStore again = Stores.open(root)) {
+            assertEquals(
+                    List.of(new Receipts.Receipt("hello copy.txt", HELLO), new Receipts.Receipt("note.txt", NOTE)),
+                    Receipts.of(again).list(),
+                    "converted once: the tree is the store's from now on");
+        }
+    }
+
+    /**
+     * A read-only open ({@code chunkfs receipts}, {@code mount -o ro}) of an earlier release's store reads its
+     * receipts from a tree built outside the store, removed when it closes, and changes no byte of the store.
+     */
+    @Test
+    void aReadOnlyOpenReadsTheReceiptsAndWritesNothing() throws Exception {
+        Path root = unpack();
+        Map<String, String> before = TreeConversionTest.contents(root);
+        Set<Path> temporary = temporaryTrees();
+        StoreOptions readOnly = StoreOptions.defaults().withReadOnly(true);
+        try (ChunkStore store = Stores.open(root, readOnly)) {
+            assertEquals(
+                    List.of(new Receipts.Receipt("hello copy.txt", HELLO), new Receipts.Receipt("note.txt", NOTE)),
+                    Receipts.of(store).list());
+            for (Map.Entry<Digest, byte[]> chunk : CHUNKS.entrySet()) {
+                assertArrayEquals(chunk.getValue(), store.loadChunk(chunk.getKey()));
+            }
+            assertTrue(new Verifier(store, 1, Progress.NONE).verifyAll().ok());
+            assertEquals(
+                    1L,
+                    temporaryTrees().stream()
+                            .filter(path -> !temporary.contains(path))
+                            .count(),
+                    "one tree outside the store");
+            try (ChunkStore second = Stores.open(root, readOnly)) {
+                assertEquals(2, Receipts.of(second).list().size(), "read-only opens side by side");
+            }
+        }
+        assertEquals(temporary, temporaryTrees(), "the temporary tree is removed at close");
+        assertEquals(before, TreeConversionTest.contents(root), "not a byte of the store changed");
     }
 
     @Test
-    void aStoreThisReleaseMakesHasTheMarkerEarlierReleasesRead() throws Exception {
-        byte[] earlier = Files.readAllBytes(unpack().resolve(".chunkfs"));
+    void aStoreThisReleaseMakesIsVersion3WithItsTreeAndNoReceipts() throws Exception {
         Path root = dir.resolve("new");
         Stores.init(root);
-        assertArrayEquals(earlier, Files.readAllBytes(root.resolve(".chunkfs")));
+        assertEquals("chunkfs-store 3\n", Files.readString(root.resolve(".chunkfs")));
+        assertTrue(Files.isRegularFile(root.resolve("tree.db")));
+        assertFalse(Files.exists(root.resolve("receipts")));
     }
 
     /**
@@ -119,6 +197,8 @@ class EarlierReleaseStoreTest {
 
         LocalBackend backend = LocalBackend.open(root, StoreOptions.defaults());
         try (ChunkStore store = ChunkStore.open(backend, backend.openTree(), StoreOptions.defaults())) {
+            assertEquals("chunkfs-store 3\n", Files.readString(root.resolve(".chunkfs")), "converted");
+            assertFalse(Files.exists(root.resolve("receipts")));
             assertTrue(backend.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
             assertEquals(List.of(), names(writers), "the record goes once its chunks are checked");
             assertEquals(List.of(killed + ".0.bad"), names(chunk.getParent()), "set aside as verify does");
@@ -155,6 +235,8 @@ class EarlierReleaseStoreTest {
             assertArrayEquals("from the first build\n".getBytes(UTF_8), store.loadChunk(first));
             assertEquals(List.of(), Receipts.of(store).list());
             assertTrue(new Verifier(store, 1, Progress.NONE).verifyAll().ok());
+            assertEquals("chunkfs-store 3\n", Files.readString(root.resolve(".chunkfs")), "converted, with no receipt");
+            assertFalse(Files.exists(root.resolve("receipts")));
         }
     }
 
@@ -191,6 +273,14 @@ class EarlierReleaseStoreTest {
         try (ChunkStore store = ChunkStore.open(backend, backend.openTree(), StoreOptions.defaults())) {
             assertTrue(backend.awaitRecovery(60_000), "the check of the dead writer's chunks ends");
             assertEquals(List.of(), names(root.resolve(".writers")), "the dead writer's record is gone");
+        }
+    }
+
+    /** The folders of temporary trees in java.io.tmpdir ({@link TreeBuilder}). */
+    private static Set<Path> temporaryTrees() throws Exception {
+        try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return files.filter(file -> file.getFileName().toString().startsWith("chunkfs-tree-"))
+                    .collect(Collectors.toSet());
         }
     }
 
