@@ -147,7 +147,7 @@ class CliIT {
     void aStoreOfANewerFormatIsRefusedInOneLineByEveryCommandAndLeftAsItIs() throws Exception {
         cli("-s", "store", "init").ok();
         Files.writeString(dir.resolve("file"), "x");
-        Files.writeString(dir.resolve("store/.chunkfs"), "chunkfs-store 3\n");
+        Files.writeString(dir.resolve("store/.chunkfs"), "chunkfs-store 4\n");
         for (String[] command : new String[][] {
             {"init"}, {"stats"}, {"put", "file"}, {"get", "a".repeat(64)}, {"verify"}, {"gc"}, {"receipts"}
         }) {
@@ -155,9 +155,9 @@ class CliIT {
             args.addAll(List.of(command));
             assertOneLineFailure(
                     cli(args.toArray(String[]::new)),
-                    "has format version 3, newer than this chunkfs reads (version 2 and earlier): upgrade chunkfs");
+                    "has format version 4, newer than this chunkfs reads (version 3 and earlier): upgrade chunkfs");
         }
-        assertEquals("chunkfs-store 3\n", Files.readString(dir.resolve("store/.chunkfs")));
+        assertEquals("chunkfs-store 4\n", Files.readString(dir.resolve("store/.chunkfs")));
     }
 
     @Test
