@@ -64,12 +64,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Power cuts, simulated: each scenario runs against a store whose calls go through {@link CrashingSyscalls},
- * then the file tree a power cut would leave after each chosen call is written out and opened for real. Every
- * crash state must open; every chunk and receipt acknowledged as durable before the cut must be there with the
- * right bytes; after recovery no digest path may hold wrong bytes; and an insert of a damaged chunk's bytes
- * must heal it. Strict states drop everything not made durable; adversarial ones keep a random prefix of
- * each folder's pending changes.
+ * Power cuts, simulated: each scenario runs against a store whose calls go through {@link CrashingSyscalls} and
+ * whose tree goes through {@link CrashingTree}, then the file tree and the tree's database a power cut would leave
+ * after each chosen call are written out and opened for real. Every crash state must open; every chunk and
+ * receipt acknowledged as durable before the cut must be there with the right bytes; under sync=file no name may
+ * point at a chunk that is missing or damaged (and no name may be committed before its chunk is durable), under
+ * sync=filesystem once gc's removal of names of missing chunks ran; after recovery no digest path may hold wrong
+ * bytes; and an insert of a damaged chunk's bytes must heal it. Strict states drop everything not made durable;
+ * adversarial ones keep a random prefix of each folder's pending changes, and of the database's commits since its
+ * last durability point.
  */
 class CrashTest {
     private static final long SEED = 20261126;
@@ -257,7 +260,10 @@ class CrashTest {
         assertTrue(scenario.healed > 0, "some crash state left a damaged chunk to heal");
     }
 
-    /** Item 2: receipts made, replaced, renamed and removed are durable when the call returns (file) or at the next sync. */
+    /**
+     * Item 2: receipts made and replaced are durable when the call returns (file) or at the next store sync
+     * (filesystem); renamed and removed ones at the next written file's name, fsync, or store sync.
+     */
     @ParameterizedTest
     @MethodSource("levels")
     void receiptsAreDurableAsTheSyncLevelSays(SyncLevel level, boolean syncfsPersistsNothing) throws Exception {
@@ -276,14 +282,72 @@ class CrashTest {
         }
         scenario.rename("two", "three");
         scenario.remove("one");
+        // Under sync=file, the next written file's name makes the rename and the removal durable too.
         scenario.put("four", a);
         scenario.rename("three", "four");
-        if (level == SyncLevel.FILESYSTEM) {
-            scenario.sync();
-        }
+        // What an fsync on the mount does: the tree's sync under sync=file, a store sync under sync=filesystem.
+        scenario.fsync();
+        scenario.rename("four", "five");
+        scenario.remove("five");
+        scenario.put("six", scenario.insert(random(400, 4)));
+        scenario.rename("six", "seven");
         scenario.close();
         int states = check(scenario, allCuts(scenario), 2);
         report("receipts, " + scenario.describe(), scenario, states);
+    }
+
+    /**
+     * Several threads each write files as the mount does (insert the bytes, then name the chunk), some of them the
+     * same bytes, while the group commits of chunk folders and of the tree interleave: every name is committed
+     * only once its chunk is durable (sync=file), every acknowledged name survives every cut, and no name survives
+     * that points at a lost or damaged chunk.
+     */
+    @ParameterizedTest
+    @MethodSource("levels")
+    void concurrentWritersNameOnlyDurableChunks(SyncLevel level, boolean syncfsPersistsNothing) throws Exception {
+        Scenario scenario = new Scenario(level, syncfsPersistsNothing);
+        List<byte[]> shared = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            shared.add(random(900 + i, 1100 + i));
+        }
+        // Widens the window between a rename into a chunk folder and that folder's fsync (a perturbation of the
+        // schedule, not a wait for anything): another thread finds the chunk there and names it.
+        scenario.sys.afterCall(call -> {
+            if (call.op().equals("rename")
+                    && call.folder() != null
+                    && call.folder().startsWith(".chunks/")) {
+                LockSupport.parkNanos(2_000_000);
+            }
+        });
+        int threads = 3;
+        CyclicBarrier start = new CyclicBarrier(threads);
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                workers.add(pool.submit(() -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    for (int i = 0; i < shared.size(); i++) {
+                        byte[] data = i % 2 == thread % 2 ? shared.get(i) : random(600 + i, 1200 + 10 * thread + i);
+                        scenario.name("t" + thread + "-" + i, scenario.insert(data));
+                        if (thread == 0 && i % 2 == 1) {
+                            scenario.fsync();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        scenario.sys.afterCall(call -> {});
+        scenario.close();
+        int states = check(scenario, allCuts(scenario), 1);
+        report("concurrent writers naming files, " + scenario.describe(), scenario, states);
     }
 
     /** A collection with marks, beside inserts: marked and acknowledged chunks survive every cut. */
@@ -477,12 +541,13 @@ class CrashTest {
                 Arguments.of(SyncLevel.FILESYSTEM, true));
     }
 
-    /** A store opened through a {@link CrashingSyscalls}, and what it acknowledged. */
+    /** A store opened through a {@link CrashingSyscalls} and a {@link CrashingTree}, and what it acknowledged. */
     private final class Scenario {
         final Path root;
         final SyncLevel level;
         final CrashLedger ledger;
         final CrashingSyscalls sys;
+        final CrashingTree tree;
         final ChunkStore store;
         long end;
         int healed;
@@ -504,9 +569,18 @@ class CrashTest {
             this.root = root;
             this.level = level;
             this.ledger = ledger;
+            byte[] before = CrashingTree.copy(root, crashes);
             this.sys = new CrashingSyscalls(root, syncfsPersistsNothing);
             // No periodic sync: the scenario says when the store syncs.
-            this.store = LocalTesting.open(root, new StoreOptions(level, false, Duration.ofHours(1), true), sys);
+            StoreOptions options = new StoreOptions(level, false, Duration.ofHours(1), true);
+            LocalBackend backend = LocalBackend.open(root, options, sys);
+            try {
+                this.tree = CrashingTree.wrap(backend.openTree(), root, sys, level, before, crashes);
+            } catch (IOException | RuntimeException e) {
+                backend.close();
+                throw e;
+            }
+            this.store = ChunkStore.open(backend, tree.tree(), options);
         }
 
         String describe() {
@@ -526,33 +600,59 @@ class CrashTest {
         }
 
         void sync() throws IOException {
-            long start = sys.calls();
+            CrashLedger.Mark start = now();
             store.sync();
-            ledger.synced(start, sys.calls());
+            ledger.synced(start, now());
+        }
+
+        CrashLedger.Mark now() {
+            return ledger.mark(sys.calls());
+        }
+
+        /** What an fsync on the mount does (MountedStore): the tree's sync under sync=file, else a store sync. */
+        void fsync() throws IOException {
+            if (level == SyncLevel.FILE) {
+                CrashLedger.Mark start = now();
+                store.tree().sync();
+                ledger.treeSynced(start, now());
+            } else {
+                sync();
+            }
         }
 
         void put(String name, Digest digest) throws IOException {
-            long start = sys.calls();
+            CrashLedger.Mark start = now();
             Receipts.of(store).put(name, digest);
-            ledger.receiptChange(start, sys.calls(), receipts -> {
+            ledger.receiptChange(start, now(), level == SyncLevel.FILE, receipts -> {
                 receipts.put(name, digest);
                 return receipts;
             });
         }
 
+        /** Names a chunk, once, from any thread (see {@link CrashLedger#named}). */
+        void name(String name, Digest digest) {
+            CrashLedger.Mark start = now();
+            try {
+                Receipts.of(store).put(name, digest);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            ledger.named(start, now(), level == SyncLevel.FILE, name, digest);
+        }
+
         void rename(String from, String to) throws IOException {
-            long start = sys.calls();
+            CrashLedger.Mark start = now();
             Receipts.of(store).rename(from, to);
-            ledger.receiptChange(start, sys.calls(), receipts -> {
+            ledger.receiptChange(start, now(), false, receipts -> {
                 receipts.put(to, receipts.remove(from));
                 return receipts;
             });
         }
 
         void remove(String name) throws IOException {
-            long start = sys.calls();
+            CrashLedger.Mark start = now();
             Receipts.of(store).remove(name);
-            ledger.receiptChange(start, sys.calls(), receipts -> {
+            ledger.receiptChange(start, now(), false, receipts -> {
                 receipts.remove(name);
                 return receipts;
             });
@@ -595,21 +695,31 @@ class CrashTest {
 
     /** Checks the strict state and {@code adversarial} random ones at every cut; returns how many states. */
     private int check(Scenario scenario, Collection<Long> cuts, int adversarial) throws Exception {
+        assertEquals(
+                List.of(),
+                scenario.tree.violations(),
+                "the order of chunks and names, and the tree's durability points");
         Set<String> seen = new HashSet<>();
         int states = 0;
         for (long cut : cuts) {
             for (int variant = 0; variant <= adversarial; variant++) {
                 CrashingSyscalls.CrashState state = scenario.sys.crashState(cut, seeded(cut, variant));
+                CrashingTree.Snapshot tree = scenario.tree.crashState(cut, seeded(cut, variant + 100));
                 states++;
                 // The same tree with the same expectations needs checking once.
                 String key = state.fingerprint()
+                        + tree.fingerprint()
                         + scenario.ledger.required(cut, scenario.level)
-                        + (scenario.ledger.hasReceipts() ? scenario.ledger.allowedReceipts(cut, scenario.level) : "");
+                        + (scenario.ledger.hasReceipts() ? scenario.ledger.allowedReceipts(cut, scenario.level) : "")
+                        + (scenario.ledger.hasNames()
+                                ? scenario.ledger.requiredNames(cut) + "" + scenario.ledger.allowedNames(cut)
+                                : "");
                 if (!seen.add(key)) {
                     continue;
                 }
                 Path crashed = crashes.resolve("state");
                 state.writeTo(crashed);
+                tree.writeTo(crashed);
                 checkState(scenario, crashed, cut, describe(cut, variant));
                 delete(crashed);
             }
@@ -673,19 +783,61 @@ class CrashTest {
                         store.loadChunk(digest),
                         where + ": acknowledged chunk " + digest + " did not survive recovery");
             }
+            Map<String, Digest> receipts = new TreeMap<>();
+            for (Receipts.Receipt receipt : Receipts.of(store).list()) {
+                receipts.put(receipt.name(), receipt.digest());
+            }
+            Map<String, Digest> mustKeep = new TreeMap<>();
             if (ledger.hasReceipts()) {
-                Map<String, Digest> receipts = new TreeMap<>();
-                for (Receipts.Receipt receipt : Receipts.of(store).list()) {
-                    receipts.put(receipt.name(), receipt.digest());
-                }
                 List<Map<String, Digest>> allowed = ledger.allowedReceipts(cut, scenario.level);
                 assertTrue(
                         allowed.contains(receipts), where + ": receipts " + receipts + ", expected one of " + allowed);
-                if (scenario.level == SyncLevel.FILE) {
-                    for (Digest digest : receipts.values()) {
-                        assertTrue(store.contains(digest), where + ": a receipt names lost chunk " + digest);
+                // A durable receipt that no later change (allowed to survive) replaced, renamed or removed.
+                ledger.durableReceipts(cut, scenario.level).forEach((name, digest) -> {
+                    if (digest.equals(receipts.get(name))) {
+                        mustKeep.put(name, digest);
                     }
+                });
+            }
+            if (ledger.hasNames()) {
+                Map<String, Digest> requiredNames = ledger.requiredNames(cut);
+                Map<String, Digest> allowed = ledger.allowedNames(cut);
+                for (Map.Entry<String, Digest> name : requiredNames.entrySet()) {
+                    assertEquals(
+                            name.getValue(),
+                            receipts.get(name.getKey()),
+                            where + ": acknowledged name " + name.getKey() + " in " + receipts);
                 }
+                for (Map.Entry<String, Digest> name : receipts.entrySet()) {
+                    assertEquals(
+                            allowed.get(name.getKey()),
+                            name.getValue(),
+                            where + ": name " + name.getKey() + " was never given that chunk");
+                }
+                mustKeep.putAll(requiredNames);
+            }
+            if (scenario.level != SyncLevel.FILE) {
+                // Under sync=filesystem a name may outlive its chunk (README): gc removes such names.
+                store.tree().removeNamesOfMissingChunks(store::contains);
+                receipts.clear();
+                for (Receipts.Receipt receipt : Receipts.of(store).list()) {
+                    receipts.put(receipt.name(), receipt.digest());
+                }
+            }
+            for (Map.Entry<String, Digest> name : mustKeep.entrySet()) {
+                assertEquals(
+                        name.getValue(),
+                        receipts.get(name.getKey()),
+                        where + ": acknowledged name " + name.getKey() + " lost its chunk");
+            }
+            // No name points at a chunk that is missing or damaged.
+            for (Map.Entry<String, Digest> name : receipts.entrySet()) {
+                Digest digest = name.getValue();
+                assertTrue(store.contains(digest), where + ": name " + name.getKey() + " names lost chunk " + digest);
+                assertArrayEquals(
+                        ledger.bytes.get(digest),
+                        store.loadChunk(digest),
+                        where + ": name " + name.getKey() + " names a damaged chunk " + digest);
             }
         }
     }

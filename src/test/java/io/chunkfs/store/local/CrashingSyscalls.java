@@ -1,6 +1,7 @@
 package io.chunkfs.store.local;
 
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.sql.SqlNamespace;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -42,6 +43,12 @@ import java.util.stream.Stream;
  * and modes changed after creation (a materialized file has fresh times), and the stronger ordering of
  * ext4's journal (changes of different folders committed together), which this model does not rely on.
  *
+ * <p>The tree's database ({@code tree.db} and its {@code -wal}, {@code -shm} or {@code -journal}) is not modelled
+ * here: SQLite's own I/O does not go through this port. Its files are left out of every crash state, and {@link
+ * CrashingTree} models the database's durable state at the store's durability points instead; {@link #atCall}
+ * places its snapshots between two calls of this port, and {@link #durableFile} tells it whether a chunk is
+ * durable when a name for it is committed.
+ *
  * <p>A file system whose {@code syncfs} persists nothing (FUSE: the kernel sends the daemon nothing for it) is
  * modelled too ({@link #syncfsPersistsNothing}): its {@code syncfs} changes nothing durable, and it reports the
  * FUSE type to {@code statfs}, as a store on such a file system sees it.
@@ -76,6 +83,13 @@ final class CrashingSyscalls implements Syscalls {
     private record FolderSync(long index, String folder) implements Event {}
 
     private record SyncAll(long index, Map<Integer, byte[]> data) implements Event {}
+
+    /** The files of the store folder this model leaves out: the tree's database, whose I/O is SQLite's own. */
+    static final Set<String> UNMODELLED = Set.of(
+            SqlNamespace.fileName(),
+            SqlNamespace.fileName() + "-wal",
+            SqlNamespace.fileName() + "-shm",
+            SqlNamespace.fileName() + "-journal");
 
     private final Syscalls real = LinuxSyscalls.INSTANCE;
     private final Path root;
@@ -123,6 +137,9 @@ final class CrashingSyscalls implements Syscalls {
         }
         for (Path child : children) {
             String name = child.getFileName().toString();
+            if (folder.isEmpty() && UNMODELLED.contains(name)) {
+                continue;
+            }
             int mode = Files.isSymbolicLink(child) ? 0 : modeOf(child);
             if (Files.isSymbolicLink(child)) {
                 entries.put(name, new LinkNode(Files.readSymbolicLink(child).toString()));
@@ -152,6 +169,34 @@ final class CrashingSyscalls implements Syscalls {
     long calls() {
         synchronized (lock) {
             return calls;
+        }
+    }
+
+    /**
+     * Runs {@code body} between two calls of this port (none runs meanwhile) and returns the cut point it ran at:
+     * what it saw is what a power cut right after that call, before the next, finds.
+     */
+    long atCall(IoRunnable body) throws IOException {
+        synchronized (lock) {
+            body.run();
+            return calls;
+        }
+    }
+
+    /** Work that may fail with an {@link IOException}. */
+    interface IoRunnable {
+        void run() throws IOException;
+    }
+
+    /**
+     * The bytes a strict power cut right now would leave at {@code folder/name} (a regular file), or null if it
+     * would leave no regular file there.
+     */
+    byte[] durableFile(String folder, String name) {
+        synchronized (lock) {
+            CrashState state = crashState(calls, null);
+            Node node = state.tree().getOrDefault(folder, Map.of()).get(name);
+            return node instanceof FileNode file ? state.data().getOrDefault(file.inode(), new byte[0]) : null;
         }
     }
 

@@ -36,14 +36,16 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every create, rename, unlink, symlink, fsync and syncfs that a workload of inserts (new and duplicate, whole
- * and staged) and receipt changes makes is failed in turn, with ENOSPC and with EIO: the step that made the
- * call must report that errno, every other step must still work, and the store must be valid afterwards (no
- * wrong bytes and nothing but chunks at digest paths, every acknowledged chunk readable, no temporary file left).
+ * Every create, rename, unlink, fsync and syncfs that a workload of inserts (new and duplicate, whole and staged)
+ * and receipt changes makes is failed in turn, with ENOSPC and with EIO, and so is every change of the tree and
+ * every durability point of the tree (the database does its own I/O: these fail at the tree's seam, see {@link
+ * FaultySyscalls#tree}): the step that made the call must report that errno, every other step must still work,
+ * and the store must be valid afterwards (no wrong bytes and nothing but chunks at digest paths, every
+ * acknowledged chunk readable, every receipt naming a chunk that is there, no temporary file left).
  */
 class FaultInjectionTest {
     private static final List<String> KINDS =
-            List.of("create", "rename", "unlink", "symlink", "fsync", "fsyncFolder", "syncfs");
+            List.of("create", "rename", "unlink", "fsync", "fsyncFolder", "syncfs", "treeChange", "treeSync");
     private static final Path TMPFS = Path.of("/dev/shm");
 
     @TempDir
@@ -118,8 +120,10 @@ class FaultInjectionTest {
         steps.put("insert a", store -> checkInserted(store, a));
         steps.put("insert b", store -> checkInserted(store, b));
         steps.put("insert a again", store -> checkInserted(store, a));
-        steps.put("receipt one -> a", store -> Receipts.of(store).put("one", Digest.sha256(a)));
-        steps.put("receipt one -> b", store -> Receipts.of(store).put("one", Digest.sha256(b)));
+        // As the mount's commit of a written file: the bytes (a duplicate by now, unless their insert failed),
+        // then the name.
+        steps.put("receipt one -> a", store -> writeFile(store, "one", a));
+        steps.put("receipt one -> b", store -> writeFile(store, "one", b));
         steps.put("rename one to two", store -> Receipts.of(store).rename("one", "two"));
         steps.put("remove two", store -> Receipts.of(store).remove("two"));
         steps.put("staged insert c", store -> {
@@ -133,8 +137,9 @@ class FaultInjectionTest {
         });
         steps.put("sync", ChunkStore::sync);
         List<String> failures = new ArrayList<>();
-        ChunkStore store =
-                LocalTesting.open(root, new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true), sys);
+        StoreOptions options = new StoreOptions(SyncLevel.FILE, false, Duration.ofHours(1), true);
+        LocalBackend backend = LocalBackend.open(root, options, sys);
+        ChunkStore store = ChunkStore.open(backend, sys.tree(backend.openTree(), SyncLevel.FILE), options);
         steps.put("close", ChunkStore::close);
         for (Map.Entry<String, Step> step : steps.entrySet()) {
             boolean firedBefore = sys.fired();
@@ -156,6 +161,10 @@ class FaultInjectionTest {
 
     private interface Step {
         void run(ChunkStore store) throws IOException;
+    }
+
+    private static void writeFile(ChunkStore store, String name, byte[] data) throws IOException {
+        Receipts.of(store).put(name, store.insertChunk(data).digest());
     }
 
     private static void checkInserted(ChunkStore store, byte[] data) throws IOException {

@@ -1,6 +1,8 @@
 package io.chunkfs.store.local;
 
+import io.chunkfs.store.Namespace;
 import io.chunkfs.store.PosixException;
+import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -15,6 +17,12 @@ import java.util.stream.Stream;
  * {@code fsyncFolder}, {@code syncfs}) throws a {@link PosixException} with the given errno instead of being
  * made, as a full disk or a failing one would. It also counts the calls of each kind, so that a fault-free run
  * tells how many places there are to fail.
+ *
+ * <p>The tree's database does its own I/O (SQLite's), outside this port; {@link #tree} puts the same faults at
+ * the tree's seam: {@code treeChange}, a change of the tree that fails before it reaches the database (as a
+ * commit that SQLite rolls back on a full or failing disk: nothing changed), and {@code treeSync}, a durability
+ * point that fails once it ran ({@code sync}, and under {@code sync=file} the commit of a written file's name:
+ * the change is made, and then the fsync of the log fails).
  */
 final class FaultySyscalls implements Syscalls {
     private final Syscalls real = LinuxSyscalls.INSTANCE;
@@ -53,6 +61,45 @@ final class FaultySyscalls implements Syscalls {
             failed.incrementAndGet();
             throw new PosixException(callKind, String.valueOf(file), errno);
         }
+    }
+
+    /** The changes of a tree that {@code treeChange} counts. */
+    private static final java.util.Set<String> TREE_CHANGES = java.util.Set.of(
+            "create",
+            "createOrReplace",
+            "link",
+            "rename",
+            "unlink",
+            "removeFolder",
+            "setAttributes",
+            "setContent",
+            "setXattr",
+            "removeXattr",
+            "removeNamesOfMissingChunks",
+            "setTreeRoots");
+
+    /** {@code tree} with this object's faults of kinds {@code treeChange} and {@code treeSync} (see above). */
+    Namespace tree(Namespace tree, SyncLevel level) {
+        return (Namespace) java.lang.reflect.Proxy.newProxyInstance(
+                Namespace.class.getClassLoader(), new Class<?>[] {Namespace.class}, (proxy, method, args) -> {
+                    String name = method.getName();
+                    String what = "tree " + name + (args != null && args.length > 1 ? " " + args[1] : "");
+                    if (TREE_CHANGES.contains(name)) {
+                        enter("treeChange", what);
+                    }
+                    Object result;
+                    try {
+                        result = method.invoke(tree, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                    if (name.equals("sync")
+                            || (level == SyncLevel.FILE
+                                    && (name.equals("createOrReplace") || name.equals("setContent")))) {
+                        enter("treeSync", what);
+                    }
+                    return result;
+                });
     }
 
     @Override

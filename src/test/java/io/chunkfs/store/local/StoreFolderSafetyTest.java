@@ -12,15 +12,21 @@ import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.DamagedEntry;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.EntryName;
+import io.chunkfs.store.Namespace;
+import io.chunkfs.store.NewEntry;
 import io.chunkfs.store.PosixException;
 import io.chunkfs.store.Progress;
 import io.chunkfs.store.StoreException;
 import io.chunkfs.store.StoreOptions;
+import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
+import io.chunkfs.store.sql.SqlNamespace;
 import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.StorePaths;
 import io.chunkfs.testing.TestStores;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,14 +35,18 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.TreeMap;
 import jnr.ffi.LibraryLoader;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A store folder changed behind an open store's back (folders swapped for symlinks, a FIFO planted at a
- * chunk's name) redirects nothing and blocks nothing; modes are exact whatever the umask.
+ * A store folder changed behind an open store's back (folders and the tree's database files swapped for
+ * symlinks, a FIFO planted at a chunk's name) redirects nothing and blocks nothing; modes are exact whatever the
+ * umask.
  */
 class StoreFolderSafetyTest {
     /** The process umask, which the JDK offers no way to set. */
@@ -94,33 +104,116 @@ class StoreFolderSafetyTest {
         assertTrue(reopened.getMessage().contains(".chunks/ab is not a folder"), reopened.getMessage());
     }
 
+    /**
+     * The tree's database, its log and its shared memory, and {@code .tmp}, each swapped for a symlink to a copy
+     * outside while the store is open: the store goes on with the files it opened, writes nothing outside, and the
+     * next opening of the store refuses the symlinked database (SQLITE_OPEN_NOFOLLOW) rather than follow it.
+     */
     @Test
-    void tmpSwappedForASymlinkWhileOpenRedirectsNothing() throws Exception {
+    void theTreeDatabaseAndTmpSwappedForSymlinksWhileOpenRedirectNothing() throws Exception {
         Path outside = Files.createDirectory(dir.resolve("outside"));
+        Path root;
+        Map<String, String> baits;
         try (ChunkStore store = newStore(dir)) {
+            root = TestStores.root(store);
             Digest first =
                     store.insertChunk("first".getBytes(StandardCharsets.UTF_8)).digest();
-            for (String name : new String[] {".tmp"}) {
-                Files.move(
-                        TestStores.root(store).resolve(name),
-                        TestStores.root(store).resolve(name + ".moved"));
-                Files.createSymbolicLink(TestStores.root(store).resolve(name), outside);
-            }
             Receipts.of(store).put("a.txt", first);
-            Receipts.of(store)
-                    .put(
-                            "a.txt",
-                            store.insertChunk("second".getBytes(StandardCharsets.UTF_8))
-                                    .digest());
-            Receipts.of(store).rename("a.txt", "b.txt");
-            try (var entries = Files.list(outside)) {
-                assertEquals(0, entries.count(), "nothing written outside");
+            for (String name : TREE_FILES) {
+                if (Files.exists(root.resolve(name))) {
+                    // A copy: were the symlink followed, SQLite would find a valid database there and write to it.
+                    Files.copy(root.resolve(name), outside.resolve(name));
+                    Files.move(root.resolve(name), root.resolve(name + ".moved"));
+                    Files.createSymbolicLink(root.resolve(name), outside.resolve(name));
+                }
             }
-            assertEquals(
-                    Digest.sha256("second".getBytes(StandardCharsets.UTF_8)),
-                    Receipts.of(store).get("b.txt").orElseThrow(),
-                    "the names are the tree's (a store of format 3 has no receipts/)");
+            Files.move(root.resolve(".tmp"), root.resolve(".tmp.moved"));
+            Files.createSymbolicLink(root.resolve(".tmp"), outside);
+            baits = contents(outside);
+            assertTrue(
+                    baits.containsKey(SqlNamespace.fileName()), baits.keySet().toString());
+
+            Digest second =
+                    store.insertChunk("second".getBytes(StandardCharsets.UTF_8)).digest();
+            Receipts.of(store).put("a.txt", second);
+            Receipts.of(store).rename("a.txt", "b.txt");
+            store.tree().sync();
+            store.sync();
+            assertEquals(Optional.of(second), Receipts.of(store).get("b.txt"), "the open store goes on with its files");
+            assertEquals(baits, contents(outside), "nothing written outside");
         }
+        assertEquals(baits, contents(outside), "nothing written outside at close");
+        // .tmp put back (a start refuses a symlink there first), so that the next opening reaches the tree.
+        Files.delete(root.resolve(".tmp"));
+        Files.move(root.resolve(".tmp.moved"), root.resolve(".tmp"));
+        IOException refused = assertThrows(IOException.class, () -> Stores.open(root));
+        assertTrue(refused.getMessage().contains("SQLITE_CANTOPEN"), refused.getMessage());
+        assertEquals(baits, contents(outside), "nothing written outside by an opening");
+        assertTrue(Files.exists(root.resolve(SqlNamespace.fileName() + ".moved")));
+    }
+
+    /**
+     * Before the store opens: a symlink at the tree's database, at its log or shared memory (WAL, a local store),
+     * or at its rollback journal (DELETE, a store on FUSE or a network file system) makes the opening, or the
+     * first change, fail; nothing outside is read as part of the tree or written.
+     */
+    @Test
+    void aSymlinkAtATreeFileIsRefusedNotFollowed() throws Exception {
+        for (String name : TREE_FILES) {
+            boolean wal = !name.endsWith("-journal");
+            Path root = Files.createDirectories(dir.resolve("store-" + name));
+            Path outside = Files.createDirectories(dir.resolve("outside-" + name));
+            try (SqlNamespace tree = openTree(root, wal)) {
+                tree.create(Namespace.ROOT, EntryName.of("before"), NewEntry.folder(0755, 0, 0, 0));
+            }
+            // A valid database outside, with a name of its own: were it followed, the store would show "planted".
+            Path bait = outside.resolve("bait.db");
+            try (SqlNamespace planted =
+                    SqlNamespace.openFile(bait, wal, false, SyncLevel.FILE, java.time.Clock.systemUTC(), 0, 0, true)) {
+                planted.create(Namespace.ROOT, EntryName.of("planted"), NewEntry.folder(0755, 0, 0, 0));
+            }
+            Path target = bait;
+            if (!name.equals(SqlNamespace.fileName())) {
+                target = Files.writeString(outside.resolve(name), "");
+            }
+            Files.deleteIfExists(root.resolve(name));
+            Files.createSymbolicLink(root.resolve(name), target);
+            Map<String, String> before = contents(outside);
+            IOException refused = assertThrows(IOException.class, () -> {
+                try (SqlNamespace tree = openTree(root, wal)) {
+                    tree.create(Namespace.ROOT, EntryName.of("after"), NewEntry.folder(0755, 0, 0, 0));
+                }
+            });
+            assertTrue(refused.getMessage().contains("SQLITE_CANTOPEN"), name + ": " + refused.getMessage());
+            assertEquals(before, contents(outside), name + ": nothing written outside");
+        }
+    }
+
+    /** The files SQLite keeps for the tree: the database, its log and shared memory (WAL), its rollback journal. */
+    private static final List<String> TREE_FILES = List.of(
+            SqlNamespace.fileName(),
+            SqlNamespace.fileName() + "-wal",
+            SqlNamespace.fileName() + "-shm",
+            SqlNamespace.fileName() + "-journal");
+
+    private static SqlNamespace openTree(Path root, boolean wal) throws IOException {
+        return SqlNamespace.open(root, wal, false, SyncLevel.FILE, java.time.Clock.systemUTC(), 0, 0, true);
+    }
+
+    /** Every file in {@code folder}: its name, size, modification time and SHA-256. */
+    private static Map<String, String> contents(Path folder) throws IOException {
+        Map<String, String> contents = new TreeMap<>();
+        try (var files = Files.list(folder)) {
+            for (Path file : files.toList()) {
+                if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    byte[] bytes = Files.readAllBytes(file);
+                    contents.put(
+                            file.getFileName().toString(),
+                            bytes.length + " " + Files.getLastModifiedTime(file) + " " + Digest.sha256(bytes));
+                }
+            }
+        }
+        return contents;
     }
 
     @Test

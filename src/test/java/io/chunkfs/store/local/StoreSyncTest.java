@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.chunkfs.Stores;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.Namespace;
 import io.chunkfs.store.PosixException;
 import io.chunkfs.store.StoreOptions;
 import io.chunkfs.store.SyncLevel;
@@ -30,14 +31,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What a store sync asks of the file system: one {@code syncfs} where that reaches the disk; on FUSE, an fsync of
- * every chunk published since the last store sync, then of the folders that name them, then of {@code receipts/},
- * and after a failed fsync the next store sync covers the same changes again.
+ * every chunk published since the last store sync, then of the folders that name them; in both cases then, and
+ * only once the chunks' sync succeeded, the tree's durability point ({@link io.chunkfs.store.ChunkStore#sync}:
+ * chunks first, then the names); and after a failed fsync the next store sync covers the same changes again.
  */
 class StoreSyncTest {
     @TempDir
     Path dir;
 
-    /** The calls a store made, in order: "syncfs", "fsync NAME" for a file, "fsyncFolder PATH". */
+    /** What {@link #calls} records for a sync of the tree. */
+    private static final String TREE_SYNC = "tree sync";
+
+    /**
+     * The calls a store made, in order: "syncfs", "fsync NAME" for a file, "fsyncFolder PATH", and {@link
+     * #TREE_SYNC} when the store asks its tree for a durability point.
+     */
     private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
 
     private final Map<FileChannel, String> names = Collections.synchronizedMap(new IdentityHashMap<>());
@@ -51,11 +59,12 @@ class StoreSyncTest {
             store.sync();
             assertTrue(calls.contains("syncfs"), calls.toString());
             assertFalse(calls.stream().anyMatch(call -> call.startsWith("fsync ") && Digest.isValid(name(call))));
+            assertTrue(calls.indexOf("syncfs") < calls.indexOf(TREE_SYNC), "the chunks, then the tree: " + calls);
         }
     }
 
     @Test
-    void onFuseAStoreSyncFsyncsEachChunkThenItsFolderThenReceipts() throws Exception {
+    void onFuseAStoreSyncFsyncsEachChunkThenItsFolderThenTheTree() throws Exception {
         try (ChunkStore store = open(true)) {
             Digest a = store.insertChunk(random(1000, 1)).digest();
             Digest b = store.insertChunk(random(2000, 2)).digest();
@@ -67,10 +76,11 @@ class StoreSyncTest {
             int fileB = calls.indexOf("fsync " + b);
             int folderA = indexOfFolder(".chunks/" + a.prefix());
             int folderB = indexOfFolder(".chunks/" + b.prefix());
-            int receipts = indexOfFolder("receipts");
+            int tree = calls.indexOf(TREE_SYNC);
             assertTrue(fileA >= 0 && fileB >= 0, "both chunks fsynced: " + calls);
             assertTrue(fileA < folderA && fileB < folderB, "files before their folders: " + calls);
-            assertTrue(folderA < receipts && folderB < receipts, "chunk folders before receipts/: " + calls);
+            assertTrue(folderA < tree && folderB < tree, "chunk folders before the tree: " + calls);
+            assertEquals(1, Collections.frequency(calls, TREE_SYNC), "one durability point of the tree: " + calls);
 
             calls.clear();
             store.sync();
@@ -95,12 +105,17 @@ class StoreSyncTest {
     void onFuseAFailedStoreSyncIsCoveredAgainByTheNext() throws Exception {
         try (ChunkStore store = open(true)) {
             Digest digest = store.insertChunk(random(1000, 1)).digest();
+            Receipts.of(store).put("a", digest);
+            calls.clear();
             failNextFileFsync = true;
             PosixException failure = assertThrows(PosixException.class, store::sync);
             assertEquals(Errno.EIO.intValue(), failure.errno());
+            assertFalse(
+                    calls.contains(TREE_SYNC), "no name is made durable by a store sync whose chunks failed: " + calls);
             calls.clear();
             store.sync();
             assertTrue(calls.contains("fsync " + digest), "the next store sync fsyncs it: " + calls);
+            assertTrue(calls.indexOf(TREE_SYNC) > calls.indexOf("fsync " + digest), calls.toString());
             assertTrue(
                     indexOfFolder(".chunks/" + digest.prefix()) > calls.indexOf("fsync " + digest), calls.toString());
         }
@@ -153,6 +168,19 @@ class StoreSyncTest {
                     return result;
                 });
         StoreOptions options = new StoreOptions(SyncLevel.FILESYSTEM, false, Duration.ofHours(1), true);
-        return LocalTesting.open(root, options, recording);
+        LocalBackend backend = LocalBackend.open(root, options, recording);
+        Namespace tree = backend.openTree();
+        Namespace recordingTree = (Namespace) Proxy.newProxyInstance(
+                Namespace.class.getClassLoader(), new Class<?>[] {Namespace.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("sync")) {
+                        calls.add(TREE_SYNC);
+                    }
+                    try {
+                        return method.invoke(tree, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        return ChunkStore.open(backend, recordingTree, options);
     }
 }
