@@ -146,8 +146,11 @@ class StoreFolderSafetyTest {
         // .tmp put back (a start refuses a symlink there first), so that the next opening reaches the tree.
         Files.delete(root.resolve(".tmp"));
         Files.move(root.resolve(".tmp.moved"), root.resolve(".tmp"));
+        // The layout check refuses a tree.db that is no regular file before SQLite is asked to open it.
         IOException refused = assertThrows(IOException.class, () -> Stores.open(root));
-        assertTrue(refused.getMessage().contains("SQLITE_CANTOPEN"), refused.getMessage());
+        assertTrue(
+                refused.getMessage().contains("not a file: its file tree " + root.resolve(SqlNamespace.fileName())),
+                refused.getMessage());
         assertEquals(baits, contents(outside), "nothing written outside by an opening");
         assertTrue(Files.exists(root.resolve(SqlNamespace.fileName() + ".moved")));
     }
