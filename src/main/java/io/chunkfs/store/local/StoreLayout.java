@@ -311,9 +311,12 @@ public final class StoreLayout {
             format = StoreFormat.parse(root, readFormat(sys, rootFolder));
             if (format.hasTree()) {
                 FileStat tree = sys.stat(rootFolder, TREE);
-                if (tree == null || !tree.isRegularFile()) {
-                    throw new StoreException("store " + root + " is damaged: "
-                            + (tree == null ? "missing its file tree " : "not a file: its file tree ") + treeFile());
+                if (tree == null) {
+                    throw new StoreException("store " + root + " is damaged: missing its file tree " + treeFile());
+                }
+                if (!tree.isRegularFile()) {
+                    throw new StoreException("store " + root + " is damaged: its file tree " + treeFile()
+                            + " is not a regular file (a symlink, or another kind of entry)");
                 }
             }
             Folder chunks = requireFolder(sys, rootFolder, ".chunks", opened);

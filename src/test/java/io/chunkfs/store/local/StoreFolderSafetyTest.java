@@ -149,7 +149,9 @@ class StoreFolderSafetyTest {
         // The layout check refuses a tree.db that is no regular file before SQLite is asked to open it.
         IOException refused = assertThrows(IOException.class, () -> Stores.open(root));
         assertTrue(
-                refused.getMessage().contains("not a file: its file tree " + root.resolve(SqlNamespace.fileName())),
+                refused.getMessage()
+                        .contains("its file tree " + root.resolve(SqlNamespace.fileName())
+                                + " is not a regular file (a symlink"),
                 refused.getMessage());
         assertEquals(baits, contents(outside), "nothing written outside by an opening");
         assertTrue(Files.exists(root.resolve(SqlNamespace.fileName() + ".moved")));
