@@ -78,7 +78,8 @@ class SecurityIT {
                 "rm -f " + backing,
                 "echo x > " + backing.getParent() + "/new",
                 "chmod 666 " + backing,
-                "echo x > " + fixture.store + "/receipts/evil"
+                "echo x >> " + fixture.store + "/tree.db",
+                "echo x > " + fixture.store + "/tree.db-journal"
             }) {
                 assertTrue(asOtherUser(attempt).exit() != 0, attempt + " must be refused");
             }
