@@ -308,6 +308,11 @@ class S3MountIT {
             assertTrue(Files.notExists(StorePaths.chunk(mount.store, y), LinkOption.NOFOLLOW_LINKS));
             assertArrayEquals(filler, object(f), "the undamaged filler is left alone");
 
+            // Y's name is left without its chunk: verify says so, and gc drops the name.
+            Shell.Result named = cli(mount, "verify");
+            assertEquals(1, named.exit(), () -> "verify: " + named);
+            assertTrue(named.out().contains("name without its chunk: " + y), named.out());
+            cli(mount, "gc").ok();
             cli(mount, "verify").ok();
             Shell.Result again = cli(mount, "verify", "--remote");
             assertEquals(0, again.exit(), () -> "a second verify --remote finds nothing: " + again);
