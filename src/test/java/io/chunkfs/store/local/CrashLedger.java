@@ -48,6 +48,8 @@ final class CrashLedger {
     final Map<Digest, byte[]> bytes = new ConcurrentHashMap<>();
     /** Chunks that must be at their digest path in every crash state (present before, and kept). */
     final Set<Digest> always = ConcurrentHashMap.newKeySet();
+    /** The receipts the store held, durably, before the scenario began: the state its receipt changes start from. */
+    final Map<String, Digest> receiptsBefore = new ConcurrentHashMap<>();
 
     private final List<Ack> acks = Collections.synchronizedList(new ArrayList<>());
     private final List<Sync> syncs = Collections.synchronizedList(new ArrayList<>());
@@ -163,7 +165,7 @@ final class CrashLedger {
      */
     List<Map<String, Digest>> allowedReceipts(long cut, SyncLevel level) {
         List<Map<String, Digest>> allowed = new ArrayList<>();
-        Map<String, Digest> state = new TreeMap<>();
+        Map<String, Digest> state = new TreeMap<>(receiptsBefore);
         int durable = 0;
         int begun = 0;
         List<Map<String, Digest>> states = new ArrayList<>();

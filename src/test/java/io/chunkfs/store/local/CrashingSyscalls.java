@@ -149,7 +149,7 @@ final class CrashingSyscalls implements Syscalls {
                 scan(path, tree, data);
             } else {
                 int inode = nextInode++;
-                data.put(inode, Files.readAllBytes(child));
+                data.put(inode, readKeepingAtime(child));
                 entries.put(name, new FileNode(inode, mode));
             }
         }
@@ -524,7 +524,7 @@ final class CrashingSyscalls implements Syscalls {
     private void snapshot(String folder, Map<Integer, byte[]> data) throws IOException {
         for (Map.Entry<String, Node> entry : live.getOrDefault(folder, Map.of()).entrySet()) {
             if (entry.getValue() instanceof FileNode file && !data.containsKey(file.inode())) {
-                data.put(file.inode(), Files.readAllBytes(resolve(folder).resolve(entry.getKey())));
+                data.put(file.inode(), readKeepingAtime(resolve(folder).resolve(entry.getKey())));
             } else if (entry.getValue() instanceof DirNode dir) {
                 snapshot(dir.path(), data);
             }
@@ -602,6 +602,20 @@ final class CrashingSyscalls implements Syscalls {
             // read it all, at explicit positions: the channel's own position is the caller's
         }
         return java.util.Arrays.copyOf(buffer.array(), buffer.position());
+    }
+
+    /**
+     * The bytes of {@code file}, read without leaving a trace: its atime is put back (a read moves it under
+     * relatime when it is older than the mtime or a day), since the model must not touch what a collection decides
+     * by. Only the ctime moves.
+     */
+    private static byte[] readKeepingAtime(Path file) throws IOException {
+        java.nio.file.attribute.FileTime atime = Files.readAttributes(
+                        file, java.nio.file.attribute.BasicFileAttributes.class)
+                .lastAccessTime();
+        byte[] bytes = Files.readAllBytes(file);
+        Files.setAttribute(file, "lastAccessTime", atime);
+        return bytes;
     }
 
     private Path resolve(String folder) {
