@@ -42,11 +42,31 @@ final class IncomingFiles {
         this.stats = stats;
     }
 
-    /** What {@code entry} shows: while it is being written, the size and mtime of the bytes written so far. */
-    Attributes attributes(Entry entry) {
+    /**
+     * What {@code entry} shows: while it is being written, the size and mtime of the bytes written so far. A
+     * regular file whose chunk is gone (set aside by verify, removed behind the mount) does not exist for the
+     * mount (ENOENT): gc removes its names.
+     */
+    Attributes attributes(Entry entry) throws IOException {
         Attributes attributes = Attributes.of(entry);
-        PendingFile open = entry.type() == EntryType.REGULAR ? pending.get(entry.inode()) : null;
-        return open == null ? attributes : attributes.withContent(open.size(), open.modified());
+        if (entry.type() != EntryType.REGULAR) {
+            return attributes;
+        }
+        PendingFile open = pending.get(entry.inode());
+        if (open != null) {
+            return attributes.withContent(open.size(), open.modified());
+        }
+        if (!shown(entry)) {
+            throw new FsError(Errno.ENOENT, "its chunk is gone");
+        }
+        return attributes;
+    }
+
+    /** Whether the mount shows {@code entry}: anything but a regular file whose chunk is gone. */
+    boolean shown(Entry entry) throws IOException {
+        return entry.type() != EntryType.REGULAR
+                || pending.containsKey(entry.inode())
+                || store.contains(entry.digest());
     }
 
     /** What an open handle shows (fstat): the bytes it writes, also once every name of the file is gone. */
