@@ -1,5 +1,6 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Entry;
@@ -56,10 +57,9 @@ final class IncomingFiles {
         if (open != null) {
             return attributes.withContent(open.size(), open.modified());
         }
-        if (!shown(entry)) {
-            throw new FsError(Errno.ENOENT, "its chunk is gone");
-        }
-        return attributes;
+        // The chunk's own blocks: a sparse file's chunk keeps its holes where the store's file system does.
+        ChunkInfo chunk = store.stat(entry.digest()).orElseThrow(() -> new FsError(Errno.ENOENT, "its chunk is gone"));
+        return attributes.withBlocks(chunk.blocks());
     }
 
     /** Whether the mount shows {@code entry}: anything but a regular file whose chunk is gone. */
@@ -201,7 +201,7 @@ final class IncomingFiles {
         try {
             commit(file);
         } catch (IOException | RuntimeException e) {
-            Answers.logFailure("commit of " + file.name() + " at " + when + " failed", e);
+            Answers.logFailure("commit of incoming/" + file.name() + " at " + when + " failed", e);
         }
     }
 
