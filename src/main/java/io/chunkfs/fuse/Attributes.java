@@ -118,6 +118,11 @@ record Attributes(
         return FIXED_INODES | 1L << 60 | bits;
     }
 
+    /** The same attributes of a file whose every name was removed while it was open: no links. */
+    Attributes unlinked() {
+        return new Attributes(inode, type, mode, 0, uid, gid, size, blocks, atime, mtime, ctime, device);
+    }
+
     /** The same attributes taking {@code newBlocks} 512-byte blocks. */
     Attributes withBlocks(long newBlocks) {
         return new Attributes(inode, type, mode, links, uid, gid, size, newBlocks, atime, mtime, ctime, device);

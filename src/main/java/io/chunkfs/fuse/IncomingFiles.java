@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -71,8 +72,9 @@ final class IncomingFiles {
 
     /** What an open handle shows (fstat): the bytes it writes, also once every name of the file is gone. */
     Attributes attributes(PendingFile file) throws IOException {
-        Entry entry = tree.entry(file.inode()).orElse(file.openedAs());
-        return Attributes.of(entry).withContent(file.size(), file.modified());
+        Optional<Entry> named = tree.entry(file.inode());
+        Attributes attributes = named.map(Attributes::of).orElseGet(() -> Attributes.of(file.openedAs()).unlinked());
+        return attributes.withContent(file.size(), file.modified());
     }
 
     /** Makes sure the empty chunk is in the store before a name points at it (once per mount). */
@@ -140,8 +142,9 @@ final class IncomingFiles {
     /** The last close of {@code handle}: commits what it wrote, and drops the file after its last handle. */
     void release(IncomingHandle handle) throws IOException {
         PendingFile file = handle.file();
-        if (handle.writable()) {
-            // close(2) has returned already; a failure here can only be logged.
+        if (handle.writable() || file.hasUncommittedChanges()) {
+            // close(2) has returned already; a failure here can only be logged. A read-only handle commits too
+            // when it holds changes nobody else will (a truncate by path after the writers closed).
             commitOrLog(file, "release");
         }
         synchronized (pending) {
