@@ -8,6 +8,7 @@ import io.chunkfs.store.EntryName;
 import io.chunkfs.store.EntryType;
 import io.chunkfs.store.Namespace;
 import io.chunkfs.store.NewEntry;
+import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -73,7 +74,8 @@ final class IncomingFiles {
     /** What an open handle shows (fstat): the bytes it writes, also once every name of the file is gone. */
     Attributes attributes(PendingFile file) throws IOException {
         Optional<Entry> named = tree.entry(file.inode());
-        Attributes attributes = named.map(Attributes::of).orElseGet(() -> Attributes.of(file.openedAs()).unlinked());
+        Attributes attributes = named.map(Attributes::of)
+                .orElseGet(() -> Attributes.of(file.openedAs()).unlinked());
         return attributes.withContent(file.size(), file.modified());
     }
 
@@ -90,13 +92,24 @@ final class IncomingFiles {
         refusals.requireWritable();
         storeEmptyChunk();
         long now = Attributes.nanos(store.options().clock().instant());
-        Entry created = tree.create(folder, name, NewEntry.file(EMPTY, 0, mode, owner.uid(), owner.gid(), now));
-        PendingFile file = new PendingFile(store, created, shownPath, null, 0);
+        NewEntry file = NewEntry.file(EMPTY, 0, mode, owner.uid(), owner.gid(), now);
+        Entry created;
+        try {
+            created = tree.create(folder, name, file);
+        } catch (PosixException e) {
+            // The kernel creates only a name it did not find: one the mount hides (its chunk is gone) is replaced.
+            Optional<Entry> hidden = e.errno() == Errno.EEXIST ? tree.lookup(folder, name) : Optional.empty();
+            if (hidden.isEmpty() || shown(hidden.get())) {
+                throw e;
+            }
+            created = tree.createOrReplace(folder, name, file);
+        }
+        PendingFile pendingFile = new PendingFile(store, created, shownPath, null, 0);
         // Committed at close even if nothing is written: close(2) returning 0 makes the name durable.
-        file.markCreated();
-        file.attach();
-        pending.put(created.inode(), file);
-        return new IncomingHandle(this, file, true);
+        pendingFile.markCreated();
+        pendingFile.attach();
+        pending.put(created.inode(), pendingFile);
+        return new IncomingHandle(this, pendingFile, true);
     }
 
     /**
