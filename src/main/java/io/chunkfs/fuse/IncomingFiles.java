@@ -35,8 +35,6 @@ final class IncomingFiles {
     private final MountStats stats;
     /** Files open for writing, by inode. */
     private final Map<Long, PendingFile> pending = new ConcurrentHashMap<>();
-    /** Whether this mount made sure the empty chunk is in the store, which every new file names first. */
-    private volatile boolean emptyChunkStored;
 
     IncomingFiles(ChunkStore store, Refusals refusals, MountStats stats) {
         this.store = store;
@@ -79,11 +77,13 @@ final class IncomingFiles {
         return attributes.withContent(file.size(), file.modified());
     }
 
-    /** Makes sure the empty chunk is in the store before a name points at it (once per mount). */
+    /**
+     * Makes sure the empty chunk is in the store, and marked used for a collection running now, before a name
+     * points at it: every new file names it until its first commit.
+     */
     void storeEmptyChunk() throws IOException {
-        if (!emptyChunkStored) {
+        if (!store.condTouchChunk(EMPTY, false)) {
             store.insertChunk(new byte[0]);
-            emptyChunkStored = true;
         }
     }
 
