@@ -252,6 +252,10 @@ final class TreeNode extends NodeHandler {
     void changeTimes(Long atime, Long mtime) throws IOException {
         refusals.requireWritable();
         long inode = entry().inode();
+        if (atime == null && mtime == null) {
+            // UTIME_OMIT for both: Linux changes nothing, not even the ctime.
+            return;
+        }
         tree.setAttributes(inode, AttributeChange.times(atime, mtime));
         files.timesChanged(inode, mtime);
     }
