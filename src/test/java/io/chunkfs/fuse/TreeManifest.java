@@ -184,6 +184,17 @@ final class TreeManifest {
             return copy;
         }
 
+        /** The same entries, each entry's fields (a copy) changed by {@code change}. */
+        Manifest changed(java.util.function.BiConsumer<String, Map<String, String>> change) {
+            Map<String, Map<String, String>> result = new TreeMap<>();
+            entries.forEach((path, map) -> {
+                Map<String, String> copy = new LinkedHashMap<>(map);
+                change.accept(path, copy);
+                result.put(path, copy);
+            });
+            return new Manifest(result);
+        }
+
         /** The same entries without the given fields where {@code paths} matches the path. */
         Manifest without(Pattern paths, Set<String> fields) {
             Map<String, Map<String, String>> result = new TreeMap<>();
