@@ -239,7 +239,13 @@ final class TreeNode extends NodeHandler {
     @Override
     void changeMode(int mode) throws IOException {
         refusals.requireWritable();
-        tree.setAttributes(entry().inode(), AttributeChange.mode(mode & Entry.MODE_BITS));
+        long inode = entry().inode();
+        tree.setAttributes(inode, AttributeChange.mode(mode & Entry.MODE_BITS));
+        Optional<byte[]> acl = tree.xattr(inode, AccessAcl.NAME);
+        if (acl.isPresent()) {
+            // As ext4: a chmod rewrites the owner's, the mask's and the others' entries of the access ACL.
+            tree.setXattr(inode, AccessAcl.NAME, AccessAcl.parse(acl.get()).withMode(mode), Namespace.XattrMode.ANY);
+        }
     }
 
     @Override
@@ -292,7 +298,34 @@ final class TreeNode extends NodeHandler {
             return;
         }
         Xattrs.requireStorable(name);
+        if (AccessAcl.NAME.equals(name)) {
+            setAccessAcl(entry(), AccessAcl.parse(value), value, Xattrs.mode(flags));
+            return;
+        }
         tree.setXattr(inode, name, value, Xattrs.mode(flags));
+    }
+
+    /**
+     * As ext4 sets an access ACL: the mode follows it, and a minimal ACL (one the mode says all of) is not kept
+     * but replaces any ACL there was.
+     */
+    private void setAccessAcl(Entry entry, AccessAcl acl, byte[] value, Namespace.XattrMode mode) throws IOException {
+        long inode = entry.inode();
+        if (acl.isMinimal()) {
+            if (mode == Namespace.XattrMode.REPLACE
+                    && tree.xattr(inode, AccessAcl.NAME).isEmpty()) {
+                throw Xattrs.noSuchAttribute();
+            }
+            if (tree.xattr(inode, AccessAcl.NAME).isPresent()) {
+                tree.removeXattr(inode, AccessAcl.NAME);
+            }
+        } else {
+            tree.setXattr(inode, AccessAcl.NAME, value, mode);
+        }
+        int newMode = acl.mode(entry.mode());
+        if (newMode != entry.mode()) {
+            tree.setAttributes(inode, AttributeChange.mode(newMode));
+        }
     }
 
     @Override
