@@ -73,7 +73,8 @@ final class IncomingFiles {
     /** What an open handle shows (fstat): the bytes it writes, also once every name of the file is gone. */
     Attributes attributes(PendingFile file) throws IOException {
         Optional<Entry> named = tree.entry(file.inode());
-        Attributes attributes = named.map(Attributes::of).orElseGet(() -> Attributes.of(file.openedAs()).unlinked());
+        Attributes attributes = named.map(Attributes::of)
+                .orElseGet(() -> Attributes.of(file.openedAs()).unlinked());
         return attributes.withContent(file.size(), file.modified());
     }
 
