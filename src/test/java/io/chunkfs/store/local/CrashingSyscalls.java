@@ -173,6 +173,16 @@ final class CrashingSyscalls implements Syscalls {
     }
 
     /**
+     * Counts a call that changes nothing (an unrelated system call of the process): a test marks with it a moment
+     * between two changes that make no call of their own (the tree's), so that a cut can fall between them.
+     */
+    long tick() {
+        synchronized (lock) {
+            return ++calls;
+        }
+    }
+
+    /**
      * Runs {@code body} between two calls of this port (none runs meanwhile) and returns the cut point it ran at:
      * what it saw is what a power cut right after that call, before the next, finds.
      */

@@ -172,6 +172,15 @@ final class CrashingTree {
         return snapshots.size();
     }
 
+    /** The cut points at which a copy was taken: where the database a power cut leaves may change. */
+    java.util.TreeSet<Long> points() {
+        synchronized (snapshots) {
+            java.util.TreeSet<Long> points = new java.util.TreeSet<>();
+            snapshots.forEach(snapshot -> points.add(snapshot.index()));
+            return points;
+        }
+    }
+
     /** The database a power cut after call {@code cut} leaves: strict if {@code random} is null, adversarial otherwise. */
     Snapshot crashState(long cut, Random random) {
         List<Snapshot> all;
