@@ -122,8 +122,17 @@ final class TreeNode extends NodeHandler {
 
     @Override
     Opened open(boolean writing, boolean truncate) throws IOException {
-        Entry entry = shownEntry();
+        Entry entry = entry();
         requireRegular(entry);
+        if (!files.shown(entry)) {
+            if (!writing) {
+                throw missing();
+            }
+            // Hidden (its chunk is gone) while the kernel still knew the name from its entry cache: it strips
+            // O_CREAT from such an open, so make the file anew, as the create it would have sent.
+            Caller owner = new Caller(entry.uid(), entry.gid());
+            return Opened.of(files.create(parent().inode(), path.name(), owner, entry.mode(), path.shown()));
+        }
         return files.open(entry, writing, truncate, path.shown());
     }
 
