@@ -317,10 +317,10 @@ class MountedFilesIT {
         String[][] cases = {
             {"echo x > 00/newfile", "Permission denied"},
             {"echo x > rootfile", "Permission denied"},
-            {"mkdir incoming/sub", "Operation not permitted"},
+            {"mkdir incoming/refuse.bin", "File exists"},
             {"mkdir newdir", "Operation not permitted"},
             {"ln " + chunk + " incoming/hard", "Operation not permitted"},
-            {"ln -s " + chunk + " incoming/soft", "Operation not permitted"},
+            {"ln -s " + chunk + " 00/soft", "Operation not permitted"},
             {"rm -f " + chunk, "Operation not permitted"},
             {"mv " + chunk + " incoming/stolen", "Operation not permitted"},
             {"mv incoming/refuse.bin " + chunk.substring(0, 2) + "/", "Operation not permitted"},
@@ -332,7 +332,9 @@ class MountedFilesIT {
             {"chmod 644 " + chunk, "Operation not permitted"},
             {"truncate -s 0 " + chunk, "Permission denied"},
             {"setfattr -n user.x -v 1 " + chunk, "Operation not permitted"},
-            {"mkfifo incoming/fifo", "Operation not permitted"},
+            {"mkfifo 00/fifo", "Operation not permitted"},
+            {"rmdir incoming/refuse.bin", "Not a directory"},
+            {"mkdir incoming/none/sub", "No such file or directory"},
         };
         for (String[] c : cases) {
             Shell.Result result = mount.sh(c[0]).fails();
