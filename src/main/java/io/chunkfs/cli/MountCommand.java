@@ -28,8 +28,9 @@ import picocli.CommandLine.Parameters;
         mixinStandardHelpOptions = true,
         description = {
             "Mount the store on MOUNTPOINT through FUSE:",
-            "  incoming/   copy files here; each becomes a chunk when it is closed, and stays as a receipt",
-            "              (getfattr -n user.chunkfs.digest incoming/NAME prints its digest)",
+            "  incoming/   a file tree (folders, links, modes, owners, times, xattrs): copy files here;",
+            "              each regular file becomes a chunk when it is closed",
+            "              (getfattr -n user.chunkfs.digest incoming/PATH prints its digest)",
             "  00/ … ff/   the chunks, read-only, each checked against its digest before it is served;",
             "              'touch' on a chunk marks it for gc",
             "Returns once the mount is live and serves it in the background (-f: in the foreground, "
