@@ -82,7 +82,14 @@ final class IncomingFiles {
      * points at it: every new file names it until its first commit.
      */
     void storeEmptyChunk() throws IOException {
-        if (!store.condTouchChunk(EMPTY, false)) {
+        boolean there;
+        try {
+            there = store.condTouchChunk(EMPTY, false);
+        } catch (IOException e) {
+            // A chunk store that cannot touch it now (an object store out of reach): an insert may still queue it.
+            there = false;
+        }
+        if (!there) {
             store.insertChunk(new byte[0]);
         }
     }
