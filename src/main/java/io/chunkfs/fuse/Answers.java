@@ -27,11 +27,6 @@ final class Answers {
     }
 
     /**
-     * Runs the callback {@code what} on {@code path} (for the log only; may be null).
-     *
-     * @return what {@code operation} returned, or minus the errno of what it threw
-     */
-    /**
      * Logs a failure no caller hears of in full: a {@link StorageException} as its one line (the backend explained
      * it, and the cause is outside this program), anything else with its stack trace.
      */
@@ -43,7 +38,12 @@ final class Answers {
         }
     }
 
-    int answer(String what, String path, Operation operation) {
+    /**
+     * Runs the callback {@code what} on {@code where} (a path or node, for the log only; may be null).
+     *
+     * @return what {@code operation} returned, or minus the errno of what it threw
+     */
+    int answer(String what, Object where, Operation operation) {
         try {
             return operation.run();
         } catch (FsError e) {
@@ -53,7 +53,7 @@ final class Answers {
         } catch (IOException | RuntimeException e) {
             int errno = Errno.forCall(what, Errno.of(e));
             if (e instanceof StorageException || errno == Errno.EIO) {
-                logFailure(what + " " + path + " failed", e);
+                logFailure(what + " " + shown(where) + " failed", e);
             }
             if (e instanceof CorruptChunkException corrupt) {
                 stats.verifyFailed(corrupt.digest());
@@ -62,9 +62,13 @@ final class Answers {
             return -errno;
         } catch (Error e) {
             // Anything that escapes a callback would reach the kernel as success: answer EIO instead.
-            LOG.log(Level.SEVERE, what + " " + path + " failed", e);
+            LOG.log(Level.SEVERE, what + " " + shown(where) + " failed", e);
             stats.answered(what, Errno.EIO);
             return -Errno.EIO;
         }
+    }
+
+    private static String shown(Object where) {
+        return where instanceof Node.Tree tree ? tree.shown() : String.valueOf(where);
     }
 }

@@ -1,30 +1,30 @@
 package io.chunkfs.fuse;
 
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.Entry;
+import io.chunkfs.store.EntryType;
 import io.chunkfs.store.SyncLevel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
 import jnr.ffi.Struct;
-import jnr.ffi.types.mode_t;
-import jnr.ffi.types.off_t;
-import jnr.ffi.types.size_t;
-import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
-import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.FuseContext;
 import ru.serce.jnrfuse.struct.Statvfs;
-import ru.serce.jnrfuse.struct.Timespec;
 
 /**
- * The chunk store as a FUSE file system. Each callback hands its path to the {@link NodeHandler} of
- * the node kind (see {@link Nodes}) or its file handle to the {@link Handle} (see {@link
- * OpenHandles}), and translates between jnr's structs and plain values. Callbacks run on many threads
+ * The chunk store as a FUSE file system. Each callback hands its path, parsed from its bytes ({@link Node}), to
+ * the {@link NodeHandler} of the node kind (see {@link Nodes}) or its file handle to the {@link Handle} (see
+ * {@link OpenHandles}), and translates between libfuse's structs and plain values ({@link FuseAbi}). Callbacks run on many threads
  * at once. Every callback goes through {@link Answers}, which turns exceptions into the errno the caller
  * sees, in one place.
  */
@@ -42,36 +42,68 @@ public final class ChunkFs extends FuseStubFS {
     private final OpenHandles handles = new OpenHandles();
     private final Answers answers;
     private final Xattrs xattrs;
+    private final Clock clock;
+    private final List<Object> boundCallbacks = new ArrayList<>();
     private final CountDownLatch initialized = new CountDownLatch(1);
     private final CountDownLatch destroyed = new CountDownLatch(1);
 
     public ChunkFs(ChunkStore store) throws IOException {
         this.mountedStore = new MountedStore(store);
         this.refusals = new Refusals(store.options().readOnly());
-        this.stats = new MountStats(
-                store.options().syncLevel() == SyncLevel.FILE, store.options().clock());
-        this.incoming = new IncomingFiles(store, refusals, stats, mountedStore.uid(), mountedStore.gid());
-        this.nodes = new Nodes(
-                store, refusals, stats, incoming, store.options().clock().instant());
+        this.clock = store.options().clock();
+        this.stats = new MountStats(store.options().syncLevel() == SyncLevel.FILE, clock);
+        this.incoming = new IncomingFiles(store, refusals, stats);
+        this.nodes =
+                new Nodes(store, refusals, stats, incoming, clock.instant(), mountedStore.uid(), mountedStore.gid());
         this.answers = new Answers(stats);
         this.xattrs = new Xattrs(nodes);
         FuseAbi.enableOperationFlags(Struct.getMemory(fuseOperations));
-        bindPointerCallbacks();
+        bindPathCallbacks();
     }
 
     /**
-     * Binds the callbacks that every file written costs (getattr for each lookup, create, write, flush, release)
-     * straight to the methods below that take libfuse's pointers. jnr-fuse's own binding builds a FileStat or
-     * FuseFileInfo view of the struct (tens of field objects) on every call, which cost about as much as the
-     * work of the call itself.
+     * Binds every callback that takes a path or a name to the methods below, which take libfuse's raw pointers: a
+     * name is its bytes, whatever they are (jnr-fuse's own binding decodes them as UTF-8), and no call builds
+     * jnr-fuse's FileStat or FuseFileInfo views (tens of field objects each, which cost about as much as the work
+     * of the call itself).
      */
-    private void bindPointerCallbacks() {
-        fuseOperations.getattr.set(this::getattr);
-        fuseOperations.fgetattr.set(this::fgetattr);
-        fuseOperations.create.set(this::create);
-        fuseOperations.write.set(this::write);
-        fuseOperations.flush.set(this::flush);
-        fuseOperations.release.set(this::release);
+    private void bindPathCallbacks() {
+        bind(FuseAbi.Slot.GETATTR, PathCallbacks.PathPointer.class, this::getattr);
+        bind(FuseAbi.Slot.READLINK, PathCallbacks.PathBuffer.class, this::readlink);
+        bind(FuseAbi.Slot.MKNOD, PathCallbacks.PathModeDevice.class, this::mknod);
+        bind(FuseAbi.Slot.MKDIR, PathCallbacks.PathMode.class, this::mkdir);
+        bind(FuseAbi.Slot.UNLINK, PathCallbacks.OnePath.class, this::unlink);
+        bind(FuseAbi.Slot.RMDIR, PathCallbacks.OnePath.class, this::rmdir);
+        bind(FuseAbi.Slot.SYMLINK, PathCallbacks.TwoPaths.class, this::symlink);
+        bind(FuseAbi.Slot.RENAME, PathCallbacks.TwoPaths.class, this::rename);
+        bind(FuseAbi.Slot.LINK, PathCallbacks.TwoPaths.class, this::link);
+        bind(FuseAbi.Slot.CHMOD, PathCallbacks.PathMode.class, this::chmod);
+        bind(FuseAbi.Slot.CHOWN, PathCallbacks.PathOwner.class, this::chown);
+        bind(FuseAbi.Slot.TRUNCATE, PathCallbacks.PathSize.class, this::truncate);
+        bind(FuseAbi.Slot.OPEN, PathCallbacks.PathInfo.class, this::open);
+        bind(FuseAbi.Slot.READ, PathCallbacks.PathData.class, this::read);
+        bind(FuseAbi.Slot.WRITE, PathCallbacks.PathData.class, this::write);
+        bind(FuseAbi.Slot.FLUSH, PathCallbacks.PathInfo.class, this::flush);
+        bind(FuseAbi.Slot.RELEASE, PathCallbacks.PathInfo.class, this::release);
+        bind(FuseAbi.Slot.FSYNC, PathCallbacks.PathSync.class, this::fsync);
+        bind(FuseAbi.Slot.SETXATTR, PathCallbacks.SetXattr.class, this::setxattr);
+        bind(FuseAbi.Slot.GETXATTR, PathCallbacks.GetXattr.class, this::getxattr);
+        bind(FuseAbi.Slot.LISTXATTR, PathCallbacks.PathBuffer.class, this::listxattr);
+        bind(FuseAbi.Slot.REMOVEXATTR, PathCallbacks.TwoPaths.class, this::removexattr);
+        bind(FuseAbi.Slot.READDIR, PathCallbacks.ReadDir.class, this::readdir);
+        bind(FuseAbi.Slot.FSYNCDIR, PathCallbacks.PathSync.class, this::fsyncdir);
+        bind(FuseAbi.Slot.CREATE, PathCallbacks.PathModeInfo.class, this::create);
+        bind(FuseAbi.Slot.FTRUNCATE, PathCallbacks.PathSizeInfo.class, this::ftruncate);
+        bind(FuseAbi.Slot.FGETATTR, PathCallbacks.PathPointerInfo.class, this::fgetattr);
+        bind(FuseAbi.Slot.UTIMENS, PathCallbacks.PathInfo.class, this::utimens);
+    }
+
+    private <T> void bind(FuseAbi.Slot slot, Class<T> shape, T callback) {
+        Pointer closure = Runtime.getSystemRuntime().getClosureManager().getClosurePointer(shape, callback);
+        // libfuse holds only the function pointer: keep the callback (and its closure) reachable for the mount.
+        boundCallbacks.add(callback);
+        boundCallbacks.add(closure);
+        Struct.getMemory(fuseOperations).putPointer(slot.offset(), closure);
     }
 
     /** Waits until the kernel has initialised the mount; false if {@code millis} passed first. */
@@ -121,88 +153,131 @@ public final class ChunkFs extends FuseStubFS {
         void run(Handle handle) throws IOException;
     }
 
-    private int call(String what, String path, Answers.Operation operation) {
-        return answers.answer(what, path, operation);
+    /** What the path libfuse passed names (nothing, for a null path). */
+    private static Node node(Pointer path) {
+        return path == null ? NO_PATH : Node.parse(FuseAbi.bytes(path));
     }
 
-    private int onNode(String what, String path, NodeOperation operation) {
-        return answers.answer(what, path, () -> {
-            operation.run(nodes.of(path));
+    private static final Node NO_PATH = new Node.Nothing(Errno.ENOENT);
+
+    private int call(String what, Object where, Answers.Operation operation) {
+        return answers.answer(what, where, operation);
+    }
+
+    private int onNode(String what, Pointer path, NodeOperation operation) {
+        Node node = node(path);
+        return answers.answer(what, node, () -> {
+            operation.run(nodes.of(node));
             return 0;
         });
     }
 
-    /** Runs {@code operation} on the handle the kernel passes; EBADF if there is none. */
-    private int onHandle(String what, String path, FuseFileInfo fi, HandleOperation operation) {
-        return onHandle(what, path, Struct.getMemory(fi), operation);
-    }
-
     /** Runs {@code operation} on the handle in the {@code fuse_file_info} at {@code fi}; EBADF if there is none. */
-    private int onHandle(String what, String path, Pointer fi, HandleOperation operation) {
-        return answers.answer(what, path, () -> {
+    private int onHandle(String what, Pointer path, Pointer fi, HandleOperation operation) {
+        return answers.answer(what, path == null ? null : node(path), () -> {
             operation.run(handles.get(FuseAbi.fileHandle(fi)));
             return 0;
         });
     }
 
-    // ---- attributes ----
-
-    /** getattr, bound by {@link #bindPointerCallbacks}: {@code stat} is the {@code struct stat} to fill. */
-    int getattr(String path, Pointer stat) {
-        return call("getattr", path, () -> fill(stat, nodes.of(path).attributes()));
+    /** Who is calling, for the owner of what the call makes. */
+    private Caller caller() {
+        FuseContext context = getContext();
+        return new Caller(context.uid.get(), context.gid.get());
     }
 
-    int fgetattr(String path, Pointer stat, Pointer fi) {
+    // ---- attributes ----
+
+    /** getattr: {@code stat} is the {@code struct stat} to fill. */
+    int getattr(Pointer path, Pointer stat) {
+        Node node = node(path);
+        return call("getattr", node, () -> fill(stat, nodes.of(node).attributes()));
+    }
+
+    int fgetattr(Pointer path, Pointer stat, Pointer fi) {
         Handle handle = handles.find(FuseAbi.fileHandle(fi));
         if (handle == null) {
             return getattr(path, stat);
         }
         // Linux asks with the handle only on some paths, lseek(SEEK_END) for one; fstat asks by inode.
-        return call("fgetattr", path, () -> fill(stat, nodes.attributes(handle, path)));
+        Node node = node(path);
+        return call("fgetattr", node, () -> fill(stat, nodes.attributes(handle, node)));
     }
 
-    private int fill(Pointer stat, Attributes attributes) {
-        FuseAbi.fill(stat, attributes, mountedStore.uid(), mountedStore.gid());
+    private static int fill(Pointer stat, Attributes attributes) {
+        FuseAbi.fill(stat, attributes);
         return 0;
+    }
+
+    int chmod(Pointer path, long mode) {
+        return onNode("chmod", path, node -> node.changeMode((int) mode & Entry.MODE_BITS));
+    }
+
+    int chown(Pointer path, long uid, long gid) {
+        return onNode("chown", path, node -> node.changeOwner(FuseAbi.id(uid), FuseAbi.id(gid)));
+    }
+
+    /** utimens: {@code times} holds the atime and the mtime, each maybe UTIME_NOW or UTIME_OMIT; null: both now. */
+    int utimens(Pointer path, Pointer times) {
+        return onNode("utimens", path, node -> {
+            long now = Attributes.nanos(clock.instant());
+            node.changeTimes(FuseAbi.time(times, 0, now), FuseAbi.time(times, 1, now));
+        });
     }
 
     // ---- folders ----
 
-    @Override
-    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
-        return call("readdir", path, () -> {
-            NodeHandler node = nodes.of(path);
-            filler.apply(buf, ".", null, 0);
-            filler.apply(buf, "..", null, 0);
-            node.list(name -> filler.apply(buf, name, null, 0));
+    int readdir(Pointer path, Pointer buf, Pointer filler, long offset, Pointer fi) {
+        Node node = node(path);
+        return call("readdir", node, () -> {
+            NodeHandler folder = nodes.of(node);
+            Attributes self = folder.attributes();
+            try (DirectoryFiller names = new DirectoryFiller(filler, buf)) {
+                names.add(DOT, self.inode(), EntryType.FOLDER.fileTypeBits());
+                names.add(DOT_DOT, FuseAbi.UNKNOWN_INODE, EntryType.FOLDER.fileTypeBits());
+                folder.list(page -> {
+                    for (NodeHandler.Listed listed : page) {
+                        names.add(listed.name(), listed.inode(), listed.fileTypeBits());
+                    }
+                });
+            }
             return 0;
         });
     }
 
-    @Override
-    public int mkdir(String path, @mode_t long mode) {
-        return call("mkdir", path, () -> {
-            throw refusals.fixed("the tree of a chunkfs mount is fixed");
-        });
+    private static final byte[] DOT = {'.'};
+    private static final byte[] DOT_DOT = {'.', '.'};
+
+    int mkdir(Pointer path, long mode) {
+        return onNode("mkdir", path, node -> node.makeFolder((int) mode & Entry.MODE_BITS, caller()));
     }
 
-    @Override
-    public int rmdir(String path) {
+    int rmdir(Pointer path) {
         return onNode("rmdir", path, NodeHandler::removeFolder);
+    }
+
+    int fsyncdir(Pointer path, int dataOnly, Pointer fi) {
+        return call("fsyncdir", null, () -> {
+            mountedStore.syncIfDeferred();
+            return 0;
+        });
     }
 
     // ---- opening, reading, writing ----
 
-    int create(String path, @mode_t long mode, Pointer fi) {
-        return call("create", path, () -> register(fi, Opened.of(nodes.of(path).create())));
+    int create(Pointer path, long mode, Pointer fi) {
+        Node node = node(path);
+        return call(
+                "create",
+                node,
+                () -> register(fi, Opened.of(nodes.of(node).create((int) mode & Entry.MODE_BITS, caller()))));
     }
 
-    @Override
-    public int open(String path, FuseFileInfo fi) {
-        Pointer info = Struct.getMemory(fi);
-        return call("open", path, () -> {
+    int open(Pointer path, Pointer info) {
+        Node node = node(path);
+        return call("open", node, () -> {
             int flags = FuseAbi.openFlags(info);
-            return register(info, nodes.of(path).open(FuseAbi.opensForWriting(flags), FuseAbi.truncates(flags)));
+            return register(info, nodes.of(node).open(FuseAbi.opensForWriting(flags), FuseAbi.truncates(flags)));
         });
     }
 
@@ -212,43 +287,33 @@ public final class ChunkFs extends FuseStubFS {
         return 0;
     }
 
-    @Override
-    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
-        long handle = FuseAbi.fileHandle(Struct.getMemory(fi));
-        return call("read", path, () -> handles.get(handle).read(FuseAbi.view(buf, size), offset));
+    int read(Pointer path, Pointer buf, long size, long offset, Pointer fi) {
+        long handle = FuseAbi.fileHandle(fi);
+        return call("read", null, () -> handles.get(handle).read(FuseAbi.view(buf, size), offset));
     }
 
-    int write(String path, Pointer buf, @size_t long size, @off_t long offset, Pointer fi) {
-        return call("write", path, () -> {
+    int write(Pointer path, Pointer buf, long size, long offset, Pointer fi) {
+        return call("write", null, () -> {
             handles.get(FuseAbi.fileHandle(fi)).write(FuseAbi.view(buf, size), offset);
             return (int) size;
         });
     }
 
-    int flush(String path, Pointer fi) {
+    int flush(Pointer path, Pointer fi) {
         return onHandle("flush", path, fi, Handle::flush);
     }
 
-    @Override
-    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+    int fsync(Pointer path, int dataOnly, Pointer fi) {
         return onHandle("fsync", path, fi, handle -> {
             handle.fsync();
-            // Whatever the handle (a read-only open of a receipt reaches us as a chunk handle), an fsync
-            // makes every acknowledged chunk and receipt durable.
+            // Whatever the handle (a file of the tree open for reading is a chunk handle), an fsync makes every
+            // acknowledged chunk and change of the tree durable.
             mountedStore.syncIfDeferred();
         });
     }
 
-    @Override
-    public int fsyncdir(String path, FuseFileInfo fi) {
-        return call("fsyncdir", path, () -> {
-            mountedStore.syncIfDeferred();
-            return 0;
-        });
-    }
-
-    int release(String path, Pointer fi) {
-        return call("release", path, () -> {
+    int release(Pointer path, Pointer fi) {
+        return call("release", null, () -> {
             Handle handle = handles.remove(FuseAbi.fileHandle(fi));
             if (handle != null) {
                 handle.release();
@@ -257,84 +322,70 @@ public final class ChunkFs extends FuseStubFS {
         });
     }
 
-    @Override
-    public int truncate(String path, @off_t long size) {
+    int truncate(Pointer path, long size) {
         return onNode("truncate", path, node -> node.truncate(size));
     }
 
-    @Override
-    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+    int ftruncate(Pointer path, long size, Pointer fi) {
         return onHandle("ftruncate", path, fi, handle -> handle.truncate(size));
     }
 
     // ---- names ----
 
-    @Override
-    public int unlink(String path) {
+    int unlink(Pointer path) {
         return onNode("unlink", path, NodeHandler::unlink);
     }
 
-    @Override
-    public int rename(String oldpath, String newpath) {
-        return onNode("rename", oldpath, node -> node.renameTo(Node.parse(newpath)));
+    int rename(Pointer from, Pointer to) {
+        Node target = node(to);
+        return onNode("rename", from, node -> node.renameTo(nodes.of(target)));
     }
 
-    @Override
-    public int link(String oldpath, String newpath) {
-        return call("link", oldpath, () -> {
-            throw refusals.fixed("hard links are not supported");
+    int link(Pointer from, Pointer to) {
+        Node target = node(to);
+        return onNode("link", from, node -> node.linkTo(nodes.of(target)));
+    }
+
+    /** symlink: {@code to} becomes a symbolic link holding the bytes {@code target}. */
+    int symlink(Pointer target, Pointer to) {
+        byte[] bytes = FuseAbi.bytes(target);
+        return onNode("symlink", to, node -> node.makeSymlink(bytes, caller()));
+    }
+
+    int readlink(Pointer path, Pointer buf, long size) {
+        Node node = node(path);
+        return call("readlink", node, () -> {
+            FuseAbi.replyString(buf, size, nodes.of(node).readSymlink());
+            return 0;
         });
     }
 
-    @Override
-    public int symlink(String oldpath, String newpath) {
-        return call("symlink", newpath, () -> {
-            throw refusals.fixed("symlinks are not supported");
-        });
-    }
-
-    @Override
-    public int mknod(String path, @mode_t long mode, long rdev) {
-        return call("mknod", path, () -> {
-            throw refusals.fixed("only regular files can be created, in incoming/");
-        });
-    }
-
-    @Override
-    public int chmod(String path, @mode_t long mode) {
-        return onNode("chmod", path, NodeHandler::changeOwnerOrMode);
-    }
-
-    @Override
-    public int chown(String path, long uid, long gid) {
-        return onNode("chown", path, NodeHandler::changeOwnerOrMode);
-    }
-
-    @Override
-    public int utimens(String path, Timespec[] timespec) {
-        return onNode("utimens", path, NodeHandler::touch);
+    int mknod(Pointer path, long mode, long device) {
+        return onNode("mknod", path, node -> node.makeNode((int) mode, device, caller()));
     }
 
     // ---- extended attributes ----
 
-    @Override
-    public int getxattr(String path, String name, Pointer value, @size_t long size) {
-        return call("getxattr", path, () -> FuseAbi.replyXattr(value, size, xattrs.get(path, name)));
+    int getxattr(Pointer path, Pointer name, Pointer value, long size) {
+        Node node = node(path);
+        String attribute = FuseAbi.string(name);
+        return call("getxattr", node, () -> FuseAbi.replyXattr(value, size, xattrs.get(node, attribute)));
     }
 
-    @Override
-    public int listxattr(String path, Pointer list, @size_t long size) {
-        return call("listxattr", path, () -> FuseAbi.replyXattr(list, size, xattrs.list(path)));
+    int listxattr(Pointer path, Pointer list, long size) {
+        Node node = node(path);
+        return call("listxattr", node, () -> FuseAbi.replyXattr(list, size, xattrs.list(node)));
     }
 
-    @Override
-    public int setxattr(String path, String name, Pointer value, @size_t long size, int flags) {
-        return onNode("setxattr", path, node -> node.changeXattr(name));
+    int setxattr(Pointer path, Pointer name, Pointer value, long size, int flags) {
+        String attribute = FuseAbi.string(name);
+        byte[] bytes = FuseAbi.bytes(value, size);
+        return onNode("setxattr", path, node -> node.setXattr(attribute, bytes, flags));
     }
 
-    @Override
-    public int removexattr(String path, String name) {
-        return onNode("removexattr", path, node -> node.changeXattr(name));
+    int removexattr(Pointer path, Pointer name) {
+        String attribute = FuseAbi.string(name);
+        return onNode("removexattr", path, node -> node.removeXattr(attribute));
     }
 
     // ---- the file system ----

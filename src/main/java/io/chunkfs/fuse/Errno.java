@@ -32,6 +32,7 @@ final class Errno {
     /** 95 on Linux; jnr's ErrorCodes.ENOTSUP() is 45 (EL2NSYNC), which no program recognises. */
     static final int EOPNOTSUPP = 95;
 
+    static final int EBUSY = ErrorCodes.EBUSY();
     static final int EDQUOT = 122;
     static final int EFBIG = 27;
     static final int EILSEQ = 84;

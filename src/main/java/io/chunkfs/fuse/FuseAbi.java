@@ -3,7 +3,6 @@ package io.chunkfs.fuse;
 import com.kenai.jffi.MemoryIO;
 import io.chunkfs.store.ChunkBackend;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 import jnr.ffi.Platform;
 import jnr.ffi.Pointer;
 import ru.serce.jnrfuse.struct.FileStat;
@@ -44,17 +43,95 @@ final class FuseAbi {
     static final boolean X86_64_STAT = Platform.getNativePlatform().getOS() == Platform.OS.LINUX
             && Platform.getNativePlatform().getCPU() == Platform.CPU.X86_64;
 
+    private static final int STAT_INO = 8;
     private static final int STAT_NLINK = 16;
     private static final int STAT_MODE = 24;
     private static final int STAT_UID = 28;
     private static final int STAT_GID = 32;
+    private static final int STAT_RDEV = 40;
     private static final int STAT_SIZE = 48;
     private static final int STAT_BLOCKS = 64;
     private static final int STAT_ATIME = 72;
     private static final int STAT_MTIME = 88;
     private static final int STAT_CTIME = 104;
 
+    /** {@code sizeof(struct stat)} on 64-bit Linux (x86_64 and aarch64 both fit in it). */
+    static final int STAT_BYTES = 144;
+    /** {@code utimensat(2)}'s special nanosecond values, which libfuse passes on (FLAG_UTIME_OMIT_OK). */
+    static final long UTIME_NOW = (1L << 30) - 1;
+
+    static final long UTIME_OMIT = (1L << 30) - 2;
+    /** libfuse's {@code FUSE_UNKNOWN_INO}: what a listing says of a name whose inode it does not know. */
+    static final long UNKNOWN_INODE = 0xffff_ffffL;
+
+    /** The callbacks of libfuse 2.9's {@code fuse_operations} that chunkfs binds, in the struct's order. */
+    enum Slot {
+        GETATTR(0),
+        READLINK(1),
+        MKNOD(3),
+        MKDIR(4),
+        UNLINK(5),
+        RMDIR(6),
+        SYMLINK(7),
+        RENAME(8),
+        LINK(9),
+        CHMOD(10),
+        CHOWN(11),
+        TRUNCATE(12),
+        OPEN(14),
+        READ(15),
+        WRITE(16),
+        FLUSH(18),
+        RELEASE(19),
+        FSYNC(20),
+        SETXATTR(21),
+        GETXATTR(22),
+        LISTXATTR(23),
+        REMOVEXATTR(24),
+        READDIR(26),
+        FSYNCDIR(28),
+        CREATE(32),
+        FTRUNCATE(33),
+        FGETATTR(34),
+        UTIMENS(36);
+
+        private final int index;
+
+        Slot(int index) {
+            this.index = index;
+        }
+
+        /** The byte offset of this function pointer in {@code fuse_operations}. */
+        long offset() {
+            return index * 8L;
+        }
+    }
+
     private FuseAbi() {}
+
+    /** A uid or gid chown(2) passed: null for -1 (leave it as it is). */
+    static Long id(long id) {
+        return id == -1 || id == 0xFFFF_FFFFL ? null : id;
+    }
+
+    /**
+     * The time {@code index} (0: atime, 1: mtime) of the two {@code struct timespec} at {@code times}, in
+     * nanoseconds since the epoch: {@code now} for UTIME_NOW (and for a null {@code times}), null for UTIME_OMIT.
+     */
+    static Long time(Pointer times, int index, long now) {
+        if (times == null) {
+            return now;
+        }
+        long seconds = times.getLong(index * 16L);
+        long nanos = times.getLong(index * 16L + 8);
+        if (nanos == UTIME_NOW) {
+            return now;
+        }
+        if (nanos == UTIME_OMIT) {
+            return null;
+        }
+        return Math.addExact(Math.multiplyExact(seconds, 1_000_000_000L), nanos);
+    }
 
     /** Sets the flag bits this file system relies on in the {@code fuse_operations} at {@code operations}. */
     static void enableOperationFlags(Pointer operations) {
@@ -104,49 +181,84 @@ final class FuseAbi {
 
     /**
      * Writes {@code attributes} into the {@code struct stat} at {@code stat} that getattr answers (libfuse zeroed
-     * it), every node owned by uid:gid. On x86_64 straight into the memory: building jnr-fuse's FileStat view
-     * (some twenty field objects) cost more than the rest of a getattr.
+     * it). On x86_64 straight into the memory: building jnr-fuse's FileStat view (some twenty field objects) cost
+     * more than the rest of a getattr.
      */
-    static void fill(Pointer stat, Attributes attributes, int uid, int gid) {
+    static void fill(Pointer stat, Attributes attributes) {
         if (!X86_64_STAT) {
-            fill(FileStat.of(stat), attributes, uid, gid);
+            fill(FileStat.of(stat), attributes);
             return;
         }
-        stat.putInt(STAT_MODE, (attributes.folder() ? FileStat.S_IFDIR : FileStat.S_IFREG) | attributes.mode());
+        stat.putLong(STAT_INO, attributes.inode());
+        stat.putInt(STAT_MODE, attributes.type().fileTypeBits() | attributes.mode());
         stat.putLong(STAT_NLINK, attributes.links());
-        stat.putInt(STAT_UID, uid);
-        stat.putInt(STAT_GID, gid);
-        if (!attributes.folder()) {
-            stat.putLong(STAT_SIZE, attributes.size());
-            stat.putLong(STAT_BLOCKS, (attributes.size() + 511) / 512);
+        stat.putInt(STAT_UID, (int) attributes.uid());
+        stat.putInt(STAT_GID, (int) attributes.gid());
+        stat.putLong(STAT_RDEV, attributes.device());
+        stat.putLong(STAT_SIZE, attributes.size());
+        stat.putLong(STAT_BLOCKS, attributes.blocks());
+        putTime(stat, STAT_ATIME, attributes.atime());
+        putTime(stat, STAT_MTIME, attributes.mtime());
+        putTime(stat, STAT_CTIME, attributes.ctime());
+    }
+
+    /**
+     * Writes what readdir passes along with each name into the {@code struct stat} at {@code stat}: the inode
+     * number and the type bits (the kernel keeps nothing else of it).
+     */
+    static void fillDirectoryEntry(Pointer stat, long inode, int fileTypeBits) {
+        if (!X86_64_STAT) {
+            FileStat view = FileStat.of(stat);
+            view.st_ino.set(inode);
+            view.st_mode.set(fileTypeBits);
+            return;
         }
-        putTime(stat, STAT_ATIME, attributes.accessed());
-        putTime(stat, STAT_MTIME, attributes.modified());
-        putTime(stat, STAT_CTIME, attributes.modified());
+        stat.putLong(STAT_INO, inode);
+        stat.putInt(STAT_MODE, fileTypeBits);
     }
 
-    private static void putTime(Pointer stat, int offset, Instant instant) {
-        stat.putLong(offset, instant.getEpochSecond());
-        stat.putLong(offset + 8, instant.getNano());
+    private static void putTime(Pointer stat, int offset, long nanos) {
+        stat.putLong(offset, Math.floorDiv(nanos, 1_000_000_000L));
+        stat.putLong(offset + 8, Math.floorMod(nanos, 1_000_000_000L));
     }
 
-    private static void fill(FileStat stat, Attributes attributes, int uid, int gid) {
-        stat.st_mode.set((attributes.folder() ? FileStat.S_IFDIR : FileStat.S_IFREG) | attributes.mode());
+    private static void fill(FileStat stat, Attributes attributes) {
+        stat.st_ino.set(attributes.inode());
+        stat.st_mode.set(attributes.type().fileTypeBits() | attributes.mode());
         stat.st_nlink.set(attributes.links());
-        stat.st_uid.set(uid);
-        stat.st_gid.set(gid);
-        if (!attributes.folder()) {
-            stat.st_size.set(attributes.size());
-            stat.st_blocks.set((attributes.size() + 511) / 512);
-        }
-        setTime(stat.st_atim, attributes.accessed());
-        setTime(stat.st_mtim, attributes.modified());
-        setTime(stat.st_ctim, attributes.modified());
+        stat.st_uid.set(attributes.uid());
+        stat.st_gid.set(attributes.gid());
+        stat.st_rdev.set(attributes.device());
+        stat.st_size.set(attributes.size());
+        stat.st_blocks.set(attributes.blocks());
+        setTime(stat.st_atim, attributes.atime());
+        setTime(stat.st_mtim, attributes.mtime());
+        setTime(stat.st_ctim, attributes.ctime());
     }
 
-    private static void setTime(Timespec timespec, Instant instant) {
-        timespec.tv_sec.set(instant.getEpochSecond());
-        timespec.tv_nsec.set(instant.getNano());
+    private static void setTime(Timespec timespec, long nanos) {
+        timespec.tv_sec.set(Math.floorDiv(nanos, 1_000_000_000L));
+        timespec.tv_nsec.set(Math.floorMod(nanos, 1_000_000_000L));
+    }
+
+    /** The NUL-terminated bytes at {@code string} (a path or name libfuse passed), without the NUL. */
+    static byte[] bytes(Pointer string) {
+        if (string == null) {
+            return null;
+        }
+        int length = (int) string.indexOf(0, (byte) 0);
+        byte[] bytes = new byte[length];
+        string.get(0, bytes, 0, length);
+        return bytes;
+    }
+
+    /** The {@code size} bytes at {@code value}. */
+    static byte[] bytes(Pointer value, long size) {
+        byte[] bytes = new byte[(int) size];
+        if (size > 0) {
+            value.get(0, bytes, 0, bytes.length);
+        }
+        return bytes;
     }
 
     /** Writes the store's space into the {@code statvfs} statfs answers, in 4 KiB blocks. */
@@ -158,6 +270,21 @@ final class FuseAbi {
         stbuf.f_bfree.set(space.free() / blockSize);
         stbuf.f_bavail.set(space.usable() / blockSize);
         stbuf.f_namemax.set(255);
+    }
+
+    /** The NUL-terminated text at {@code string} (an attribute's name), as UTF-8. */
+    static String string(Pointer string) {
+        return new String(bytes(string), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** readlink's protocol: the bytes, cut to fit {@code size} with their NUL. */
+    static void replyString(Pointer buffer, long size, byte[] bytes) {
+        if (size <= 0) {
+            return;
+        }
+        int length = (int) Math.min(bytes.length, size - 1);
+        buffer.put(0, bytes, 0, length);
+        buffer.putByte(length, (byte) 0);
     }
 
     /** The xattr calls' protocol: size 0 asks for the length; a smaller buffer is ERANGE. */

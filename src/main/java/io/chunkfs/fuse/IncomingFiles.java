@@ -1,125 +1,100 @@
 package io.chunkfs.fuse;
 
-import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.Entry;
+import io.chunkfs.store.EntryName;
+import io.chunkfs.store.EntryType;
 import io.chunkfs.store.Namespace;
+import io.chunkfs.store.NewEntry;
 import java.io.IOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 
 /**
- * The files of {@code incoming/}: receipts (name -> digest, in the store) and, while they are open
- * for writing, their {@link PendingFile}s by name. Creating, opening, renaming, unlinking and
- * truncating by name happen here; the bytes of an open file live in its PendingFile.
+ * The regular files of the tree while they are open for writing: one {@link PendingFile} per inode, shared by
+ * every handle and every name (hard link) of it. Creating, opening and truncating a regular file happen here;
+ * its names are the tree's business, so renaming or removing a name never touches an open file.
  *
- * <p>Lock order: the {@code pending} map's monitor, then a PendingFile's. Changes of names (which
- * PendingFile a name maps to, and which name a PendingFile commits to) happen under {@code pending},
- * so that a rename or unlink never races a create or the last release of the same name.
+ * <p>Lock order: the {@code pending} map's monitor, then a PendingFile's. Which PendingFile an inode maps to
+ * changes under {@code pending}, so an open never races the last release of the same inode.
  */
 final class IncomingFiles {
+    /** What a regular file made by create(2) or mknod(2) holds until its first commit. */
+    static final Digest EMPTY = Digest.sha256(new byte[0]);
 
     private final ChunkStore store;
-    private final IncomingNames receipts;
+    private final Namespace tree;
     private final Refusals refusals;
     private final MountStats stats;
-    /** Files open for writing, by name; guarded by itself for name changes. */
-    private final Map<String, PendingFile> pending = new ConcurrentHashMap<>();
+    /** Files open for writing, by inode. */
+    private final Map<Long, PendingFile> pending = new ConcurrentHashMap<>();
+    /** Whether this mount made sure the empty chunk is in the store, which every new file names first. */
+    private volatile boolean emptyChunkStored;
 
-    IncomingFiles(ChunkStore store, Refusals refusals, MountStats stats, int uid, int gid) {
+    IncomingFiles(ChunkStore store, Refusals refusals, MountStats stats) {
         this.store = store;
-        this.receipts = new IncomingNames(store.tree(), store.options().clock(), uid, gid);
+        this.tree = store.tree();
         this.refusals = refusals;
         this.stats = stats;
     }
 
-    /** What a file open for writing shows, by its name or by an open handle (also once unlinked). */
-    Attributes attributes(PendingFile file) {
-        Instant modified = file.modified();
-        return Attributes.file(refusals.incomingFileMode(), file.size(), modified, modified);
+    /** What {@code entry} shows: while it is being written, the size and mtime of the bytes written so far. */
+    Attributes attributes(Entry entry) {
+        Attributes attributes = Attributes.of(entry);
+        PendingFile open = entry.type() == EntryType.REGULAR ? pending.get(entry.inode()) : null;
+        return open == null ? attributes : attributes.withContent(open.size(), open.modified());
     }
 
-    Attributes attributes(String name) throws IOException {
-        PendingFile open = pending.get(name);
-        if (open != null) {
-            return attributes(open);
+    /** What an open handle shows (fstat): the bytes it writes, also once every name of the file is gone. */
+    Attributes attributes(PendingFile file) throws IOException {
+        Entry entry = tree.entry(file.inode()).orElse(file.openedAs());
+        return Attributes.of(entry).withContent(file.size(), file.modified());
+    }
+
+    /** Makes sure the empty chunk is in the store before a name points at it (once per mount). */
+    void storeEmptyChunk() throws IOException {
+        if (!emptyChunkStored) {
+            store.insertChunk(new byte[0]);
+            emptyChunkStored = true;
         }
-        Optional<Digest> digest = receipts.get(name);
-        Optional<ChunkInfo> chunk = digest.isPresent() ? store.stat(digest.get()) : Optional.empty();
-        return Attributes.file(refusals.incomingFileMode(), chunk.orElseThrow(IncomingFiles::missing));
     }
 
-    /** The names of files open for writing and of receipts whose chunk is there, sorted. */
-    void list(Consumer<String> names) throws IOException {
-        TreeSet<String> sorted = new TreeSet<>(pending.keySet());
-        List<Namespace.Child> files = new ArrayList<>();
-        receipts.forEach(files::add);
-        for (Namespace.Child file : files) {
-            // A receipt whose chunk is gone (set aside by verify, removed behind the mount) would
-            // list as "??????????" in ls -l: leave it out; writing the name again replaces it.
-            if (store.contains(file.entry().digest())) {
-                sorted.add(file.name().toString());
-            }
-        }
-        sorted.forEach(names);
-    }
-
-    /** A new, empty file named {@code name}, replacing any file open under that name, open for writing. */
-    IncomingHandle create(String name) throws IOException {
+    /** A new, empty regular file {@code name} in {@code folder}, open for writing. */
+    IncomingHandle create(long folder, EntryName name, Caller owner, int mode, String shownPath) throws IOException {
         refusals.requireWritable();
-        IncomingNames.check(name);
-        PendingFile created = new PendingFile(store, receipts, name, null, 0);
-        created.markCreated();
-        created.attach();
-        synchronized (pending) {
-            PendingFile displaced = pending.put(name, created);
-            if (displaced != null) {
-                displaced.rename(null);
-            }
-        }
-        return new IncomingHandle(this, created, true);
+        storeEmptyChunk();
+        long now = Attributes.nanos(store.options().clock().instant());
+        Entry created = tree.create(folder, name, NewEntry.file(EMPTY, 0, mode, owner.uid(), owner.gid(), now));
+        PendingFile file = new PendingFile(store, created, shownPath, null, 0);
+        // Committed at close even if nothing is written: close(2) returning 0 makes the name durable.
+        file.markCreated();
+        file.attach();
+        pending.put(created.inode(), file);
+        return new IncomingHandle(this, file, true);
     }
 
     /**
-     * Opens {@code name}. Reading a name no one writes reads its receipt's chunk by digest; writing
-     * (or reading a name being written) shares the one PendingFile of that name.
+     * Opens the regular file {@code entry}. Reading one no one writes reads its chunk by digest; writing (or
+     * reading one being written) shares the one PendingFile of its inode.
      */
-    Opened open(String name, boolean writing, boolean truncate) throws IOException {
+    Opened open(Entry entry, boolean writing, boolean truncate, String shownPath) throws IOException {
         if (writing) {
             refusals.requireWritable();
         }
         PendingFile open;
         synchronized (pending) {
-            open = pending.get(name);
+            open = pending.get(entry.inode());
             if (open == null) {
-                Optional<Digest> receipt = receipts.get(name);
                 if (!writing) {
-                    // Never keep_cache: a receipt's name can point at another chunk at the next open.
-                    Digest digest = receipt.orElseThrow(IncomingFiles::missing);
-                    return new Opened(ChunkHandle.open(store, stats, refusals, digest), Caching.NONE);
+                    // Never keep_cache: the inode may hold other bytes at the next open.
+                    return new Opened(ChunkHandle.open(store, stats, refusals, entry.digest()), Caching.NONE);
                 }
-                Optional<ChunkInfo> committed = receipt.isPresent() ? store.stat(receipt.get()) : Optional.empty();
-                if (committed.isPresent()) {
-                    open = new PendingFile(
-                            store,
-                            receipts,
-                            name,
-                            receipt.get(),
-                            committed.get().size());
-                } else {
-                    // The kernel still knew the name (its entry cache) after a failed commit dropped it:
-                    // the kernel strips O_CREAT from open, so treat a write-open as a create, as POSIX would.
-                    open = new PendingFile(store, receipts, name, null, 0);
-                    open.markCreated();
-                }
-                pending.put(name, open);
+                open = new PendingFile(store, entry, shownPath, entry.digest(), entry.size());
+                pending.put(entry.inode(), open);
             }
             open.attach();
         }
@@ -153,25 +128,20 @@ final class IncomingFiles {
             if (!file.detach()) {
                 return;
             }
-            String name = file.name();
-            if (name != null) {
-                pending.remove(name, file);
-            }
+            pending.remove(file.inode(), file);
         }
         file.close();
     }
 
-    /** truncate(2) by name: of the open file, or (no close to commit at) committed at once. */
-    void truncate(String name, long size) throws IOException {
+    /** truncate(2) by path: of the open file, or (no close to commit at) committed at once. */
+    void truncate(Entry entry, long size, String shownPath) throws IOException {
         refusals.requireWritable();
-        PendingFile open = pending.get(name);
+        PendingFile open = pending.get(entry.inode());
         if (open != null) {
             open.truncate(size);
             return;
         }
-        Digest receipt = receipts.get(name).orElseThrow(IncomingFiles::missing);
-        long baseSize = store.stat(receipt).orElseThrow(IncomingFiles::missing).size();
-        PendingFile temporary = new PendingFile(store, receipts, name, receipt, baseSize);
+        PendingFile temporary = new PendingFile(store, entry, shownPath, entry.digest(), entry.size());
         try {
             temporary.truncate(size);
             commit(temporary);
@@ -180,67 +150,24 @@ final class IncomingFiles {
         }
     }
 
-    /** Removes the name: its receipt, and the name of a file open under it (which then commits no receipt). */
-    void unlink(String name) throws IOException {
-        refusals.requireWritable();
-        synchronized (pending) {
-            PendingFile open = pending.remove(name);
-            if (open != null) {
-                open.rename(null);
-            }
-            boolean hadReceipt = receipts.remove(name);
-            if (open == null && !hadReceipt) {
-                throw missing();
-            }
+    /** utimensat(2) of an inode: a file being written records {@code mtime} with its next commit too. */
+    void timesChanged(long inode, Long mtime) {
+        PendingFile open = pending.get(inode);
+        if (open != null && mtime != null) {
+            open.setModified(mtime);
         }
     }
 
-    /** Moves the receipt and the open file of {@code from} to {@code to}, replacing both of {@code to}. */
-    void rename(String from, String to) throws IOException {
-        refusals.requireWritable();
-        IncomingNames.check(to);
-        synchronized (pending) {
-            PendingFile moving = pending.remove(from);
-            boolean hadReceipt = receipts.get(from).isPresent();
-            if (moving == null && !hadReceipt) {
-                throw missing();
-            }
-            if (hadReceipt) {
-                receipts.rename(from, to);
-            } else {
-                receipts.remove(to);
-            }
-            PendingFile displaced = moving != null ? pending.put(to, moving) : pending.remove(to);
-            if (displaced != null) {
-                displaced.rename(null);
-            }
-            if (moving != null) {
-                moving.rename(to);
-            }
-        }
+    /** The digest of the committed bytes of {@code entry}, or null while they are not committed. */
+    Digest digest(Entry entry) {
+        PendingFile open = pending.get(entry.inode());
+        return open != null ? open.committedDigest() : entry.digest();
     }
 
-    /** Times of incoming files are accepted and ignored (a receipt shows its chunk's times). */
-    void touch(String name) throws IOException {
-        refusals.requireWritable();
-        if (!pending.containsKey(name) && receipts.get(name).isEmpty()) {
-            throw missing();
-        }
-    }
-
-    /** The digest of the committed bytes under {@code name}, or null while they are not committed. */
-    Digest digest(String name) throws IOException {
-        PendingFile open = pending.get(name);
-        if (open != null) {
-            return open.committedDigest();
-        }
-        return receipts.get(name).orElseThrow(IncomingFiles::missing);
-    }
-
-    /** Files open for writing, by name. */
+    /** Files open for writing, by the path they were opened by. */
     List<PendingFile> pendingFiles() {
         List<PendingFile> files = new ArrayList<>(pending.values());
-        files.sort(Comparator.comparing(file -> String.valueOf(file.name())));
+        files.sort(Comparator.comparing(PendingFile::name));
         return files;
     }
 
@@ -254,16 +181,12 @@ final class IncomingFiles {
         try {
             commit(file);
         } catch (IOException | RuntimeException e) {
-            Answers.logFailure("commit of incoming/" + file.name() + " at " + when + " failed", e);
+            Answers.logFailure("commit of " + file.name() + " at " + when + " failed", e);
         }
     }
 
     /** At unmount, after every handle was closed: no file is open any more. */
     void forgetAll() {
         pending.clear();
-    }
-
-    private static FsError missing() {
-        return new FsError(Errno.ENOENT, "no such file");
     }
 }

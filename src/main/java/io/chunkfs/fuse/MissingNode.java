@@ -1,9 +1,12 @@
 package io.chunkfs.fuse;
 
 import io.chunkfs.store.Digest;
-import java.util.function.Consumer;
+import java.util.List;
 
-/** A path that names nothing: every operation answers why (ENOENT, ENAMETOOLONG, EILSEQ). */
+/**
+ * A path outside {@code incoming/} that names nothing: every operation answers why (ENOENT, ENAMETOOLONG), and
+ * nothing can be made there (the root and the prefix folders are fixed).
+ */
 final class MissingNode extends NodeHandler {
     private final Node.Nothing node;
 
@@ -12,20 +15,39 @@ final class MissingNode extends NodeHandler {
         this.node = node;
     }
 
+    int errno() {
+        return node.errno();
+    }
+
     @Override
     Attributes attributes() {
         throw Refusals.missing(node);
     }
 
     @Override
-    void list(Consumer<String> names) {
+    void list(ListingSink names) {
         throw Refusals.missing(node);
     }
 
-    /** A plain name that does not exist outside incoming/ cannot be created there: the tree is read-only. */
+    /** A plain name that does not exist outside incoming/ cannot be created there: the folders are read-only. */
     @Override
-    Handle create() {
-        throw node.errno() != Errno.ENOENT ? Refusals.missing(node) : refusals.readOnlyHere();
+    Handle create(int mode, Caller caller) {
+        throw tooLong() ? Refusals.missing(node) : refusals.readOnlyHere();
+    }
+
+    @Override
+    void makeFolder(int mode, Caller caller) {
+        throw tooLong() ? Refusals.missing(node) : refusals.fixed("folders are made in incoming/");
+    }
+
+    @Override
+    void makeNode(int mode, long device, Caller caller) {
+        throw tooLong() ? Refusals.missing(node) : refusals.fixed("nodes are made in incoming/");
+    }
+
+    @Override
+    void makeSymlink(byte[] target, Caller caller) {
+        throw tooLong() ? Refusals.missing(node) : refusals.fixed("symbolic links are made in incoming/");
     }
 
     @Override
@@ -49,17 +71,32 @@ final class MissingNode extends NodeHandler {
     }
 
     @Override
-    void renameTo(Node target) {
+    void renameTo(NodeHandler target) {
         throw Refusals.missing(node);
     }
 
     @Override
-    void changeOwnerOrMode() {
+    void linkTo(NodeHandler target) {
         throw Refusals.missing(node);
     }
 
     @Override
-    void touch() {
+    byte[] readSymlink() {
+        throw Refusals.missing(node);
+    }
+
+    @Override
+    void changeMode(int mode) {
+        throw Refusals.missing(node);
+    }
+
+    @Override
+    void changeOwner(Long uid, Long gid) {
+        throw Refusals.missing(node);
+    }
+
+    @Override
+    void changeTimes(Long atime, Long mtime) {
         throw Refusals.missing(node);
     }
 
@@ -69,7 +106,26 @@ final class MissingNode extends NodeHandler {
     }
 
     @Override
-    void changeXattr(String name) {
+    byte[] xattr(String name) {
         throw Refusals.missing(node);
+    }
+
+    @Override
+    List<String> xattrNames() {
+        throw Refusals.missing(node);
+    }
+
+    @Override
+    void setXattr(String name, byte[] value, int flags) {
+        throw Refusals.missing(node);
+    }
+
+    @Override
+    void removeXattr(String name) {
+        throw Refusals.missing(node);
+    }
+
+    private boolean tooLong() {
+        return node.errno() != Errno.ENOENT;
     }
 }

@@ -50,7 +50,7 @@ public record MountOptions(
      * negative lookups are never cached, since a commit makes a new name appear at once.
      */
     static final String FIXED = "subtype=chunkfs,big_writes,max_write=131072,max_read=131072,default_permissions,"
-            + "hard_remove,auto_unmount,entry_timeout=1,attr_timeout=1,negative_timeout=0";
+            + "hard_remove,use_ino,auto_unmount,entry_timeout=1,attr_timeout=1,negative_timeout=0";
 
     public static MountOptions defaults(String fsName) {
         return new MountOptions(false, false, SyncLevel.FILE, fsName, false, true);

@@ -3,26 +3,31 @@ package io.chunkfs.fuse;
 import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
+import io.chunkfs.store.Entry;
 import io.chunkfs.store.InsertResult;
+import io.chunkfs.store.Namespace;
+import io.chunkfs.store.PosixException;
 import io.chunkfs.store.StagedChunk;
 import io.chunkfs.store.WriteSession;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Instant;
 
 /**
- * A file of {@code incoming/} while it is open for writing. Its bytes start as the committed chunk
- * of its receipt (if any) and are copied to a staged chunk on the first change; every flush with
- * changes since the last one commits them as a chunk and points the receipt at it. Thread-safe.
+ * A regular file of the tree (one inode, whichever of its names it was opened by) while it is open for writing.
+ * Its bytes start as its committed chunk and are copied to a staged chunk on the first change; every flush with
+ * changes since the last one commits them as a chunk, then points the inode at it. Thread-safe.
  */
 final class PendingFile {
     private static final int COPY_BUFFER = 128 * 1024;
 
     private final ChunkStore store;
-    private final IncomingNames receipts;
+    private final Namespace tree;
     private final WriteSession session;
-    /** The name under {@code incoming/}, or null once it was unlinked (then no receipt is written). */
-    private String name;
+    private final long inode;
+    /** The entry as it was when the file was opened: what fstat shows once every name is gone. */
+    private final Entry openedAs;
+    /** The path it was opened by, as the status report shows it. */
+    private final String shownPath;
     /** The committed bytes the file starts from; null for an empty file. */
     private Digest base;
 
@@ -39,24 +44,36 @@ final class PendingFile {
     private int failedErrno;
 
     private int openHandles;
-    private Instant modified;
+    /** The mtime to record with the next commit, in nanoseconds since the epoch. */
+    private long modified;
 
-    PendingFile(ChunkStore store, IncomingNames receipts, String name, Digest base, long baseSize) throws IOException {
+    /**
+     * Starts writing the regular file {@code entry} whose committed bytes are {@code base} ({@code baseSize}
+     * bytes; null for an empty file).
+     */
+    PendingFile(ChunkStore store, Entry entry, String shownPath, Digest base, long baseSize) throws IOException {
         this.store = store;
-        this.receipts = receipts;
+        this.tree = store.tree();
         this.session = store.beginWrite();
-        this.name = name;
+        this.inode = entry.inode();
+        this.openedAs = entry;
+        this.shownPath = shownPath;
         this.base = base;
         this.baseSize = baseSize;
-        this.modified = store.options().clock().instant();
+        this.modified = entry.mtime();
     }
 
-    synchronized String name() {
-        return name;
+    long inode() {
+        return inode;
     }
 
-    synchronized void rename(String newName) {
-        name = newName;
+    Entry openedAs() {
+        return openedAs;
+    }
+
+    /** The path it was opened by. */
+    String name() {
+        return shownPath;
     }
 
     synchronized void attach() {
@@ -85,7 +102,7 @@ final class PendingFile {
             throw e;
         }
         dirty = true;
-        modified = store.options().clock().instant();
+        modified = now();
     }
 
     synchronized int read(ByteBuffer into, long offset) throws IOException {
@@ -133,14 +150,23 @@ final class PendingFile {
             stagedCopy().truncate(size);
         }
         dirty = true;
-        modified = store.options().clock().instant();
+        modified = now();
+    }
+
+    /** utimensat(2) while open: the mtime the next commit records (the tree has it already). */
+    synchronized void setModified(long mtime) {
+        modified = mtime;
+    }
+
+    private long now() {
+        return Attributes.nanos(store.options().clock().instant());
     }
 
     synchronized long size() {
         return staged != null ? staged.size() : baseSize;
     }
 
-    synchronized Instant modified() {
+    synchronized long modified() {
         return modified;
     }
 
@@ -155,8 +181,8 @@ final class PendingFile {
     }
 
     /**
-     * Commits the bytes if they changed since the last commit: afterwards they are a chunk (durable
-     * as the store's sync level says) and the receipt names it.
+     * Commits the bytes if they changed since the last commit: afterwards they are a chunk (durable as the store's
+     * sync level says) and the inode names it, unless every name of it was removed meanwhile.
      *
      * @return what was committed, or null if nothing had changed
      * @throws FsError with the errno of an earlier failed write, so that close(2) reports it
@@ -178,8 +204,13 @@ final class PendingFile {
             closeBaseReader();
             base = result.digest();
             baseSize = result.size();
-            if (name != null) {
-                receipts.put(name, base, baseSize);
+            try {
+                tree.setContent(inode, base, baseSize, modified);
+            } catch (PosixException e) {
+                if (e.errno() != Errno.ENOENT) {
+                    throw e;
+                }
+                // Every name of the file was removed while it was open: its bytes have no name to take.
             }
             return result;
         } catch (IOException | RuntimeException e) {

@@ -1,32 +1,52 @@
 package io.chunkfs.fuse;
 
 import io.chunkfs.store.ChunkStore;
+import io.chunkfs.store.EntryType;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.function.Consumer;
+import java.util.ArrayList;
+import java.util.List;
 
 /** {@code PP/}: one of the 256 prefix folders, listing the chunks whose digest starts with PP. */
 final class PrefixNode extends NodeHandler {
-    private final ChunkStore store;
-    private final Instant mountedAt;
-    private final String prefix;
+    private static final int PAGE = 1024;
 
-    PrefixNode(Refusals refusals, ChunkStore store, Instant mountedAt, String prefix) {
+    private final ChunkStore store;
+    private final int prefix;
+    private final Attributes attributes;
+
+    PrefixNode(Refusals refusals, ChunkStore store, long uid, long gid, Instant mountedAt, String prefix) {
         super(refusals);
         this.store = store;
-        this.mountedAt = mountedAt;
-        this.prefix = prefix;
+        this.prefix = Integer.parseInt(prefix, 16);
+        this.attributes = Attributes.fixedFolder(inode(this.prefix), 0555, 2, uid, gid, mountedAt);
+    }
+
+    /** The inode number of the prefix folder {@code prefix}. */
+    static long inode(int prefix) {
+        return Attributes.FIXED_INODES + prefix;
     }
 
     @Override
     Attributes attributes() {
-        return Attributes.folder(0555, 2, mountedAt);
+        return attributes;
     }
 
     @Override
-    void list(Consumer<String> names) throws IOException {
-        try (var chunks = store.chunks(Integer.parseInt(prefix, 16))) {
-            chunks.forEach(digest -> names.accept(digest.toString()));
+    void list(ListingSink names) throws IOException {
+        int file = EntryType.REGULAR.fileTypeBits();
+        List<Listed> page = new ArrayList<>(PAGE);
+        try (var chunks = store.chunks(prefix)) {
+            for (var digest : (Iterable<io.chunkfs.store.Digest>) chunks::iterator) {
+                byte[] name = digest.toString().getBytes(StandardCharsets.US_ASCII);
+                page.add(new Listed(name, Attributes.chunkInode(digest), file));
+                if (page.size() == PAGE) {
+                    names.accept(page);
+                    page = new ArrayList<>(PAGE);
+                }
+            }
         }
+        names.accept(page);
     }
 }

@@ -1,10 +1,10 @@
 package io.chunkfs.fuse;
 
 /**
- * The one policy for what a refused operation answers. A read-only mount answers EROFS to every
- * change, before any other reason; a writable one says why the tree refuses (EPERM: fixed by design,
- * EACCES: read-only by mode, as the kernel would answer a non-root caller of a 0444 file). Every
- * refusal of the node handlers comes from here.
+ * The one policy for what a refused operation answers. A read-only mount answers EROFS to every change, before
+ * any other reason; a writable one says why the mount refuses (EPERM: fixed by design, EACCES: read-only by mode,
+ * as the kernel would answer a non-root caller of a 0444 file). Every refusal of the node handlers outside the
+ * tree comes from here; the tree's own answers are the errno Linux gives for the same call.
  */
 final class Refusals {
     private final boolean readOnly;
@@ -15,16 +15,6 @@ final class Refusals {
 
     boolean readOnly() {
         return readOnly;
-    }
-
-    /** The mode of every file of incoming/: writable unless the mount is read-only. */
-    int incomingFileMode() {
-        return readOnly ? 0444 : 0644;
-    }
-
-    /** The mode of incoming/ itself. */
-    int incomingFolderMode() {
-        return readOnly ? 0555 : 0755;
     }
 
     /** Fails a change on a read-only mount; otherwise returns. */
@@ -39,26 +29,26 @@ final class Refusals {
         return new FsError(readOnly ? Errno.EROFS : Errno.EACCES, "read-only here");
     }
 
-    /** A change the fixed tree never allows ({@code why} says which): EPERM, or EROFS on a read-only mount. */
+    /** A change the fixed part of the mount never allows ({@code why} says which): EPERM, or EROFS if read-only. */
     FsError fixed(String why) {
         return new FsError(readOnly ? Errno.EROFS : Errno.EPERM, why);
     }
 
     /** A rename other than within incoming/: EPERM, but a too-long target name says so first. */
-    FsError rename(Node target) {
+    FsError rename(NodeHandler target) {
         requireWritable();
-        boolean tooLong = target instanceof Node.Nothing nothing && nothing.errno() == Errno.ENAMETOOLONG;
+        boolean tooLong = target instanceof MissingNode missing && missing.errno() == Errno.ENAMETOOLONG;
         return new FsError(
-                tooLong ? Errno.ENAMETOOLONG : Errno.EPERM, "only files of incoming/ can be renamed, within it");
+                tooLong ? Errno.ENAMETOOLONG : Errno.EPERM, "only entries of incoming/ can be renamed, within it");
     }
 
-    /** An extended attribute change outside incoming/'s {@code user.*}: programs fall back quietly on it. */
+    /** An extended attribute change outside the tree: programs fall back quietly on EOPNOTSUPP. */
     FsError attributesFixed() {
         requireWritable();
         return new FsError(Errno.EOPNOTSUPP, "attributes are fixed");
     }
 
-    /** A node that does not exist: ENOENT, or why the path cannot name anything (ENAMETOOLONG, EILSEQ). */
+    /** A node that does not exist: ENOENT, or why the path cannot name anything (ENAMETOOLONG). */
     static FsError missing(Node node) {
         return new FsError(node instanceof Node.Nothing nothing ? nothing.errno() : Errno.ENOENT, "no such file");
     }

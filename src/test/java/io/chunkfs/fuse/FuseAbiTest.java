@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.chunkfs.store.EntryType;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import jnr.ffi.Pointer;
@@ -78,9 +79,12 @@ class FuseAbiTest {
         // Written by raw offsets on x86_64, read back through jnr-fuse's own layout of struct stat.
         Pointer memory = zeroed(256);
         FileStat stat = FileStat.of(memory);
-        Instant accessed = Instant.ofEpochSecond(1_000, 5);
-        Instant modified = Instant.ofEpochSecond(2_000, 7);
-        FuseAbi.fill(memory, Attributes.file(0644, 513, accessed, modified), 1000, 100);
+        long accessed = 1_000 * 1_000_000_000L + 5;
+        long modified = 2_000 * 1_000_000_000L + 7;
+        long changed = 3_000 * 1_000_000_000L + 9;
+        FuseAbi.fill(
+                memory,
+                new Attributes(42, EntryType.REGULAR, 0644, 1, 1000, 100, 513, 2, accessed, modified, changed, 0));
         assertEquals(FileStat.S_IFREG | 0644, stat.st_mode.intValue());
         assertEquals(1, stat.st_nlink.intValue());
         assertEquals(1000, stat.st_uid.intValue());
@@ -91,15 +95,27 @@ class FuseAbiTest {
         assertEquals(5, stat.st_atim.tv_nsec.longValue());
         assertEquals(2_000, stat.st_mtim.tv_sec.longValue());
         assertEquals(7, stat.st_mtim.tv_nsec.longValue());
-        assertEquals(2_000, stat.st_ctim.tv_sec.longValue(), "ctime is mtime");
-        assertEquals(7, stat.st_ctim.tv_nsec.longValue());
-        for (int unset : new int[] {0, 8, 40, 56, 120, 128, 136}) {
-            assertEquals(0, memory.getLong(unset), "dev, ino, rdev, blksize and the reserved words stay 0: " + unset);
+        assertEquals(3_000, stat.st_ctim.tv_sec.longValue());
+        assertEquals(9, stat.st_ctim.tv_nsec.longValue());
+        assertEquals(42, stat.st_ino.longValue());
+        for (int unset : new int[] {0, 40, 56, 120, 128, 136}) {
+            assertEquals(0, memory.getLong(unset), "dev, rdev, blksize and the reserved words stay 0: " + unset);
         }
+
+        Pointer deviceMemory = zeroed(256);
+        FileStat device = FileStat.of(deviceMemory);
+        FuseAbi.fill(
+                deviceMemory,
+                new Attributes(7, EntryType.CHAR_DEVICE, 0600, 1, 0, 0, 0, 0, modified, modified, modified, 0x0103));
+        assertEquals(FileStat.S_IFCHR | 0600, device.st_mode.intValue());
+        assertEquals(0x0103, device.st_rdev.longValue());
 
         Pointer folderMemory = zeroed(256);
         FileStat folder = FileStat.of(folderMemory);
-        FuseAbi.fill(folderMemory, Attributes.folder(0555, RootNode.LINKS, modified), 0, 0);
+        FuseAbi.fill(
+                folderMemory,
+                Attributes.fixedFolder(
+                        Attributes.MOUNT_ROOT_INODE, 0555, RootNode.LINKS, 0, 0, Instant.ofEpochSecond(2_000)));
         assertEquals(FileStat.S_IFDIR | 0555, folder.st_mode.intValue());
         assertEquals(259, folder.st_nlink.intValue());
         assertEquals(0, folder.st_size.longValue());

@@ -13,7 +13,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -32,8 +34,8 @@ final class MountlessTree implements AutoCloseable {
         this.store = store;
         this.stats = new MountStats(false, java.time.Clock.systemUTC());
         Refusals refusals = new Refusals(store.options().readOnly());
-        this.files = new IncomingFiles(store, refusals, stats, 0, 0);
-        this.nodes = new Nodes(store, refusals, stats, files, Instant.EPOCH);
+        this.files = new IncomingFiles(store, refusals, stats);
+        this.nodes = new Nodes(store, refusals, stats, files, Instant.EPOCH, 0, 0);
     }
 
     /** A fresh store in {@code dir}, opened writable. */
@@ -51,17 +53,29 @@ final class MountlessTree implements AutoCloseable {
         return new MountlessTree(dir, Stores.open(dir, options));
     }
 
+    /** Who makes entries in these tests: root. */
+    static final Caller CALLER = new Caller(0, 0);
+
     NodeHandler node(String path) {
         return nodes.of(path);
     }
 
     /** Creates incoming/{@code name}, writes {@code bytes} and closes it: a receipt of those bytes. */
     Digest deliver(String name, byte[] bytes) throws IOException {
-        Handle handle = node("/incoming/" + name).create();
+        Handle handle = node("/incoming/" + name).create(0644, CALLER);
         write(handle, bytes, 0);
         handle.flush();
         handle.release();
         return Digest.sha256(bytes);
+    }
+
+    /** The names {@code path} lists, as UTF-8 text, in the order readdir gives them. */
+    List<String> list(String path) throws IOException {
+        List<String> names = new ArrayList<>();
+        node(path)
+                .list(page -> page.forEach(
+                        listed -> names.add(new String(listed.name(), java.nio.charset.StandardCharsets.UTF_8))));
+        return names;
     }
 
     static void write(Handle handle, byte[] bytes, long offset) throws IOException {

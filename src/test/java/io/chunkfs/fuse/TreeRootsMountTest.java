@@ -64,9 +64,7 @@ class TreeRootsMountTest {
             assertEquals(1, result.removedChunks());
             assertEquals(0, result.removedReceipts());
             assertEquals(Optional.of(old), Receipts.of(tree.store).get("copy.txt"));
-            List<String> listed = new ArrayList<>();
-            tree.node("/incoming").list(listed::add);
-            assertEquals(List.of("copy.txt", "kept.txt"), listed);
+            assertEquals(List.of("copy.txt", "kept.txt"), tree.list("/incoming"));
         }
     }
 }
