@@ -89,7 +89,8 @@ class ArchitectureTest {
                 .resideInAPackage("io.chunkfs.fuse")
                 .and()
                 // Errno takes errno numbers from jnr-fuse's ErrorCodes: constants, no native call.
-                .haveNameNotMatching("io\\.chunkfs\\.fuse\\.(ChunkFs|FuseAbi|DescriptorLimit|Errno)(\\$.*)?")
+                .haveNameNotMatching(
+                        "io\\.chunkfs\\.fuse\\.(ChunkFs|FuseAbi|PathCallbacks|DirectoryFiller|DescriptorLimit|Errno)(\\$.*)?")
                 .should()
                 .dependOnClassesThat()
                 .resideInAnyPackage("jnr.ffi..", "ru.serce.jnrfuse..")

@@ -69,6 +69,6 @@ final class Answers {
     }
 
     private static String shown(Object where) {
-        return where instanceof Node.Tree tree ? tree.shown() : String.valueOf(where);
+        return where instanceof Node.Tree tree ? Node.INCOMING + "/" + tree.shown() : String.valueOf(where);
     }
 }

@@ -61,7 +61,8 @@ record Attributes(
                 entry.uid(),
                 entry.gid(),
                 size,
-                blocks(size),
+                // A short symlink's target sits in its inode on ext4: no blocks.
+                entry.type() == EntryType.SYMLINK ? 0 : blocks(size),
                 entry.atime(),
                 entry.mtime(),
                 entry.ctime(),
@@ -80,7 +81,7 @@ record Attributes(
                 uid,
                 gid,
                 chunk.size(),
-                blocks(chunk.size()),
+                chunk.blocks(),
                 nanos(chunk.lastAccessTime()),
                 modified,
                 modified,
@@ -115,6 +116,16 @@ record Attributes(
             bits = bits << 8 | (bytes[i] & 0xff);
         }
         return FIXED_INODES | 1L << 60 | bits;
+    }
+
+    /** The same attributes of a file whose every name was removed while it was open: no links. */
+    Attributes unlinked() {
+        return new Attributes(inode, type, mode, 0, uid, gid, size, blocks, atime, mtime, ctime, device);
+    }
+
+    /** The same attributes taking {@code newBlocks} 512-byte blocks. */
+    Attributes withBlocks(long newBlocks) {
+        return new Attributes(inode, type, mode, links, uid, gid, size, newBlocks, atime, mtime, ctime, device);
     }
 
     static long blocks(long size) {

@@ -1,5 +1,6 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.ChunkInfo;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.Entry;
@@ -7,11 +8,13 @@ import io.chunkfs.store.EntryName;
 import io.chunkfs.store.EntryType;
 import io.chunkfs.store.Namespace;
 import io.chunkfs.store.NewEntry;
+import io.chunkfs.store.PosixException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,8 +35,6 @@ final class IncomingFiles {
     private final MountStats stats;
     /** Files open for writing, by inode. */
     private final Map<Long, PendingFile> pending = new ConcurrentHashMap<>();
-    /** Whether this mount made sure the empty chunk is in the store, which every new file names first. */
-    private volatile boolean emptyChunkStored;
 
     IncomingFiles(ChunkStore store, Refusals refusals, MountStats stats) {
         this.store = store;
@@ -42,24 +43,47 @@ final class IncomingFiles {
         this.stats = stats;
     }
 
-    /** What {@code entry} shows: while it is being written, the size and mtime of the bytes written so far. */
-    Attributes attributes(Entry entry) {
+    /**
+     * What {@code entry} shows: while it is being written, the size and mtime of the bytes written so far. A
+     * regular file whose chunk is gone (set aside by verify, removed behind the mount) does not exist for the
+     * mount (ENOENT): gc removes its names.
+     */
+    Attributes attributes(Entry entry) throws IOException {
         Attributes attributes = Attributes.of(entry);
-        PendingFile open = entry.type() == EntryType.REGULAR ? pending.get(entry.inode()) : null;
-        return open == null ? attributes : attributes.withContent(open.size(), open.modified());
+        if (entry.type() != EntryType.REGULAR) {
+            return attributes;
+        }
+        PendingFile open = pending.get(entry.inode());
+        if (open != null) {
+            return attributes.withContent(open.size(), open.modified());
+        }
+        // The chunk's own blocks: a sparse file's chunk keeps its holes where the store's file system does.
+        ChunkInfo chunk = store.stat(entry.digest()).orElseThrow(() -> new FsError(Errno.ENOENT, "its chunk is gone"));
+        return attributes.withBlocks(chunk.blocks());
+    }
+
+    /** Whether the mount shows {@code entry}: anything but a regular file whose chunk is gone. */
+    boolean shown(Entry entry) throws IOException {
+        return entry.type() != EntryType.REGULAR
+                || pending.containsKey(entry.inode())
+                || store.contains(entry.digest());
     }
 
     /** What an open handle shows (fstat): the bytes it writes, also once every name of the file is gone. */
     Attributes attributes(PendingFile file) throws IOException {
-        Entry entry = tree.entry(file.inode()).orElse(file.openedAs());
-        return Attributes.of(entry).withContent(file.size(), file.modified());
+        Optional<Entry> named = tree.entry(file.inode());
+        Attributes attributes = named.map(Attributes::of)
+                .orElseGet(() -> Attributes.of(file.openedAs()).unlinked());
+        return attributes.withContent(file.size(), file.modified());
     }
 
-    /** Makes sure the empty chunk is in the store before a name points at it (once per mount). */
+    /**
+     * Makes sure the empty chunk is in the store, and marked used for a collection running now, before a name
+     * points at it: every new file names it until its first commit.
+     */
     void storeEmptyChunk() throws IOException {
-        if (!emptyChunkStored) {
+        if (!store.condTouchChunk(EMPTY, false)) {
             store.insertChunk(new byte[0]);
-            emptyChunkStored = true;
         }
     }
 
@@ -68,13 +92,24 @@ final class IncomingFiles {
         refusals.requireWritable();
         storeEmptyChunk();
         long now = Attributes.nanos(store.options().clock().instant());
-        Entry created = tree.create(folder, name, NewEntry.file(EMPTY, 0, mode, owner.uid(), owner.gid(), now));
-        PendingFile file = new PendingFile(store, created, shownPath, null, 0);
+        NewEntry file = NewEntry.file(EMPTY, 0, mode, owner.uid(), owner.gid(), now);
+        Entry created;
+        try {
+            created = tree.create(folder, name, file);
+        } catch (PosixException e) {
+            // The kernel creates only a name it did not find: one the mount hides (its chunk is gone) is replaced.
+            Optional<Entry> hidden = e.errno() == Errno.EEXIST ? tree.lookup(folder, name) : Optional.empty();
+            if (hidden.isEmpty() || shown(hidden.get())) {
+                throw e;
+            }
+            created = tree.createOrReplace(folder, name, file);
+        }
+        PendingFile pendingFile = new PendingFile(store, created, shownPath, null, 0);
         // Committed at close even if nothing is written: close(2) returning 0 makes the name durable.
-        file.markCreated();
-        file.attach();
-        pending.put(created.inode(), file);
-        return new IncomingHandle(this, file, true);
+        pendingFile.markCreated();
+        pendingFile.attach();
+        pending.put(created.inode(), pendingFile);
+        return new IncomingHandle(this, pendingFile, true);
     }
 
     /**
@@ -120,8 +155,9 @@ final class IncomingFiles {
     /** The last close of {@code handle}: commits what it wrote, and drops the file after its last handle. */
     void release(IncomingHandle handle) throws IOException {
         PendingFile file = handle.file();
-        if (handle.writable()) {
-            // close(2) has returned already; a failure here can only be logged.
+        if (handle.writable() || file.hasUncommittedChanges()) {
+            // close(2) has returned already; a failure here can only be logged. A read-only handle commits too
+            // when it holds changes nobody else will (a truncate by path after the writers closed).
             commitOrLog(file, "release");
         }
         synchronized (pending) {
@@ -181,7 +217,7 @@ final class IncomingFiles {
         try {
             commit(file);
         } catch (IOException | RuntimeException e) {
-            Answers.logFailure("commit of " + file.name() + " at " + when + " failed", e);
+            Answers.logFailure("commit of incoming/" + file.name() + " at " + when + " failed", e);
         }
     }
 

@@ -41,11 +41,17 @@ sealed interface Node {
                     && other.names.subList(0, names.size()).equals(names);
         }
 
-        /** The path as the status report and the log show it, non-UTF-8 bytes escaped. */
+        /**
+         * The path relative to incoming/, as the status report and {@code chunkfs receipts} show it (non-UTF-8
+         * bytes escaped); "." for incoming/ itself.
+         */
         String shown() {
-            StringBuilder path = new StringBuilder(INCOMING);
+            if (names.isEmpty()) {
+                return ".";
+            }
+            StringBuilder path = new StringBuilder();
             for (EntryName name : names) {
-                path.append('/').append(name.escaped());
+                path.append(path.length() == 0 ? "" : "/").append(name.escaped());
             }
             return path.toString();
         }

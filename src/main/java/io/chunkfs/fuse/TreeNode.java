@@ -71,6 +71,15 @@ final class TreeNode extends NodeHandler {
         return find().orElseThrow(TreeNode::missing);
     }
 
+    /** The entry, if the mount shows it (see {@link IncomingFiles#shown}); ENOENT if not. */
+    private Entry shownEntry() throws IOException {
+        Entry entry = entry();
+        if (!files.shown(entry)) {
+            throw missing();
+        }
+        return entry;
+    }
+
     @Override
     Attributes attributes() throws IOException {
         return files.attributes(entry());
@@ -87,6 +96,10 @@ final class TreeNode extends NodeHandler {
             List<Namespace.Child> page = tree.list(folder.inode(), after, PAGE);
             List<Listed> listed = new ArrayList<>(page.size());
             for (Namespace.Child child : page) {
+                if (!files.shown(child.entry())) {
+                    // A file whose chunk is gone would list as "??????????" in ls -l.
+                    continue;
+                }
                 listed.add(new Listed(
                         child.name().bytes(),
                         child.entry().inode(),
@@ -109,7 +122,7 @@ final class TreeNode extends NodeHandler {
 
     @Override
     Opened open(boolean writing, boolean truncate) throws IOException {
-        Entry entry = entry();
+        Entry entry = shownEntry();
         requireRegular(entry);
         return files.open(entry, writing, truncate, path.shown());
     }
@@ -117,7 +130,7 @@ final class TreeNode extends NodeHandler {
     @Override
     void truncate(long size) throws IOException {
         refusals.requireWritable();
-        Entry entry = entry();
+        Entry entry = shownEntry();
         requireRegular(entry);
         files.truncate(entry, size, path.shown());
     }
@@ -239,6 +252,10 @@ final class TreeNode extends NodeHandler {
     void changeTimes(Long atime, Long mtime) throws IOException {
         refusals.requireWritable();
         long inode = entry().inode();
+        if (atime == null && mtime == null) {
+            // UTIME_OMIT for both: Linux changes nothing, not even the ctime.
+            return;
+        }
         tree.setAttributes(inode, AttributeChange.times(atime, mtime));
         files.timesChanged(inode, mtime);
     }

@@ -49,6 +49,8 @@ public interface ChunkBackend extends Closeable {
      * @param identity which version of the chunk this is; it changes with any write or replacement
      * @param kind     what sits at the name, in a word for messages: "file" for a chunk, else "folder", "FIFO",
      *                 "socket", "symlink", "device" (or "special file" if the backend cannot tell)
+     * @param blocks   512-byte blocks the chunk takes where it is kept: fewer than its size needs where the file
+     *                 system keeps its holes
      */
     record Entry(
             boolean chunk,
@@ -57,11 +59,15 @@ public interface ChunkBackend extends Closeable {
             FileTime mtime,
             ChunkIdentity identity,
             boolean suspect,
-            String kind) {
-        /** An entry whose kind the backend does not tell apart beyond chunk or not. */
+            String kind,
+            long blocks) {
+        /**
+         * An entry whose kind the backend does not tell apart beyond chunk or not, taking the 512-byte blocks its
+         * size needs.
+         */
         public Entry(
                 boolean chunk, long size, FileTime atime, FileTime mtime, ChunkIdentity identity, boolean suspect) {
-            this(chunk, size, atime, mtime, identity, suspect, chunk ? "file" : "special file");
+            this(chunk, size, atime, mtime, identity, suspect, chunk ? "file" : "special file", (size + 511) / 512);
         }
     }
 

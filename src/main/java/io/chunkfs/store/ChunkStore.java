@@ -199,7 +199,7 @@ public final class ChunkStore implements Closeable {
         if (entry == null || !entry.chunk()) {
             return Optional.empty();
         }
-        return Optional.of(new ChunkInfo(digest, entry.size(), entry.atime(), entry.mtime()));
+        return Optional.of(new ChunkInfo(digest, entry.size(), entry.atime(), entry.mtime(), entry.blocks()));
     }
 
     /** What the backend says of a digest's name, or null. */

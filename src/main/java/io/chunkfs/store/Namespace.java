@@ -16,10 +16,12 @@ import java.util.Optional;
  * or folder), EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL (a folder moved into itself), EPERM (a hard link to a
  * folder), ENODATA (no such extended attribute); an invalid name is refused by {@link EntryName}.
  *
- * <p>Durability follows the store's {@link SyncLevel}. Under {@code file}, {@link #create} of a regular file
- * and {@link #setContent} (a written file's name and chunk) are durable when they return; every other change
- * (mkdir, rename, link, unlink, attributes, extended attributes) becomes durable with the next of those, the
- * next {@link #sync}, or the store's sync, whichever comes first. Under {@code filesystem} every change waits
+ * <p>Durability follows the store's {@link SyncLevel}. Under {@code file}, {@link #setContent} and {@link
+ * #createOrReplace} (a written file's chunk given to its name) are durable when they return, and so is every
+ * change before them; every other change (create, mkdir, rename, link, unlink, attributes, extended
+ * attributes) becomes durable with the next of those, the next {@link #sync}, or the store's sync, whichever
+ * comes first. (The mount creates a file when it is opened and gives it its chunk when it is closed: one
+ * durability point per file written.) Under {@code filesystem} every change waits
  * for {@link #sync} or the store's sync. A name is made only for a chunk that is durable as its level says: the
  * caller commits the chunk first.
  *

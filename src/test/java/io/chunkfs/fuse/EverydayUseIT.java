@@ -45,7 +45,7 @@ class EverydayUseIT {
     @Test
     void refusedAttributeChangesAnswerEopnotsupp() {
         mount.sh("echo kept > incoming/eop").ok();
-        String errno = mount.sh("python3 -c \"import os\ntry:\n    os.setxattr('incoming/eop', 'trusted.x', b'1')\n"
+        String errno = mount.sh("python3 -c \"import os\ntry:\n    os.setxattr('incoming/eop', 'security.x', b'1')\n"
                         + "except OSError as e:\n    print(e.errno)\"")
                 .ok()
                 .out()
@@ -62,7 +62,7 @@ class EverydayUseIT {
     }
 
     @Test
-    void userAttributesOnIncomingFilesAreAcceptedAndIgnored() {
+    void userAttributesAreKeptAndTheDigestAttributeIsReserved() {
         mount.sh("printf 'attr test' > incoming/attrs").ok();
         String digest =
                 Digest.sha256("attr test".getBytes(StandardCharsets.UTF_8)).toString();
@@ -72,20 +72,31 @@ class EverydayUseIT {
                 .ok();
         assertEquals(digest, digestXattr("attrs"), "the digest stays readable and correct");
         assertEquals(
-                "user.chunkfs.digest",
+                "user.origin",
                 mount.sh("getfattr --absolute-names -m - incoming/attrs | grep -v '^#'")
                         .ok()
                         .out()
                         .strip(),
-                "nothing else was stored");
+                "the attribute set is kept; the reserved digest attribute is neither stored nor listed");
+        assertEquals(
+                "somewhere",
+                mount.sh("getfattr --only-values -n user.origin incoming/attrs")
+                        .ok()
+                        .out());
+        assertTrue(
+                mount.sh("getfattr -n user.x incoming").fails().err().contains("No such attribute"), "removed again");
     }
 
     @Test
-    void timesOwnerAndModeOfIncomingAreAcceptedAndIgnored() {
-        String before = mount.sh("stat -c '%a %u %g' incoming").ok().out();
-        mount.sh("touch -d 2001-02-03 incoming && chmod 700 incoming && chown 1:1 incoming && chmod 755 incoming/.")
+    void timesOwnerAndModeOfIncomingAreKept() {
+        mount.sh("touch -d '2001-02-03 04:05:06.5' incoming && chmod 700 incoming && chown 1:1 incoming"
+                        + " && chmod 1755 incoming/.")
                 .ok();
-        assertEquals(before, mount.sh("stat -c '%a %u %g' incoming").ok().out(), "nothing changed");
+        assertEquals(
+                "1755 1 1 981173106.500000000\n",
+                mount.sh("stat -c '%a %u %g %.9Y' incoming").ok().out(),
+                "kept as set");
+        mount.sh("chown 0:0 incoming && chmod 755 incoming").ok();
         Shell.Result root = mount.sh("chmod 700 . ; echo $?; touch -d 2001-02-03 00; echo $?");
         assertEquals("1\n1\n", root.out(), "the root and prefix folders stay refused: " + root.err());
     }
@@ -139,7 +150,7 @@ class EverydayUseIT {
     }
 
     @Test
-    void aReceiptWhoseChunkIsGoneIsNotListed() throws Exception {
+    void aFileWhoseChunkIsGoneIsNotListedUntilWrittenAgain() throws Exception {
         mount.sh("printf 'soon gone' > incoming/dangling").ok();
         Digest digest = Digest.sha256("soon gone".getBytes(StandardCharsets.UTF_8));
         Files.delete(StorePaths.chunk(mount.store, digest));
@@ -147,7 +158,11 @@ class EverydayUseIT {
         assertEquals(0, listing.exit(), listing.err());
         assertFalse(listing.out().contains("?"), listing.out());
         assertFalse(listing.out().contains("dangling"), listing.out());
-        mount.sh("printf 'back' > incoming/dangling && cat incoming/dangling").ok();
+        assertEquals(
+                "back",
+                mount.sh("printf 'back' > incoming/dangling && cat incoming/dangling")
+                        .ok()
+                        .out());
     }
 
     @Test

@@ -53,6 +53,15 @@ final class MountlessTree implements AutoCloseable {
         return new MountlessTree(dir, Stores.open(dir, options));
     }
 
+    /** {@code text} as the NUL-terminated UTF-8 bytes in native memory libfuse passes a path or a name as. */
+    static jnr.ffi.Pointer cString(String text) {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        jnr.ffi.Pointer memory = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getSystemRuntime(), bytes.length + 1);
+        memory.put(0, bytes, 0, bytes.length);
+        memory.putByte(bytes.length, (byte) 0);
+        return memory;
+    }
+
     /** Who makes entries in these tests: root. */
     static final Caller CALLER = new Caller(0, 0);
 

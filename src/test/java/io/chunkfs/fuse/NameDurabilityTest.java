@@ -48,13 +48,13 @@ class NameDurabilityTest {
             MountlessTree tree = MountlessTree.of(dir, store);
             tree.deliver("a", "bytes".getBytes(StandardCharsets.UTF_8));
             ChunkFs fs = new ChunkFs(store);
-            assertEquals(0, fs.rename("/incoming/a", "/incoming/b"));
+            assertEquals(0, fs.rename(MountlessTree.cString("/incoming/a"), MountlessTree.cString("/incoming/b")));
             int before = syncs.get();
-            assertEquals(0, fs.fsyncdir("/incoming", null));
+            assertEquals(0, fs.fsyncdir(MountlessTree.cString("/incoming"), 0, null));
             assertTrue(syncs.get() > before, "fsyncdir reached a durability point of the tree");
-            assertEquals(0, fs.unlink("/incoming/b"));
+            assertEquals(0, fs.unlink(MountlessTree.cString("/incoming/b")));
             before = syncs.get();
-            assertEquals(0, fs.fsyncdir("/", null));
+            assertEquals(0, fs.fsyncdir(MountlessTree.cString("/"), 0, null));
             assertTrue(syncs.get() > before, "an fsyncdir of any folder of the mount does too");
         }
     }

@@ -61,7 +61,8 @@ class TreeRootsMountTest {
             assertTrue(tree.store.contains(old), "kept: the commit's insert touched it");
             assertTrue(tree.store.contains(kept));
             assertFalse(tree.store.contains(unused));
-            assertEquals(1, result.removedChunks());
+            assertFalse(tree.store.contains(Digest.sha256(new byte[0])), "the empty chunk new files start from");
+            assertEquals(2, result.removedChunks(), "the unused chunk and the empty one, which no file names now");
             assertEquals(0, result.removedReceipts());
             assertEquals(Optional.of(old), Receipts.of(tree.store).get("copy.txt"));
             assertEquals(List.of("copy.txt", "kept.txt"), tree.list("/incoming"));

@@ -7,8 +7,9 @@ import java.nio.file.attribute.FileTime;
  *
  * @param mode  type and permission bits, as {@code st_mode}
  * @param inode inode number; with {@code ctime} and {@code size} it tells whether a file changed
+ * @param blocks 512-byte blocks the file takes on disk (fewer than its size needs where it has holes)
  */
-record FileStat(int mode, long size, long inode, FileTime atime, FileTime mtime, FileTime ctime) {
+record FileStat(int mode, long size, long inode, FileTime atime, FileTime mtime, FileTime ctime, long blocks) {
     private static final int S_IFMT = 0170000;
     private static final int S_IFREG = 0100000;
     private static final int S_IFDIR = 0040000;

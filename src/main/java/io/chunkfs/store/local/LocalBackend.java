@@ -347,7 +347,8 @@ public final class LocalBackend implements ChunkBackend {
                 stat.mtime(),
                 identity(stat),
                 recovery.isSuspect(stat),
-                stat.kind());
+                stat.kind(),
+                stat.blocks());
     }
 
     static ChunkIdentity identity(FileStat stat) {

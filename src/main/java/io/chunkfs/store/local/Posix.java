@@ -113,7 +113,13 @@ final class Posix {
         }
         java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(buffer).order(java.nio.ByteOrder.nativeOrder());
         return new FileStat(
-                b.getShort(28) & 0xffff, b.getLong(40), b.getLong(32), time(b, 64), time(b, 112), time(b, 96));
+                b.getShort(28) & 0xffff,
+                b.getLong(40),
+                b.getLong(32),
+                time(b, 64),
+                time(b, 112),
+                time(b, 96),
+                b.getLong(48));
     }
 
     /** The {@code f_type} magic number of the file system holding {@code fd} ({@code fstatfs}). */

@@ -319,7 +319,7 @@ public final class SqlNamespace implements Namespace {
             }
             return insert(c, folder, name, entry);
         });
-        changed(entry.type() == EntryType.REGULAR);
+        changed(false);
         return created;
     }
 
