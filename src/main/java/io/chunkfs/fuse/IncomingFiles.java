@@ -155,14 +155,18 @@ final class IncomingFiles {
     /** The last close of {@code handle}: commits what it wrote, and drops the file after its last handle. */
     void release(IncomingHandle handle) throws IOException {
         PendingFile file = handle.file();
-        if (handle.writable() || file.hasUncommittedChanges()) {
-            // close(2) has returned already; a failure here can only be logged. A read-only handle commits too
-            // when it holds changes nobody else will (a truncate by path after the writers closed).
+        if (handle.writable()) {
+            // close(2) has returned already; a failure here can only be logged.
             commitOrLog(file, "release");
         }
         synchronized (pending) {
             if (!file.detach()) {
                 return;
+            }
+            if (!handle.writable() && file.hasUncommittedChanges()) {
+                // Only readers were left, and a truncate by path changed the file meanwhile: nobody else will
+                // commit it. Under the map's monitor, so that no open starts from the bytes before it.
+                commitOrLog(file, "release");
             }
             pending.remove(file.inode(), file);
         }
