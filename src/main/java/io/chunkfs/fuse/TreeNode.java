@@ -30,8 +30,10 @@ final class TreeNode extends NodeHandler {
     private final IncomingFiles files;
     private final Clock clock;
     private final Node.Tree path;
-    /** The folder holding the last name, once walked to; null before. */
-    private Entry parent;
+    /** The inode of the folder holding the last name, once walked to; 0 before. */
+    private long parentInode;
+    /** That folder's entry, once looked up (the walk gives it for free below the tree's root). */
+    private Entry parentEntry;
 
     TreeNode(Refusals refusals, Namespace tree, IncomingFiles files, Clock clock, Node.Tree path) {
         super(refusals);
@@ -45,25 +47,37 @@ final class TreeNode extends NodeHandler {
         return path;
     }
 
-    /** The folder that holds the last name (for incoming/ itself, itself). */
-    private Entry parent() throws IOException {
-        if (parent == null) {
-            Entry folder = tree.entry(Namespace.ROOT).orElseThrow(TreeNode::missing);
+    /** The inode of the folder that holds the last name (for incoming/ itself, itself): one lookup per folder. */
+    private long parentInode() throws IOException {
+        if (parentInode == 0) {
+            long folder = Namespace.ROOT;
+            Entry walked = null;
             List<EntryName> names = path.names();
             for (int i = 0; i < names.size() - 1; i++) {
-                folder = tree.lookup(folder.inode(), names.get(i)).orElseThrow(TreeNode::missing);
-                if (!folder.isFolder()) {
+                walked = tree.lookup(folder, names.get(i)).orElseThrow(TreeNode::missing);
+                if (!walked.isFolder()) {
                     throw Refusals.notFolder();
                 }
+                folder = walked.inode();
             }
-            parent = folder;
+            parentEntry = walked;
+            parentInode = folder;
         }
-        return parent;
+        return parentInode;
+    }
+
+    /** The folder that holds the last name, with its attributes. */
+    private Entry parent() throws IOException {
+        long inode = parentInode();
+        if (parentEntry == null) {
+            parentEntry = tree.entry(inode).orElseThrow(TreeNode::missing);
+        }
+        return parentEntry;
     }
 
     private Optional<Entry> find() throws IOException {
-        Entry folder = parent();
-        return path.isTreeRoot() ? Optional.of(folder) : tree.lookup(folder.inode(), path.name());
+        long folder = parentInode();
+        return path.isTreeRoot() ? tree.entry(folder) : tree.lookup(folder, path.name());
     }
 
     /** The entry this path names; ENOENT if there is none. */
@@ -117,7 +131,7 @@ final class TreeNode extends NodeHandler {
     Handle create(int mode, Caller caller) throws IOException {
         refusals.requireWritable();
         requireNotTreeRoot();
-        return files.create(parent().inode(), path.name(), owner(caller), mode, path.shown());
+        return files.create(parentInode(), path.name(), owner(caller), mode, path.shown());
     }
 
     @Override
@@ -131,7 +145,7 @@ final class TreeNode extends NodeHandler {
             // Hidden (its chunk is gone) while the kernel still knew the name from its entry cache: it strips
             // O_CREAT from such an open, so make the file anew, as the create it would have sent.
             Caller owner = new Caller(entry.uid(), entry.gid());
-            return Opened.of(files.create(parent().inode(), path.name(), owner, entry.mode(), path.shown()));
+            return Opened.of(files.create(parentInode(), path.name(), owner, entry.mode(), path.shown()));
         }
         return files.open(entry, writing, truncate, path.shown());
     }
@@ -150,7 +164,7 @@ final class TreeNode extends NodeHandler {
         if (path.isTreeRoot()) {
             throw Refusals.isFolder();
         }
-        tree.unlink(parent().inode(), path.name());
+        tree.unlink(parentInode(), path.name());
     }
 
     @Override
@@ -185,7 +199,7 @@ final class TreeNode extends NodeHandler {
             long rdev = type == EntryType.CHAR_DEVICE || type == EntryType.BLOCK_DEVICE ? device : 0;
             made = NewEntry.special(type, permissions, rdev, owner.uid(), owner.gid(), now());
         }
-        tree.create(parent().inode(), path.name(), made);
+        tree.create(parentInode(), path.name(), made);
     }
 
     @Override
@@ -196,7 +210,7 @@ final class TreeNode extends NodeHandler {
             throw new FsError(Errno.ENAMETOOLONG, "a symbolic link holds at most 4095 bytes");
         }
         Caller owner = owner(caller);
-        tree.create(parent().inode(), path.name(), NewEntry.symlink(target, owner.uid(), owner.gid(), now()));
+        tree.create(parentInode(), path.name(), NewEntry.symlink(target, owner.uid(), owner.gid(), now()));
     }
 
     @Override
@@ -212,7 +226,7 @@ final class TreeNode extends NodeHandler {
         if (entry.isFolder()) {
             throw new FsError(Errno.EPERM, "a folder cannot have a hard link");
         }
-        tree.link(entry.inode(), to.parent().inode(), to.path.name());
+        tree.link(entry.inode(), to.parentInode(), to.path.name());
     }
 
     @Override
@@ -230,7 +244,7 @@ final class TreeNode extends NodeHandler {
         if (path.isTreeRoot()) {
             throw new FsError(Errno.EBUSY, "incoming/ is where the tree starts");
         }
-        tree.removeFolder(parent().inode(), path.name());
+        tree.removeFolder(parentInode(), path.name());
     }
 
     @Override
@@ -242,7 +256,7 @@ final class TreeNode extends NodeHandler {
         if (path.isTreeRoot() || to.path.isTreeRoot()) {
             throw new FsError(Errno.EBUSY, "incoming/ is where the tree starts");
         }
-        tree.rename(parent().inode(), path.name(), to.parent().inode(), to.path.name(), Namespace.RenameMode.REPLACE);
+        tree.rename(parentInode(), path.name(), to.parentInode(), to.path.name(), Namespace.RenameMode.REPLACE);
     }
 
     @Override
