@@ -414,7 +414,29 @@ class TreeNodeTest {
         node("/incoming/f").setXattr("user.b", VALUE, 0);
         node("/incoming/f").setXattr("user.a", VALUE, 0);
         node("/incoming/f").setXattr("trusted.t", VALUE, 0);
-        node("/incoming/f").setXattr("system.posix_acl_access", VALUE, 0);
+        // An ACL naming user 1234 (a minimal one would not be kept: it says no more than the mode).
+        byte[] acl = java.nio.ByteBuffer.allocate(4 + 5 * 8)
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .putInt(2)
+                .putShort((short) 0x01)
+                .putShort((short) 6)
+                .putInt(-1)
+                .putShort((short) 0x02)
+                .putShort((short) 7)
+                .putInt(1234)
+                .putShort((short) 0x04)
+                .putShort((short) 4)
+                .putInt(-1)
+                .putShort((short) 0x10)
+                .putShort((short) 7)
+                .putInt(-1)
+                .putShort((short) 0x20)
+                .putShort((short) 4)
+                .putInt(-1)
+                .array();
+        node("/incoming/f").setXattr("system.posix_acl_access", acl, 0);
+        assertArrayEquals(acl, node("/incoming/f").xattr("system.posix_acl_access"));
+        assertEquals(0674, node("/incoming/f").attributes().mode(), "the mode follows the ACL, as on ext4");
         assertEquals(
                 List.of("system.posix_acl_access", "trusted.t", "user.a", "user.b"),
                 node("/incoming/f").xattrNames());
