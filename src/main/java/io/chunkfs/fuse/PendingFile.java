@@ -201,17 +201,19 @@ final class PendingFile {
             staged = null;
             dirty = false;
             InsertResult result = toCommit.commit();
-            closeBaseReader();
-            base = result.digest();
-            baseSize = result.size();
             try {
-                tree.setContent(inode, base, baseSize, modified);
+                tree.setContent(inode, result.digest(), result.size(), modified);
             } catch (PosixException e) {
                 if (e.errno() != Errno.ENOENT) {
                     throw e;
                 }
                 // Every name of the file was removed while it was open: its bytes have no name to take.
             }
+            // Only now the committed bytes are the file's: until the inode names them, what it shows (its digest,
+            // its bytes to readers) stays what the inode names.
+            closeBaseReader();
+            base = result.digest();
+            baseSize = result.size();
             return result;
         } catch (IOException | RuntimeException e) {
             // The staged bytes are gone with the failed commit: a later commit must not pass off the old
