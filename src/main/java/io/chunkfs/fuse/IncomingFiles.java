@@ -54,7 +54,7 @@ final class IncomingFiles {
             return attributes;
         }
         PendingFile open = pending.get(entry.inode());
-        if (open != null) {
+        if (open != null && !open.failed()) {
             return attributes.withContent(open.size(), open.modified());
         }
         // The chunk's own blocks: a sparse file's chunk keeps its holes where the store's file system does.
@@ -130,7 +130,7 @@ final class IncomingFiles {
         PendingFile open;
         synchronized (pending) {
             open = pending.get(entry.inode());
-            if (open == null) {
+            if (open == null || (open.failed() && !writing)) {
                 if (!writing) {
                     // Never keep_cache: the inode may hold other bytes at the next open.
                     return new Opened(ChunkHandle.open(store, stats, refusals, entry.digest()), Caching.NONE);
@@ -208,7 +208,7 @@ final class IncomingFiles {
     /** The digest of the committed bytes of {@code entry}, or null while they are not committed. */
     Digest digest(Entry entry) {
         PendingFile open = pending.get(entry.inode());
-        return open != null ? open.committedDigest() : entry.digest();
+        return open != null && !open.failed() ? open.committedDigest() : entry.digest();
     }
 
     /** Files open for writing, by the path they were opened by. */

@@ -175,6 +175,14 @@ final class PendingFile {
         return dirty || failedErrno != 0;
     }
 
+    /**
+     * Whether a write or a commit failed: the file's bytes here are lost (until it is rewritten from the start), and
+     * what its inode names is what the file is.
+     */
+    synchronized boolean failed() {
+        return failedErrno != 0;
+    }
+
     /** The committed digest, or null if the current bytes are not committed. */
     synchronized Digest committedDigest() {
         return dirty ? null : base;
