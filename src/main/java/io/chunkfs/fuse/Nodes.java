@@ -1,5 +1,6 @@
 package io.chunkfs.fuse;
 
+import io.chunkfs.store.ChunkReader;
 import io.chunkfs.store.ChunkStore;
 import io.chunkfs.store.Digest;
 import io.chunkfs.store.EntryType;
@@ -68,20 +69,20 @@ final class Nodes {
         if (handle instanceof IncomingHandle open) {
             return incoming.attributes(open.file());
         }
-        Digest digest = ((ChunkHandle) handle).reader().digest();
-        Attributes chunk = Attributes.chunk(
-                0444, uid, gid, store.stat(digest).orElseThrow(() -> new FsError(Errno.ENOENT, "chunk removed")));
+        ChunkReader reader = ((ChunkHandle) handle).reader();
         if (node instanceof Node.Tree path) {
             // A file of the tree open for reading: its entry's attributes, with the size of the bytes it reads.
             try {
                 Attributes entry = of(path).attributes();
                 if (entry.type() == EntryType.REGULAR) {
-                    return entry.withContent(chunk.size(), entry.mtime());
+                    return entry.withContent(reader.size(), entry.mtime());
                 }
             } catch (FsError e) {
                 // Renamed or removed since it was opened: the chunk's own attributes say what it reads.
             }
         }
-        return chunk;
+        Digest digest = reader.digest();
+        return Attributes.chunk(
+                0444, uid, gid, store.stat(digest).orElseThrow(() -> new FsError(Errno.ENOENT, "chunk removed")));
     }
 }
