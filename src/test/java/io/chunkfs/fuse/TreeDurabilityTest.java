@@ -21,12 +21,11 @@ import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.store.local.PowerCutStore;
+import io.chunkfs.testing.CrashFolders;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -37,7 +36,6 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -58,7 +56,6 @@ import org.junit.jupiter.api.io.TempDir;
 class TreeDurabilityTest {
     private static final long SEED = 20260423;
     private static final Logger STORE_LOG = Logger.getLogger("io.chunkfs.store");
-    private static final Path TMPFS = Path.of("/dev/shm");
     private static final int S_IFIFO = 0010000;
 
     @TempDir
@@ -68,14 +65,12 @@ class TreeDurabilityTest {
 
     @BeforeEach
     void makeCrashFolder() throws IOException {
-        crashes = Files.isDirectory(TMPFS) && Files.isWritable(TMPFS)
-                ? Files.createTempDirectory(TMPFS, "chunkfs-tree-crash")
-                : Files.createDirectory(dir.resolve("crashes"));
+        crashes = CrashFolders.create(dir, "chunkfs-tree-crash");
     }
 
     @AfterEach
     void removeCrashFolder() throws IOException {
-        delete(crashes);
+        CrashFolders.delete(crashes);
     }
 
     @BeforeAll
@@ -449,7 +444,7 @@ class TreeDurabilityTest {
                     throw new AssertionError(cut + ": " + e.getMessage(), e);
                 }
             } finally {
-                delete(crashed);
+                CrashFolders.delete(crashed);
             }
         }
     }
@@ -502,16 +497,5 @@ class TreeDurabilityTest {
             described.put(named.getKey(), text.toString());
         }
         return described;
-    }
-
-    private static void delete(Path tree) throws IOException {
-        if (!Files.exists(tree)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 }

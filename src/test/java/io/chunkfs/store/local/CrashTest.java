@@ -19,6 +19,7 @@ import io.chunkfs.store.SyncLevel;
 import io.chunkfs.store.Verifier;
 import io.chunkfs.store.VerifyResult;
 import io.chunkfs.store.WriteSession;
+import io.chunkfs.testing.CrashFolders;
 import io.chunkfs.testing.Receipts;
 import io.chunkfs.testing.StorePaths;
 import java.io.IOException;
@@ -31,7 +32,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -81,8 +81,6 @@ class CrashTest {
     private static final Logger STORE_LOG = Logger.getLogger("io.chunkfs.store");
 
     /** Where crash states are written out, by the hundred: tmpfs when there is one, which makes that 5-10x cheaper. */
-    private static final Path TMPFS = Path.of("/dev/shm");
-
     @TempDir
     Path dir;
 
@@ -90,14 +88,12 @@ class CrashTest {
 
     @BeforeEach
     void makeCrashFolder() throws IOException {
-        crashes = Files.isDirectory(TMPFS) && Files.isWritable(TMPFS)
-                ? Files.createTempDirectory(TMPFS, "chunkfs-crash")
-                : Files.createDirectory(dir.resolve("crashes"));
+        crashes = CrashFolders.create(dir, "chunkfs-crash");
     }
 
     @AfterEach
     void removeCrashFolder() throws IOException {
-        delete(crashes);
+        CrashFolders.delete(crashes);
     }
 
     @BeforeAll
@@ -144,7 +140,7 @@ class CrashTest {
                         store.insertChunk(random(10, (int) cut));
                     }
                 }
-                delete(crashed);
+                CrashFolders.delete(crashed);
             }
         }
         report("init", sys, states, seen.size());
@@ -773,7 +769,7 @@ class CrashTest {
                 state.writeTo(crashed);
                 tree.writeTo(crashed);
                 checkState(scenario, crashed, cut, describe(cut, variant));
-                delete(crashed);
+                CrashFolders.delete(crashed);
             }
         }
         scenario.distinct = seen.size();
@@ -911,14 +907,6 @@ class CrashTest {
 
     private static String describe(long cut, int variant) {
         return "crash after call " + cut + (variant == 0 ? " (strict)" : " (adversarial " + variant + ")");
-    }
-
-    private static void delete(Path tree) throws IOException {
-        try (Stream<Path> paths = Files.walk(tree)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 
     private static void report(String scenario, CrashingSyscalls sys, int states, int distinct) {
